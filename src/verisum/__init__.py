@@ -1,0 +1,66 @@
+"""verisum: check machine-written summaries against their source, and write news highlights
+that hold up.
+
+    import verisum
+    result = verisum.check(article, summary)
+    print(result.label, result.score)
+
+Importing verisum loads nothing heavy; models load on first use.
+"""
+
+__version__ = "0.1.0"
+
+from .calibration import Calibrator
+from .checker import Checker, Record, RecordError, check
+from .claims import Claim
+from .document import Document, Span
+from .errors import (
+    BackendError,
+    BackendResponseError,
+    BackendTimeout,
+    BackendUnavailable,
+    BadEncoding,
+    BadRecord,
+    EmptyInput,
+    InputError,
+    InputTooLarge,
+    ModelError,
+    NotText,
+    VerisumError,
+)
+from .evidence import Evidence
+from .judges import Judge, Judgement, Pair, get_judge
+from .verdicts import CheckResult, ClaimVerdict, Label, SentenceVerdict
+
+__all__ = [
+    "__version__",
+    "check",
+    "Checker",
+    "Record",
+    "RecordError",
+    "Calibrator",
+    "Document",
+    "Span",
+    "Claim",
+    "Evidence",
+    "Judge",
+    "Judgement",
+    "Pair",
+    "get_judge",
+    "Label",
+    "CheckResult",
+    "ClaimVerdict",
+    "SentenceVerdict",
+    "VerisumError",
+    "InputError",
+    "EmptyInput",
+    "NotText",
+    "BadEncoding",
+    "InputTooLarge",
+    "BadRecord",
+    "BackendError",
+    "BackendUnavailable",
+    "BackendTimeout",
+    "BackendResponseError",
+    "ModelError",
+]

@@ -1,0 +1,333 @@
+"""The Checker: THE entry point for checking summaries against their source.
+
+    checker = Checker()                       # the embedded model, offline
+    result = checker.check(article, summary)  # -> CheckResult
+    for item in checker.check_many(records):  # -> CheckResult | RecordError, in input order
+        ...
+
+Pipeline, per summary: split the summary into sentences and claims; retrieve the best
+evidence for every claim from the whole source; judge each (evidence, claim) pair through
+the backend in batches; calibrate the judge's output into P(supported); mark the words at
+fault; aggregate claim -> sentence -> summary.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+
+from . import __version__
+from .calibration import Calibrator
+from .claims import Claim, summary_claims
+from .document import Document
+from .errors import EmptyInput, InputError, InputTooLarge, VerisumError
+from .evidence import Evidence, LexicalRetriever, Retriever
+from .faults import _source_vocab, locate_faults, novel_words
+from .judges import Judge, Pair, get_judge
+from .judges.base import Judgement
+from .verdicts import CheckResult, ClaimVerdict, aggregate_sentence, aggregate_summary, decide
+
+__all__ = ["Checker", "Record", "RecordError", "check", "MAX_SOURCE_CHARS", "MAX_SUMMARY_SENTENCES"]
+
+#: Default limits; both are constructor parameters (and server settings).
+MAX_SOURCE_CHARS = 5_000_000
+MAX_SUMMARY_SENTENCES = 200
+
+Progress = Callable[[int, int | None], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One input of a batch. ``line`` is its 1-based line in the input file, if any."""
+
+    id: str | None
+    doc: str
+    summary: str | Sequence[str]
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordError:
+    """A batch input that could not be checked; the batch goes on."""
+
+    id: str | None
+    line: int | None
+    error: VerisumError
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "line": self.line, "error": str(self.error), "code": self.error.code}
+
+
+def _as_document(value: str | Sequence[str] | Document, what: str) -> Document:
+    if isinstance(value, Document):
+        doc = value
+    elif isinstance(value, str):
+        doc = Document(value)
+    elif isinstance(value, Sequence) and all(isinstance(v, str) for v in value):
+        # Bullets become lines of one text; offsets refer to this joined text.
+        doc = Document("\n".join(f"- {v.strip()}" if not v.lstrip().startswith(("- ", "* ", "• ")) else v for v in value))
+    else:
+        raise InputError(f"{what} must be a string or a list of strings, not {type(value).__name__}")
+    if not doc.text.strip():
+        raise EmptyInput(f"the {what} is empty")
+    return doc
+
+
+class Checker:
+    """Checks summaries against their source with one judge.
+
+    Parameters are stored as given; the judge loads on first use or on ``load()``.
+
+    judge: a registry name ("embedded", "hf", "llm") or a Judge instance.
+    judge_params: keyword arguments for the judge's constructor.
+    top_k: evidence sentences retrieved per claim (joined, in source order, as the premise).
+    batch_size: pairs per judge call.
+    threshold: P(supported) at or above which a claim is supported; default from calibration.
+    calibration: a Calibrator, or a path to one saved by ``verisum calibrate``.
+    retriever: how evidence is found; default lexical, or the judge's own (``judge.retriever()``).
+    """
+
+    def __init__(
+        self,
+        judge: str | Judge = "embedded",
+        *,
+        judge_params: Mapping[str, Any] | None = None,
+        top_k: int = 3,
+        batch_size: int = 32,
+        threshold: float | None = None,
+        calibration: Calibrator | str | Path | None = None,
+        retriever: Retriever | None = None,
+        max_source_chars: int = MAX_SOURCE_CHARS,
+        max_summary_sentences: int = MAX_SUMMARY_SENTENCES,
+    ) -> None:
+        if top_k < 1:
+            raise InputError("top_k must be at least 1")
+        if batch_size < 1:
+            raise InputError("batch_size must be at least 1")
+        self.judge = judge
+        self.judge_params = dict(judge_params or {})
+        self.top_k = top_k
+        self.batch_size = batch_size
+        self.threshold = threshold
+        self.calibration = calibration
+        self.retriever = retriever
+        self.max_source_chars = max_source_chars
+        self.max_summary_sentences = max_summary_sentences
+        self._judge: Judge | None = None
+        self._calibrator: Calibrator | None = None
+        self._retriever: Retriever | None = None
+
+    # -- set-up --------------------------------------------------------------------------
+    def load(self) -> "Checker":
+        """Build the judge, retriever and calibrator now (the server calls this at start-up)."""
+        if self._judge is None:
+            judge = get_judge(self.judge, **self.judge_params)
+            if hasattr(judge, "load"):
+                judge.load()
+            self._judge = judge
+        if self._retriever is None:
+            own = getattr(self._judge, "retriever", None)
+            self._retriever = self.retriever or (own() if callable(own) else None) or LexicalRetriever()
+        if self._calibrator is None:
+            if isinstance(self.calibration, Calibrator):
+                self._calibrator = self.calibration
+            elif self.calibration is not None:
+                try:
+                    self._calibrator = Calibrator.load(self.calibration)
+                except (OSError, ValueError, KeyError) as exc:
+                    raise InputError(f"cannot read calibration file {self.calibration}: {exc}") from exc
+            else:
+                own = getattr(self._judge, "calibrator", None)
+                self._calibrator = (own() if callable(own) else None) or Calibrator()
+        return self
+
+    @property
+    def threshold_(self) -> float:
+        self.load()
+        return self.threshold if self.threshold is not None else self._calibrator.threshold
+
+    def params(self) -> dict[str, Any]:
+        self.load()
+        return {
+            "judge": self._judge.name,
+            "judge_params": self._judge.params(),
+            "top_k": self.top_k,
+            "threshold": self.threshold_,
+            "retriever": getattr(self._retriever, "name", type(self._retriever).__name__),
+            "calibrated": self._calibrator.fitted,
+        }
+
+    # -- checking ------------------------------------------------------------------------
+    def check(
+        self,
+        source: str | Document,
+        summary: str | Sequence[str] | Document,
+        *,
+        id: str | None = None,
+    ) -> CheckResult:
+        """Check one summary against its source."""
+        return self._check_batch([(id, source, summary)])[0]
+
+    def check_many(
+        self,
+        records: Iterable[Record | Mapping[str, Any]],
+        *,
+        batch_size: int = 8,
+        progress: Progress | None = None,
+    ) -> Iterator[CheckResult | RecordError]:
+        """Check many records; yields exactly one item per input, in input order.
+
+        A record that cannot be checked yields a ``RecordError`` and the batch goes on.
+        ``progress(done, total)`` is called after each record (total is None when unknown).
+        """
+        total = len(records) if isinstance(records, Sequence) else None
+        done = 0
+        pending: list[tuple[int | None, str | None, Any, Any]] = []
+
+        def flush() -> Iterator[CheckResult | RecordError]:
+            nonlocal done
+            try:
+                results: list[CheckResult | RecordError] = list(
+                    self._check_batch([(rid, d, s) for _, rid, d, s in pending])
+                )
+            except VerisumError:
+                # Something in the batch failed: redo one at a time so only the culprit errs.
+                results = []
+                for line, rid, d, s in pending:
+                    try:
+                        results.append(self._check_batch([(rid, d, s)])[0])
+                    except VerisumError as exc:
+                        results.append(RecordError(rid, line, exc))
+            for item in results:
+                done += 1
+                if progress:
+                    progress(done, total)
+                yield item
+            pending.clear()
+
+        for rec in records:
+            if isinstance(rec, Record):
+                line, rid, doc, summ = rec.line, rec.id, rec.doc, rec.summary
+            else:
+                line, rid = rec.get("line"), rec.get("id")
+                doc, summ = rec.get("doc"), rec.get("summary")
+            if isinstance(rec, RecordError):
+                yield from flush()
+                done += 1
+                yield rec
+                continue
+            pending.append((line, None if rid is None else str(rid), doc, summ))
+            if len(pending) >= batch_size:
+                yield from flush()
+        if pending:
+            yield from flush()
+
+    # -- the pipeline --------------------------------------------------------------------
+    def _check_batch(self, items: Sequence[tuple[str | None, Any, Any]]) -> list[CheckResult]:
+        self.load()
+        assert self._judge is not None and self._retriever is not None and self._calibrator is not None
+        started = time.perf_counter()
+        prepared = []
+        for rid, source, summary in items:
+            src = _as_document(source, "source")
+            summ = _as_document(summary, "summary")
+            if len(src.text) > self.max_source_chars:
+                raise InputTooLarge(
+                    f"the source has {len(src.text):,} characters; the limit is {self.max_source_chars:,} "
+                    "(raise max_source_chars to check it)"
+                )
+            sentences = summary_claims(summ)
+            if not sentences:
+                raise EmptyInput("the summary has no sentences")
+            if len(sentences) > self.max_summary_sentences:
+                raise InputTooLarge(
+                    f"the summary has {len(sentences):,} sentences; the limit is {self.max_summary_sentences:,}"
+                )
+            claims = [c for _, cs in sentences for c in cs]
+            evidence = self._retriever.retrieve(src, [c.hypothesis for c in claims], self.top_k)
+            prepared.append((rid, src, summ, sentences, claims, evidence))
+
+        pairs = [
+            Pair(premise=_premise(ev), hypothesis=c.hypothesis)
+            for *_, claims, evidence in prepared
+            for c, ev in zip(claims, evidence)
+        ]
+        judgements: list[Judgement] = []
+        for i in range(0, len(pairs), self.batch_size):
+            judgements.extend(self._judge.judge(pairs[i : i + self.batch_size]))
+        if len(judgements) != len(pairs):
+            raise VerisumError(f"judge {self._judge.name} returned {len(judgements)} judgements for {len(pairs)} pairs")
+
+        threshold = self.threshold_
+        meta_base = {"verisum": __version__, "judge": self.params()}
+        results = []
+        k = 0
+        for rid, src, summ, sentences, claims, evidence in prepared:
+            vocab = _source_vocab(src)
+            feats = []
+            for c, ev in zip(claims, evidence):
+                feats.append(claim_features(c, ev, judgements[k + len(feats)], src, vocab))
+            scores = self._calibrator.score_many(feats)
+            verdicts: dict[int, ClaimVerdict] = {}
+            for j, (c, ev) in enumerate(zip(claims, evidence)):
+                jd = judgements[k + j]
+                score = float(scores[j])
+                label = decide(score, jd.probs, threshold)
+                faults = () if label == "supported" else locate_faults(c, src, jd.quotes, vocab)
+                verdicts[id(c)] = ClaimVerdict(
+                    claim=c,
+                    label=label,
+                    score=score,
+                    probs=jd.probs,
+                    evidence=tuple(ev),
+                    faults=faults,
+                    truncated=jd.truncated,
+                    rationale=jd.rationale,
+                )
+            k += len(claims)
+            sent_verdicts = tuple(aggregate_sentence(s, [verdicts[id(c)] for c in cs]) for s, cs in sentences)
+            label, score = aggregate_summary(sent_verdicts)
+            meta = dict(meta_base)
+            meta["seconds"] = round(time.perf_counter() - started, 4)
+            meta["truncated"] = any(v.truncated for v in verdicts.values())
+            results.append(
+                CheckResult(
+                    source=src, summary=summ, sentences=sent_verdicts, label=label, score=score,
+                    threshold=threshold, meta=meta, id=rid,
+                )
+            )
+        return results
+
+
+def _premise(evidence: Sequence[Evidence]) -> str:
+    """Evidence sentences joined in source order, as they read in the article."""
+    return " ".join(e.span.text for e in sorted(evidence, key=lambda e: e.span.start))
+
+
+def claim_features(
+    claim: Claim, evidence: Sequence[Evidence], judgement: Judgement, source: Document, vocab: set[str]
+) -> dict[str, float]:
+    """The judge's probabilities plus cheap, model-free signals, for the calibrator."""
+    words = [w for w in claim.span.words if len(w.text) > 1]
+    novel = novel_words(claim, source, vocab)
+    feats = {
+        **judgement.probs,
+        "evidence_score": max((e.score for e in evidence), default=0.0),
+        "novel_words": float(len(novel)),
+        "novel_share": len(novel) / max(len(words), 1),
+    }
+    feats.update(judgement.extra)
+    return feats
+
+
+def check(
+    source: str | Document,
+    summary: str | Sequence[str] | Document,
+    *,
+    judge: str | Judge = "embedded",
+    **checker_params: Any,
+) -> CheckResult:
+    """Check one summary with a fresh Checker (convenient; reuse a Checker for many)."""
+    return Checker(judge, **checker_params).check(source, summary)

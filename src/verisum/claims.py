@@ -1,0 +1,93 @@
+"""Summary sentences -> claims.
+
+A summary sentence often joins several claims: "Putin will meet Xi, highlighting the
+importance of insulation" asserts the meeting AND the "highlighting" clause, and only the
+second is invented. Claims are found by cutting a sentence before the connectives that start
+a dependent clause (a participle or relative clause, "while"/"whereas", "including", a
+semicolon, ", but"). The first piece is the main claim; every other claim is judged together
+with the main claim (its ``context``) so that it reads as a stand-alone statement, but its
+span (what gets marked) is the clause alone. Every claim is a :class:`Span` of the summary
+:class:`Document`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .document import Document, Span
+
+__all__ = ["Claim", "split_claims", "summary_claims"]
+
+# Clause starts, each preceded by a comma or a semicolon; the cut falls before the connective.
+_CUT_RE = re.compile(
+    r"""(?:
+        ,\s+(?=(?:which|who|whom|whose|where|while|whereas|although|though|including|
+                  as\ well\ as|but|amid|despite|after\ which|prompting|sparking|making|marking|
+                  highlighting|underlining|underscoring|stressing|emphasi[sz]ing|signalling|signaling|
+                  saying|stating|adding|noting|claiming|citing|calling|leaving|raising|bringing|
+                  reflecting|suggesting|indicating|showing|demonstrating|pointing|urging|
+                  according\ to|in\ a\ bid|in\ an\ effort|a\ move)\b)
+      | ;\s+
+    )""",
+    re.VERBOSE | re.IGNORECASE,
+)
+_MIN_CLAIM_WORDS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A claim of a summary sentence. ``span`` is what gets marked; ``hypothesis`` is judged."""
+
+    span: Span
+    sentence: Span
+    context: Span | None = None  # the main claim, for a dependent clause
+
+    @property
+    def text(self) -> str:
+        return self.span.text
+
+    @property
+    def hypothesis(self) -> str:
+        """The claim as a stand-alone statement, as the judge sees it."""
+        if self.context is None:
+            return self.span.text
+        main = self.context.text.rstrip(" ,;:")
+        return f"{main}, {self.span.text}"
+
+
+def _trim(doc: Document, start: int, end: int) -> tuple[int, int]:
+    text = doc.text
+    while start < end and (text[start].isspace() or text[start] in ",;"):
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def split_claims(sentence: Span) -> tuple[Claim, ...]:
+    """The claims of one summary sentence, in text order; they never overlap."""
+    doc, text = sentence.doc, sentence.text
+    cuts = [m.start() for m in _CUT_RE.finditer(text)]
+    bounds = [0, *cuts, len(text)]
+    pieces: list[tuple[int, int]] = []
+    for lo, hi in zip(bounds, bounds[1:]):
+        s, e = _trim(doc, sentence.start + lo, sentence.start + hi)
+        if s >= e:
+            continue
+        n_words = len(re.findall(r"\w+", doc.text[s:e]))
+        if pieces and n_words < _MIN_CLAIM_WORDS:
+            pieces[-1] = (pieces[-1][0], e)  # too short to stand alone: keep with the previous
+        else:
+            pieces.append((s, e))
+    if len(pieces) > 1 and len(re.findall(r"\w+", doc.text[pieces[0][0] : pieces[0][1]])) < _MIN_CLAIM_WORDS:
+        pieces[0:2] = [(pieces[0][0], pieces[1][1])]
+    main = Span(doc, *pieces[0])
+    claims = [Claim(span=main, sentence=sentence)]
+    claims += [Claim(span=Span(doc, s, e), sentence=sentence, context=main) for s, e in pieces[1:]]
+    return tuple(claims)
+
+
+def summary_claims(summary: Document) -> tuple[tuple[Span, tuple[Claim, ...]], ...]:
+    """Each summary sentence with its claims."""
+    return tuple((s, split_claims(s)) for s in summary.sentences)

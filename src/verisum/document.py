@@ -1,0 +1,203 @@
+"""The shared data model: one text, many views (after spaCy's ``Doc``/``Span``).
+
+A :class:`Document` owns the decoded text exactly as the user gave it; it is never stripped,
+normalised or re-joined. Sentences, words, claims, evidence and faults are :class:`Span`
+views ``(doc, start, end)`` whose ``text`` is always ``doc.text[start:end]``. Offsets are
+Python ``str`` indices (Unicode code points) into ``Document.text``.
+
+Sentence rule: a line break always ends a sentence (titles and bullets carry no full stop);
+inside a line, a sentence ends at ``.``, ``!`` or ``?`` (plus closing quotes/brackets) that is
+followed by white space, unless the word before the stop is a known abbreviation or a single
+letter (an initial). A leading bullet marker (``- ``, ``* ``, ``• ``) is not part of a sentence.
+Sentences never overlap, come in text order, and only white space and bullet markers lie
+between them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Iterator, Literal
+
+__all__ = ["Document", "Span", "split_sentences", "BULLET_RE"]
+
+#: A bullet marker at the start of a line (after optional indentation).
+BULLET_RE = re.compile(r"[ \t]*(?:[-*•·–]|\d{1,2}[.)])[ \t]+")
+
+_ABBREVIATIONS = frozenset(
+    """mr mrs ms dr prof sr jr st mt ft gen lt col sgt capt cmdr adm gov sen rep rev hon pres
+    supt insp det cpl pvt maj brig messrs mme mlle
+    inc ltd co corp bros plc llc dept univ assn est vol fig no nos op ed eds
+    jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri sat sun
+    vs v etc al approx ca cf ie eg e.g i.e u.s u.k u.n u.s.a e.u a.m p.m d.c n.y l.a
+    ave blvd rd hwy""".split()
+)
+
+# End of a sentence candidate: terminal punctuation, optional closers, then white space.
+_STOP_RE = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)")
+_WORD_BEFORE_RE = re.compile(r"([\w.]+)[.!?]*[\"'”’)\]]*$")
+_WORD_RE = re.compile(r"\w+(?:[-'’.&]\w+)*")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Span:
+    """A view ``doc.text[start:end]``; the document is the only owner of the text."""
+
+    doc: "Document"
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.start <= self.end <= len(self.doc.text)):
+            raise ValueError(
+                f"span [{self.start}, {self.end}) is outside the document (length {len(self.doc.text)})"
+            )
+
+    @property
+    def text(self) -> str:
+        return self.doc.text[self.start : self.end]
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Span)
+            and other.doc is self.doc
+            and other.start == self.start
+            and other.end == self.end
+        )
+
+    def __hash__(self) -> int:
+        return hash((id(self.doc), self.start, self.end))
+
+    def __repr__(self) -> str:
+        return f"Span({self.start}, {self.end}, {self.text!r})"
+
+    @property
+    def words(self) -> tuple["Span", ...]:
+        """Word tokens inside this span."""
+        return tuple(w for w in self.doc.words if w.start >= self.start and w.end <= self.end)
+
+    def contains(self, other: "Span") -> bool:
+        return other.doc is self.doc and self.start <= other.start and other.end <= self.end
+
+    def to_dict(self) -> dict:
+        return {"start": self.start, "end": self.end, "text": self.text}
+
+
+@dataclass(eq=False)
+class Document:
+    """A text and its views. ``text`` is kept exactly as given."""
+
+    text: str
+    id: str | None = None
+    _sentences: tuple[Span, ...] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.text, str):
+            raise TypeError(f"Document text must be str, not {type(self.text).__name__}")
+
+    def __len__(self) -> int:
+        return len(self.text)
+
+    def span(self, start: int, end: int) -> Span:
+        return Span(self, start, end)
+
+    def char_span(
+        self,
+        start: int,
+        end: int,
+        alignment_mode: Literal["strict", "contract", "expand"] = "strict",
+    ) -> Span:
+        """A span from character offsets, aligned to word boundaries.
+
+        ``strict`` raises ``ValueError`` unless both ends fall on word boundaries;
+        ``contract`` shrinks to the words fully inside; ``expand`` grows to cover every word
+        touched. Unlike spaCy's ``char_span`` this never returns ``None``.
+        """
+        if not (0 <= start <= end <= len(self.text)):
+            raise ValueError(f"offsets [{start}, {end}) are outside the text (length {len(self.text)})")
+        inside = [w for w in self.words if w.end > start and w.start < end]
+        if not inside:
+            if alignment_mode == "strict" and self.text[start:end].strip():
+                raise ValueError(f"offsets [{start}, {end}) do not cover a whole word")
+            return Span(self, start, end)
+        if alignment_mode == "expand":
+            return Span(self, min(start, inside[0].start), max(end, inside[-1].end))
+        whole = [w for w in inside if w.start >= start and w.end <= end]
+        if alignment_mode == "contract":
+            if not whole:
+                return Span(self, start, start)
+            return Span(self, whole[0].start, whole[-1].end)
+        if inside[0].start < start or inside[-1].end > end:
+            raise ValueError(
+                f"offsets [{start}, {end}) cut through a word; use alignment_mode='expand' or 'contract'"
+            )
+        return Span(self, start, end)
+
+    @property
+    def sentences(self) -> tuple[Span, ...]:
+        if self._sentences is None:
+            self._sentences = tuple(Span(self, s, e) for s, e in split_sentences(self.text))
+        return self._sentences
+
+    @cached_property
+    def words(self) -> tuple[Span, ...]:
+        return tuple(Span(self, m.start(), m.end()) for m in _WORD_RE.finditer(self.text))
+
+    def sentence_of(self, offset: int) -> Span | None:
+        """The sentence containing character ``offset``, if any."""
+        for s in self.sentences:
+            if s.start <= offset < s.end:
+                return s
+        return None
+
+
+def _lines(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each line's content, without its line terminator."""
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        content = line.rstrip("\r\n\u2028\u2029\x0b\x0c\x1c\x1d\x1e\x85")
+        yield pos, pos + len(content)
+        pos += len(line)
+
+
+def _is_abbreviation(line: str, stop_at: int) -> bool:
+    """Whether the full stop at ``stop_at`` closes an abbreviation or an initial."""
+    m = _WORD_BEFORE_RE.search(line[: stop_at + 1])
+    if not m:
+        return False
+    word = m.group(1).rstrip(".").lower()
+    if not word:
+        return False
+    if len(word) == 1 and word.isalpha():
+        return True  # an initial: "J. Smith"
+    return word in _ABBREVIATIONS or word.replace(".", "") in _ABBREVIATIONS
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence boundaries as ``(start, end)`` code-point offsets into ``text``."""
+    out: list[tuple[int, int]] = []
+    for lo, hi in _lines(text):
+        line = text[lo:hi]
+        m = BULLET_RE.match(line)
+        pos = m.end() if m else 0
+        cuts = []
+        for stop in _STOP_RE.finditer(line, pos):
+            if line[stop.start()] == "." and stop.group().startswith(".") and len(stop.group().rstrip("\"'”’)]")) == 1:
+                if _is_abbreviation(line, stop.start()):
+                    continue
+            cuts.append(stop.end())
+        cuts.append(len(line))
+        start = pos
+        for cut in cuts:
+            seg = line[start:cut]
+            stripped = seg.strip()
+            if stripped:
+                s = start + (len(seg) - len(seg.lstrip()))
+                e = s + len(stripped)
+                out.append((lo + s, lo + e))
+            start = cut
+    return out
