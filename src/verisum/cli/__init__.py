@@ -1,0 +1,84 @@
+"""The ``verisum`` command line: a click group whose subcommands load lazily.
+
+Each subcommand lives in its own module and is imported only when it runs (or when its own
+``--help`` is asked for), so ``verisum --help`` needs only the core dependencies and a
+missing or broken command module cannot break the other commands.
+
+Exit codes: 0 ran and everything is supported; 1 ran and found unsupported or contradicted
+content; 2 bad usage, unreadable input or a failed backend.
+"""
+
+from __future__ import annotations
+
+import importlib
+import click
+
+from .. import __version__
+
+__all__ = ["main", "COMMANDS"]
+
+#: command name -> (module, attribute, one-line help shown by `verisum --help`)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "check": ("verisum.cli.check", "check", "Check a summary against its source article."),
+    "highlights": ("verisum.cli.highlights", "highlights", "Write bullet highlights that pass the checker."),
+    "eval-highlights": ("verisum.cli.highlights", "eval_highlights",
+                        "Score written highlights (ROUGE, share passing) against references."),
+    "serve": ("verisum.cli.serve", "serve", "Serve the HTTP API and the web page."),
+    "eval": ("verisum.cli.evaluate", "eval_", "Evaluate the checker on labelled JSONL records."),
+    "calibrate": ("verisum.cli.evaluate", "calibrate", "Fit a decision threshold on your own labelled data."),
+    "bench": ("verisum.cli.evaluate", "bench", "Measure speed: latency, throughput, memory, cold start."),
+    "train": ("verisum.cli.train", "train", "Train the embedded checker model."),
+}
+
+
+class _Unavailable(click.Command):
+    """Stands in for a command whose module cannot be imported: says why, exits 2."""
+
+    def __init__(self, name: str, reason: str, short_help: str) -> None:
+        super().__init__(name, callback=self._run, help=f"{short_help}\n\nUnavailable here: {reason}",
+                         short_help=short_help, context_settings={"ignore_unknown_options": True},
+                         params=[click.Argument(["args"], nargs=-1, type=click.UNPROCESSED)])
+        self.reason = reason
+
+    def _run(self, args: tuple[str, ...]) -> None:
+        click.echo(f"verisum: error: the {self.name} command is unavailable: {self.reason}", err=True)
+        raise SystemExit(2)
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.commands:
+            return self.commands[name]
+        if name not in COMMANDS:
+            return None
+        module, attr, short_help = COMMANDS[name]
+        try:
+            cmd = getattr(importlib.import_module(module), attr)
+        except Exception as exc:  # a broken optional command must not break the others
+            return _Unavailable(name, f"{type(exc).__name__}: {exc}", short_help)
+        if not isinstance(cmd, click.Command):
+            return _Unavailable(name, f"{module}.{attr} is not a click command", short_help)
+        return cmd
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # The list comes from COMMANDS, so `verisum --help` imports no command module.
+        rows = [(name, COMMANDS[name][2]) for name in sorted(COMMANDS)]
+        rows += [(n, c.get_short_help_str()) for n, c in sorted(self.commands.items()) if n not in COMMANDS]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="verisum")
+def main() -> None:
+    """verisum: check machine-written summaries against their source, and write highlights
+    that hold up.
+
+    \b
+    Exit codes: 0 everything supported; 1 unsupported or contradicted content found;
+                2 bad usage, unreadable input or a failed backend.
+    """

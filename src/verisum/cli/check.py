@@ -1,0 +1,173 @@
+"""``verisum check``: one article and its summary, or a JSONL batch."""
+
+from __future__ import annotations
+
+import json
+from typing import IO, Iterable, Iterator
+
+import click
+
+from ..checker import Checker, Record, RecordError
+from ..errors import InputError
+from ..io import MAX_BULLETS, MAX_INPUT_BYTES, iter_lines, read_records, split_seed
+from .common import (
+    EXIT_ERROR,
+    build_checker,
+    exit_code_for,
+    handle_errors,
+    judge_options,
+    limit_options,
+    open_output,
+    progress_reporter,
+    read_input,
+)
+
+__all__ = ["check"]
+
+#: Records handed to the Checker at a time in a JSONL batch.
+CHUNK = 32
+
+
+@click.command("check")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--summary", "summary_file", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
+              help="Read the summary from FILE; then all of the article FILE is the source.")
+@click.option("--summary-text", metavar="TEXT", help="The summary as literal text (bullets on separate lines).")
+@click.option("--jsonl", "jsonl", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
+              help='Batch: check JSONL records {"id", "doc", "summary"} ("-" = stdin); one output line each.')
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default=None,
+              help="Output format [default: text; json for --jsonl].")
+@click.option("-o", "--output", default="-", show_default=True, metavar="PATH", help='Write here ("-" = stdout).')
+@judge_options
+@limit_options
+@handle_errors
+def check(
+    file: str | None,
+    summary_file: str | None,
+    summary_text: str | None,
+    jsonl: str | None,
+    fmt: str | None,
+    output: str,
+    backend: str,
+    model: str | None,
+    base_url: str | None,
+    api_key: str | None,
+    threshold: float | None,
+    calibration: str | None,
+    top_k: int,
+    max_bytes: int,
+    max_bullets: int,
+) -> None:
+    """Check a summary against its source article.
+
+    FILE is the article in verisum's plain-text form: an optional title line, the article,
+    then the summary as the trailing lines that start with "- ", "* " or "• ". With
+    --summary or --summary-text, all of FILE is the article. "-" reads standard input.
+
+    \b
+    Examples:
+      verisum check article.txt
+      verisum check article.txt --summary summary.txt --format json
+      verisum check --jsonl records.jsonl -o results.jsonl
+
+    Exit codes: 0 every sentence supported; 1 something unsupported or contradicted;
+    2 bad usage, unreadable input or a failed backend (in a batch: any record that could
+    not be checked).
+    """
+    checker = build_checker(backend, model, base_url, api_key, threshold, calibration, top_k, max_bytes, max_bullets)
+    if jsonl is not None:
+        if file is not None or summary_file is not None or summary_text is not None:
+            raise click.UsageError("--jsonl takes no FILE, --summary or --summary-text")
+        if fmt not in (None, "json"):
+            raise click.UsageError("--jsonl writes JSON lines; --format must be json")
+        raise SystemExit(_check_jsonl(checker, jsonl, output, max_bytes, max_bullets))
+    if file is None:
+        raise click.UsageError("give an article FILE (or - for standard input), or --jsonl FILE")
+    if summary_file is not None and summary_text is not None:
+        raise click.UsageError("give --summary or --summary-text, not both")
+    if file == "-" and summary_file == "-":
+        raise click.UsageError("the article and the summary cannot both come from standard input")
+
+    text = read_input(file, what="article", max_bytes=max_bytes)
+    if summary_file is not None or summary_text is not None:
+        source = text
+        summary = summary_text if summary_text is not None else read_input(summary_file, what="summary",
+                                                                          max_bytes=max_bytes)
+        if not summary.strip():
+            raise InputError("the summary is empty")
+        split_seed(summary, require_summary=False, max_bullets=max_bullets)  # bullet limit
+    else:
+        seed = split_seed(text, max_bullets=max_bullets)
+        source, summary = seed.source, seed.summary
+
+    result = checker.check(source, summary)
+    fmt = fmt or "text"
+    with open_output(output) as out:
+        if fmt == "json":
+            from ..schema import CheckResultModel
+
+            out.write(CheckResultModel.from_result(result).model_dump_json(indent=2) + "\n")
+        elif fmt == "html":
+            from ..render.html import render_check_html
+
+            out.write(render_check_html(result))
+        else:
+            from ..render.terminal import render_check
+
+            render_check(result, out)
+    raise SystemExit(exit_code_for([result]))
+
+
+def _check_jsonl(checker: Checker, path: str, output: str, max_bytes: int, max_bullets: int) -> int:
+    from ..schema import CheckResultModel, ErrorModel
+
+    stream = _open_binary(path)
+    worst = 0  # 0 all supported < 1 something found < 2 a record could not be checked
+    try:
+        items = read_records(iter_lines(stream, max_bytes), max_bytes=max_bytes, max_bullets=max_bullets)
+        with open_output(output) as out, progress_reporter("checking") as progress:
+            done = 0
+            for item in _check_stream(checker, items):
+                if isinstance(item, RecordError):
+                    line = ErrorModel.from_record_error(item).model_dump(mode="json")
+                    worst = EXIT_ERROR
+                else:
+                    line = CheckResultModel.from_result(item).model_dump(mode="json")
+                    worst = max(worst, exit_code_for([item]))
+                out.write(json.dumps(line, ensure_ascii=False) + "\n")
+                out.flush()
+                done += 1
+                if progress:
+                    progress(done, None)
+    finally:
+        if stream is not click.get_binary_stream("stdin"):
+            stream.close()
+    return worst
+
+
+def _check_stream(checker: Checker, items: Iterable[Record | RecordError]) -> Iterator:
+    """Checks records in chunks, passing RecordErrors through in place: one item per input."""
+    chunk: list[Record] = []
+    for item in items:
+        if isinstance(item, RecordError):
+            yield from checker.check_many(chunk)
+            chunk = []
+            yield item
+            continue
+        chunk.append(item)
+        if len(chunk) >= CHUNK:
+            yield from checker.check_many(chunk)
+            chunk = []
+    if chunk:
+        yield from checker.check_many(chunk)
+
+
+def _open_binary(path: str) -> IO[bytes]:
+    if path == "-":
+        return click.get_binary_stream("stdin")
+    try:
+        return open(path, "rb")  # noqa: SIM115
+    except FileNotFoundError as exc:
+        raise InputError(f"{path}: no such file") from exc
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc

@@ -1,0 +1,211 @@
+"""Helpers every command shares: errors -> exit codes, inputs, outputs, progress, the checker.
+
+- :func:`handle_errors` is the ONE place a :class:`~verisum.errors.VerisumError` becomes a
+  one-line ``verisum: error: ...`` on stderr and its exit code (2 for bad input or a failed
+  backend). No command prints a traceback for bad input.
+- :func:`exit_code_for` maps results to 0 (everything supported) or 1 (something is not).
+- :func:`read_input` reads a path argument ("-" = stdin) with verisum's text rules.
+- :func:`open_output` opens ``-o`` ("-" = stdout) as UTF-8 text.
+- :func:`progress_reporter` draws a progress bar on stderr only when stderr is a terminal.
+- :func:`judge_options` / :func:`build_checker` give every command the same backend flags.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import sys
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, NoReturn, TypeVar
+
+import click
+
+from ..errors import InputError, VerisumError
+from ..io import MAX_BULLETS, MAX_INPUT_BYTES, read_text
+
+if TYPE_CHECKING:
+    from ..checker import Checker
+
+__all__ = [
+    "EXIT_OK",
+    "EXIT_FOUND",
+    "EXIT_ERROR",
+    "fail",
+    "handle_errors",
+    "exit_code_for",
+    "read_input",
+    "open_output",
+    "progress_reporter",
+    "judge_options",
+    "limit_options",
+    "build_checker",
+    "judge_params",
+    "API_KEY_ENVVARS",
+]
+
+EXIT_OK = 0  # ran, and everything is supported
+EXIT_FOUND = 1  # ran, and found unsupported or contradicted content
+EXIT_ERROR = 2  # bad usage, unreadable input, or a failed backend
+
+#: Where --api-key is read from when not given, in order.
+API_KEY_ENVVARS = ("VERISUM_API_KEY", "OPENAI_API_KEY")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
+    """Print ``verisum: error: MESSAGE`` on stderr and exit with ``code``."""
+    click.echo(f"verisum: error: {message}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(fn: F) -> F:
+    """Decorator for command callbacks: VerisumError -> one stderr line + its exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except VerisumError as exc:
+            fail(str(exc), exc.exit_code)
+        except BrokenPipeError:
+            # `verisum check ... | head`: the reader left; that is not an error of ours.
+            with contextlib.suppress(Exception):
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+            sys.exit(EXIT_OK)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def exit_code_for(results: Iterable[Any]) -> int:
+    """0 when every result is supported, 1 when any is not, 2 when any record could not be checked.
+
+    Items are ``CheckResult``s (``.ok``) or ``RecordError``s (no ``.ok``).
+    """
+    code = EXIT_OK
+    for r in results:
+        ok = getattr(r, "ok", None)
+        if ok is None:
+            return EXIT_ERROR
+        if not ok:
+            code = EXIT_FOUND
+    return code
+
+
+def read_input(path: str, *, what: str, max_bytes: int = MAX_INPUT_BYTES) -> str:
+    """A text argument: a path, or "-" for standard input. Raises InputError subclasses."""
+    return read_text(path, what=what, max_bytes=max_bytes, stdin=click.get_binary_stream("stdin"))
+
+
+@contextlib.contextmanager
+def open_output(path: str | None) -> Iterator[IO[str]]:
+    """``-o PATH`` as UTF-8 text with "\\n" line ends; None or "-" is standard output."""
+    if path is None or path == "-":
+        stream = click.get_text_stream("stdout")
+        yield stream
+        stream.flush()
+        return
+    try:
+        fh = open(Path(path), "w", encoding="utf-8", newline="")  # noqa: SIM115
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    with fh:
+        yield fh
+
+
+@contextlib.contextmanager
+def progress_reporter(label: str, total: int | None = None) -> Iterator[Callable[[int, int | None], None] | None]:
+    """A ``progress(done, total)`` callback drawing on stderr, or None when stderr is not a terminal."""
+    stderr = click.get_text_stream("stderr")
+    if not stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=Console(file=stderr), transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+
+        def update(done: int, total_now: int | None) -> None:
+            bar.update(task, completed=done, total=total_now if total_now is not None else total)
+
+        yield update
+
+
+def judge_options(fn: F) -> F:
+    """The backend flags shared by check, highlights, serve and eval."""
+    options = [
+        click.option("--backend", default="embedded", show_default=True, metavar="NAME",
+                     help="Judge backend: embedded (offline, shipped), hf (a Hugging Face NLI model), "
+                          "llm (an OpenAI-compatible chat endpoint), or any registered judge."),
+        click.option("--model", default=None, metavar="NAME_OR_PATH",
+                     help="hf: local model folder or hub id; llm: model name on the endpoint."),
+        click.option("--base-url", default=None, envvar="VERISUM_BASE_URL", metavar="URL",
+                     help="llm: endpoint base URL, e.g. http://127.0.0.1:8080/v1 [env VERISUM_BASE_URL]."),
+        click.option("--api-key", default=None, metavar="KEY",
+                     help="llm: API key [env VERISUM_API_KEY, then OPENAI_API_KEY]."),
+        click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None,
+                     help="Score at or above which a claim is supported [default: the calibrated one]."),
+        click.option("--calibration", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+                     help="A calibration file written by `verisum calibrate`."),
+        click.option("--top-k", type=click.IntRange(1, 20), default=3, show_default=True,
+                     help="Evidence sentences retrieved per claim."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def limit_options(fn: F) -> F:
+    """Input limits, as flags."""
+    fn = click.option("--max-bullets", type=click.IntRange(1), default=MAX_BULLETS, show_default=True,
+                      help="Most summary bullets or sentences accepted per summary.")(fn)
+    fn = click.option("--max-bytes", type=click.IntRange(1), default=MAX_INPUT_BYTES, show_default=True,
+                      help="Largest input accepted, in bytes (per file or per JSONL line).")(fn)
+    return fn
+
+
+def judge_params(backend: str, model: str | None, base_url: str | None, api_key: str | None) -> dict[str, Any]:
+    """The constructor parameters the chosen judge gets from the shared flags (unset ones left out)."""
+    if api_key is None:
+        api_key = next((os.environ[v] for v in API_KEY_ENVVARS if os.environ.get(v)), None)
+    params: dict[str, Any] = {}
+    if model is not None:
+        params["model"] = model
+    if backend == "llm":
+        if base_url is not None:
+            params["base_url"] = base_url
+        if api_key is not None:
+            params["api_key"] = api_key
+    elif base_url is not None:
+        raise InputError(f"--base-url is for --backend llm, not {backend}")
+    return params
+
+
+def build_checker(
+    backend: str = "embedded",
+    model: str | None = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    threshold: float | None = None,
+    calibration: str | None = None,
+    top_k: int = 3,
+    max_bytes: int = MAX_INPUT_BYTES,
+    max_bullets: int = MAX_BULLETS,
+) -> Checker:
+    """A Checker from the shared flags (nothing loads until first use)."""
+    from ..checker import Checker
+
+    return Checker(
+        backend,
+        judge_params=judge_params(backend, model, base_url, api_key),
+        top_k=top_k,
+        threshold=threshold,
+        calibration=calibration,
+        max_source_chars=max_bytes,
+        max_summary_sentences=max_bullets,
+    )

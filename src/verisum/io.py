@@ -1,0 +1,305 @@
+"""Reading inputs: bytes -> text, the seed's plain-text form, and JSONL records.
+
+Text rules (one rule, everywhere):
+
+- input must be UTF-8; anything else raises :class:`~verisum.errors.BadEncoding` naming the
+  byte offset and how to convert the file; NUL bytes raise :class:`~verisum.errors.NotText`;
+- a leading byte-order mark is removed, and every offset verisum reports counts from the
+  first character after it;
+- CRLF (and any other) line ends are kept as they are, so offsets match the user's file;
+- nothing is stripped or normalised: the source and summary are exact slices of the text.
+
+Limits are parameters with documented defaults (:data:`MAX_INPUT_BYTES` per input,
+:data:`MAX_BULLETS` per summary); going over raises :class:`~verisum.errors.InputTooLarge`
+with the limit and how to raise it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Iterator
+
+from .checker import MAX_SUMMARY_SENTENCES, Record, RecordError
+from .errors import BadEncoding, BadRecord, EmptyInput, InputError, InputTooLarge, NotText
+
+__all__ = [
+    "MAX_INPUT_BYTES",
+    "MAX_BULLETS",
+    "SUMMARY_LINE_RE",
+    "SeedInput",
+    "read_bytes",
+    "decode_text",
+    "read_text",
+    "split_seed",
+    "count_bullets",
+    "read_records",
+    "iter_lines",
+    "parse_record",
+    "DOC_KEYS",
+]
+
+#: Default size limit for one input (file, stdin, JSONL record): 10 MB.
+MAX_INPUT_BYTES = 10_000_000
+#: Default limit on the number of bullet lines in one summary (the Checker's sentence limit).
+MAX_BULLETS = MAX_SUMMARY_SENTENCES
+
+#: A summary line in the seed's form: "- ", "* " or "• " at the start of the line.
+SUMMARY_LINE_RE = re.compile(r"[ \t]*[-*•][ \t]+\S")
+
+#: Field names accepted for the source document of a JSONL record, in order of preference.
+DOC_KEYS = ("doc", "article", "source")
+
+_BOM = "\ufeff"
+
+
+def _size_hint(limit: int) -> str:
+    return f"{limit:,} bytes ({limit / 1_000_000:g} MB)"
+
+
+def read_bytes(path: str | Path, *, max_bytes: int = MAX_INPUT_BYTES, stdin: IO[bytes] | None = None) -> bytes:
+    """The bytes of ``path`` ("-" = standard input), refusing more than ``max_bytes``.
+
+    Reads at most ``max_bytes + 1`` bytes, so a huge file never lands in memory.
+    """
+    name = "standard input" if str(path) == "-" else str(path)
+    try:
+        if str(path) == "-":
+            stream = stdin if stdin is not None else sys.stdin.buffer
+            data = stream.read(max_bytes + 1)
+        else:
+            p = Path(path)
+            if p.is_dir():
+                raise InputError(f"{name} is a directory; give a text file")
+            with p.open("rb") as fh:
+                data = fh.read(max_bytes + 1)
+    except FileNotFoundError as exc:
+        raise InputError(f"{name}: no such file") from exc
+    except PermissionError as exc:
+        raise InputError(f"{name}: permission denied") from exc
+    except OSError as exc:
+        raise InputError(f"cannot read {name}: {exc.strerror or exc}") from exc
+    if len(data) > max_bytes:
+        raise InputTooLarge(
+            f"{name} is larger than the limit of {_size_hint(max_bytes)}; "
+            "split it, or raise the limit with --max-bytes"
+        )
+    return data
+
+
+def decode_text(data: bytes, *, name: str = "input") -> str:
+    """Strict UTF-8 -> str. The BOM is removed; line ends are kept."""
+    if b"\x00" in data:
+        at = data.index(b"\x00")
+        raise NotText(f"{name} is binary, not text (NUL byte at offset {at}); give a UTF-8 text file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadEncoding(
+            f"{name} is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            f"convert it first, e.g. iconv -f latin1 -t utf-8 {name if name != 'standard input' else 'FILE'} > fixed.txt"
+        ) from exc
+    if text.startswith(_BOM):
+        text = text[1:]
+    return text
+
+
+def read_text(
+    path: str | Path, *, what: str = "input", max_bytes: int = MAX_INPUT_BYTES, stdin: IO[bytes] | None = None
+) -> str:
+    """A whole text input ("-" = stdin), decoded; empty or blank input raises EmptyInput."""
+    name = "standard input" if str(path) == "-" else str(path)
+    text = decode_text(read_bytes(path, max_bytes=max_bytes, stdin=stdin), name=name)
+    if not text.strip():
+        raise EmptyInput(f"the {what} ({name}) is empty")
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class SeedInput:
+    """An article file in the seed's form, cut into exact slices of ``text``."""
+
+    text: str
+    title: str | None  # the first line when the body follows on later lines, else None
+    source: str  # the article: everything before the summary lines (title included)
+    summary: str  # the trailing "- " / "* " / "• " lines, exactly as in the file
+    summary_start: int  # offset of ``summary`` in ``text``
+
+
+def _line_spans(text: str) -> list[tuple[int, int, int]]:
+    """(start, content_end, end_with_terminator) for each line."""
+    out, pos = [], 0
+    for line in text.splitlines(keepends=True):
+        content = line.rstrip("\r\n\u2028\u2029\x0b\x0c\x1c\x1d\x1e\x85")
+        out.append((pos, pos + len(content), pos + len(line)))
+        pos += len(line)
+    return out
+
+
+def split_seed(text: str, *, require_summary: bool = True, max_bullets: int = MAX_BULLETS) -> SeedInput:
+    """Split the seed's form: [title line] body, then summary lines starting with "- ", "* ", "• ".
+
+    The summary is the run of bullet lines (blank lines allowed between them) at the END of
+    the file; the source is everything before it. Both are exact slices of ``text``, so
+    offsets into them are offsets into the file after ``len(source)``/``summary_start``.
+    """
+    lines = _line_spans(text)
+    first_bullet = None
+    for i in range(len(lines) - 1, -1, -1):
+        start, cend, _ = lines[i]
+        content = text[start:cend]
+        if not content.strip():
+            continue
+        if SUMMARY_LINE_RE.match(content):
+            first_bullet = i
+            continue
+        break
+    if first_bullet is None:
+        if require_summary:
+            raise EmptyInput(
+                "no summary found: end the file with summary lines that start with \"- \", "
+                "or give the summary with --summary FILE or --summary-text TEXT"
+            )
+        source_end, summary_start = len(text), len(text)
+    else:
+        summary_start = lines[first_bullet][0]
+        # The source ends at the end of the last non-blank line before the summary.
+        source_end = 0
+        for start, cend, _ in lines[:first_bullet]:
+            if text[start:cend].strip():
+                source_end = cend
+    source = text[:source_end]
+    # The summary runs to the end of its last non-blank line (the final line end is not part of it).
+    summary_end = max((cend for start, cend, _ in lines[first_bullet:] if text[start:cend].strip()),
+                      default=summary_start) if first_bullet is not None else summary_start
+    summary = text[summary_start:summary_end]
+    if first_bullet is not None:
+        n = count_bullets(summary)
+        if n > max_bullets:
+            raise InputTooLarge(
+                f"the summary has {n:,} bullet lines; the limit is {max_bullets:,} "
+                "(raise it with --max-bullets)"
+            )
+        if not source.strip():
+            raise EmptyInput("the article is empty: the file holds only summary lines")
+    title = None
+    src_lines = [(s, e) for s, e, _ in lines if e <= source_end and text[s:e].strip()]
+    if len(src_lines) > 1:
+        s, e = src_lines[0]
+        title = text[s:e]
+    return SeedInput(text=text, title=title, source=source, summary=summary, summary_start=summary_start)
+
+
+def count_bullets(summary: str) -> int:
+    """Non-blank lines of a summary (each bullet or sentence line counts once)."""
+    return sum(1 for line in summary.splitlines() if line.strip())
+
+
+def _check_summary_size(summary: Any, max_bullets: int, what: str = "the summary") -> None:
+    n = len(summary) if isinstance(summary, list) else count_bullets(summary)
+    if n > max_bullets:
+        raise InputTooLarge(
+            f"{what} has {n:,} bullets; the limit is {max_bullets:,} (raise it with --max-bullets)"
+        )
+
+
+def parse_record(
+    line_text: str, line_no: int | None = None, *, max_bullets: int = MAX_BULLETS
+) -> Record:
+    """One JSONL line -> Record; raises BadRecord (or InputTooLarge) saying what is wrong."""
+    where = f"line {line_no}" if line_no is not None else "record"
+    try:
+        obj = json.loads(line_text)
+    except json.JSONDecodeError as exc:
+        raise BadRecord(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from exc
+    if not isinstance(obj, dict):
+        raise BadRecord(f"{where}: expected a JSON object, got {type(obj).__name__}")
+    rid = obj.get("id")
+    if rid is not None and not isinstance(rid, (str, int)):
+        raise BadRecord(f"{where}: \"id\" must be a string or a number")
+    doc_key = next((k for k in DOC_KEYS if k in obj), None)
+    if doc_key is None:
+        raise BadRecord(f"{where}: missing field \"doc\" (or \"article\" / \"source\")")
+    doc = obj[doc_key]
+    if not isinstance(doc, str):
+        raise BadRecord(f"{where}: \"{doc_key}\" must be a string, not {_json_type(doc)}")
+    if not doc.strip():
+        raise EmptyInput(f"{where}: \"{doc_key}\" is empty")
+    if "summary" not in obj:
+        raise BadRecord(f"{where}: missing field \"summary\"")
+    summary = obj["summary"]
+    if isinstance(summary, list):
+        if not all(isinstance(b, str) for b in summary):
+            raise BadRecord(f"{where}: \"summary\" must be a string or a list of strings")
+        if not any(b.strip() for b in summary):
+            raise EmptyInput(f"{where}: \"summary\" is empty")
+    elif isinstance(summary, str):
+        if not summary.strip():
+            raise EmptyInput(f"{where}: \"summary\" is empty")
+    else:
+        raise BadRecord(f"{where}: \"summary\" must be a string or a list of strings, not {_json_type(summary)}")
+    _check_summary_size(summary, max_bullets, f"{where}: \"summary\"")
+    return Record(id=None if rid is None else str(rid), doc=doc, summary=summary, line=line_no)
+
+
+def _json_type(value: Any) -> str:
+    return {dict: "an object", list: "a list", bool: "a boolean", int: "a number", float: "a number",
+            type(None): "null", str: "a string"}.get(type(value), type(value).__name__)
+
+
+def read_records(
+    lines: IO[bytes] | Iterator[bytes],
+    *,
+    max_bytes: int = MAX_INPUT_BYTES,
+    max_bullets: int = MAX_BULLETS,
+) -> Iterator[Record | RecordError]:
+    """JSONL records from binary lines: exactly one item per line, in order.
+
+    A line that cannot be used (a blank line included) becomes a ``RecordError`` with its
+    1-based line number, and reading goes on. ``max_bytes`` bounds each line.
+    """
+    for line_no, raw in enumerate(lines, start=1):
+        try:
+            if not raw.strip():
+                raise EmptyInput(f"line {line_no} is blank; every line must hold one JSON record")
+            if len(raw) > max_bytes:
+                raise InputTooLarge(
+                    f"line {line_no} is larger than the limit of {_size_hint(max_bytes)}; raise it with --max-bytes"
+                )
+            if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            text = decode_text(raw, name=f"line {line_no}")
+            yield parse_record(text, line_no, max_bullets=max_bullets)
+        except InputError as exc:
+            yield RecordError(id=_peek_id(raw), line=line_no, error=exc)
+
+
+def iter_lines(stream: IO[bytes], max_bytes: int = MAX_INPUT_BYTES) -> Iterator[bytes]:
+    """Lines of a binary stream, each cut at ``max_bytes + 1`` bytes so memory stays bounded.
+
+    A longer line is yielded cut (so ``read_records`` reports it as too large) and the rest of
+    it is skipped.
+    """
+    while True:
+        line = stream.readline(max_bytes + 1)
+        if not line:
+            return
+        if len(line) > max_bytes and not line.endswith(b"\n"):
+            while True:  # skip the rest of the over-long line
+                rest = stream.readline(1 << 20)
+                if not rest or rest.endswith(b"\n"):
+                    break
+        yield line
+
+
+def _peek_id(raw: bytes) -> str | None:
+    """The id of a bad record, when the line is at least JSON with an id."""
+    try:
+        obj = json.loads(raw.decode("utf-8", errors="replace"))
+    except ValueError:
+        return None
+    rid = obj.get("id") if isinstance(obj, dict) else None
+    return None if rid is None or isinstance(rid, (dict, list)) else str(rid)

@@ -1,0 +1,281 @@
+"""The versioned JSON schema of everything verisum outputs ("schema_version": 1).
+
+These pydantic models are the one shape shared by ``verisum check --format json``, the JSONL
+batch output, ``verisum highlights --format json`` and the HTTP API; field names are the same
+everywhere. They are built from the core dataclasses with ``from_result``.
+
+Offsets: every span is ``{"start", "end", "text"}`` where ``start``/``end`` are Python ``str``
+indices (Unicode code points, not bytes and not UTF-16 units) into the text given once at the
+top of the result (``source`` or ``summary``), and ``text == that_text[start:end]``. When a
+file starts with a UTF-8 byte-order mark, the mark is removed before offsets are counted;
+CRLF line ends are kept, so offsets match the file as the user holds it.
+
+The JSON Schema files in ``verisum/schema/`` are generated from these models::
+
+    python -m verisum.schema            # rewrites src/verisum/schema/*.schema.json
+    python -m verisum.schema --check    # exits 1 when the files are out of date
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .errors import VerisumError
+from .verdicts import CheckResult, ClaimVerdict, Label, SentenceVerdict
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "SpanModel",
+    "EvidenceModel",
+    "ClaimModel",
+    "SentenceModel",
+    "CheckResultModel",
+    "DroppedModel",
+    "HighlightsResultModel",
+    "ErrorModel",
+    "json_schemas",
+    "write_json_schemas",
+    "SCHEMA_DIR",
+]
+
+SCHEMA_VERSION = 1
+
+#: Where the generated JSON Schema files live (package data).
+SCHEMA_DIR = Path(__file__).with_name("schema")
+
+LabelName = Literal["supported", "contradicted", "unsupported"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SpanModel(_Model):
+    """A slice of a text given once in the result: ``text == whole_text[start:end]``."""
+
+    start: int = Field(ge=0, description="Code-point offset of the first character (inclusive).")
+    end: int = Field(ge=0, description="Code-point offset after the last character (exclusive).")
+    text: str = Field(description="The sliced text, for convenience; always equal to the slice.")
+
+    @classmethod
+    def from_span(cls, span: Any) -> "SpanModel":
+        return cls(start=span.start, end=span.end, text=span.text)
+
+
+class EvidenceModel(SpanModel):
+    """A source sentence quoted as evidence; offsets point into ``source``."""
+
+    score: float = Field(description="Retrieval similarity to the claim; higher is closer.")
+
+
+class ClaimModel(SpanModel):
+    """One claim of a summary sentence; offsets point into ``summary``."""
+
+    hypothesis: str = Field(description="The claim as a stand-alone statement, as the judge read it.")
+    label: LabelName
+    score: float = Field(ge=0.0, le=1.0, description="Calibrated probability that the source supports the claim.")
+    probs: dict[str, float] = Field(
+        description="The judge's raw probabilities for supported / contradicted / unsupported."
+    )
+    faults: list[SpanModel] = Field(description="Words at fault, as spans of ``summary``.")
+    evidence: list[EvidenceModel] = Field(description="Source sentences the claim was judged against, best first.")
+    truncated: bool = Field(description="The evidence had to be cut to fit the judge's input.")
+    rationale: str | None = Field(default=None, description="The judge's explanation, when it gives one.")
+
+    @classmethod
+    def from_verdict(cls, cv: ClaimVerdict) -> "ClaimModel":
+        return cls(
+            start=cv.claim.span.start,
+            end=cv.claim.span.end,
+            text=cv.claim.span.text,
+            hypothesis=cv.claim.hypothesis,
+            label=Label(cv.label).value,
+            score=_unit(cv.score),
+            probs={k: float(v) for k, v in cv.probs.items()},
+            faults=[SpanModel.from_span(f) for f in cv.faults],
+            evidence=[EvidenceModel(start=e.span.start, end=e.span.end, text=e.span.text, score=float(e.score))
+                      for e in cv.evidence],
+            truncated=bool(cv.truncated),
+            rationale=cv.rationale,
+        )
+
+
+class SentenceModel(SpanModel):
+    """A summary sentence: as good as its weakest claim; offsets point into ``summary``."""
+
+    label: LabelName
+    score: float = Field(ge=0.0, le=1.0, description="The lowest claim score of the sentence.")
+    claims: list[ClaimModel]
+
+    @classmethod
+    def from_verdict(cls, sv: SentenceVerdict) -> "SentenceModel":
+        return cls(
+            start=sv.sentence.start,
+            end=sv.sentence.end,
+            text=sv.sentence.text,
+            label=Label(sv.label).value,
+            score=_unit(sv.score),
+            claims=[ClaimModel.from_verdict(cv) for cv in sv.claims],
+        )
+
+
+class CheckResultModel(_Model):
+    """The result of checking one summary against its source."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    id: str | None = Field(default=None, description="The record id, for batch input.")
+    label: LabelName = Field(description="The summary's label: its worst sentence's.")
+    score: float = Field(ge=0.0, le=1.0, description="The summary's score: its lowest sentence score.")
+    threshold: float = Field(description="A claim is supported when its score is at or above this.")
+    source: str = Field(description="The source text exactly as read (BOM removed); source offsets index it.")
+    summary: str = Field(description="The summary text exactly as read; summary offsets index it.")
+    sentences: list[SentenceModel]
+    meta: dict[str, Any] = Field(default_factory=dict, description="verisum version, judge settings, timing.")
+
+    @classmethod
+    def from_result(cls, result: CheckResult) -> "CheckResultModel":
+        return cls(
+            id=result.id,
+            label=Label(result.label).value,
+            score=_unit(result.score),
+            threshold=float(result.threshold),
+            source=result.source.text,
+            summary=result.summary.text,
+            sentences=[SentenceModel.from_verdict(sv) for sv in result.sentences],
+            meta=_jsonable(result.meta),
+        )
+
+
+class DroppedModel(_Model):
+    """A candidate highlight that was not printed, and why."""
+
+    text: str
+    reason: str
+    label: LabelName | None = None
+    score: float | None = None
+
+
+class HighlightsResultModel(_Model):
+    """Highlights written for one article; every bullet in ``highlights`` passed the checker."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    id: str | None = None
+    highlights: list[str] = Field(description="The bullets, without their '- ' markers.")
+    check: CheckResultModel = Field(description="The check of the kept bullets against the article.")
+    dropped: list[DroppedModel] = Field(default_factory=list)
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def from_result(cls, result: Any) -> "HighlightsResultModel":
+        """From a ``verisum.highlights.HighlightsResult``."""
+        return cls(
+            id=getattr(result, "id", None),
+            highlights=list(result.highlights),
+            check=CheckResultModel.from_result(result.check),
+            dropped=[
+                DroppedModel(
+                    text=d.text,
+                    reason=d.reason,
+                    label=None if d.label is None else Label(d.label).value,
+                    score=None if d.score is None else float(d.score),
+                )
+                for d in result.dropped
+            ],
+            meta=_jsonable(getattr(result, "meta", {})),
+        )
+
+
+class ErrorModel(_Model):
+    """The one error shape: HTTP error bodies and failed JSONL batch lines."""
+
+    ok: Literal[False] = False
+    error: str = Field(description="One line that says what is wrong and what to do.")
+    errors: list[dict[str, Any]] = Field(default_factory=list, description="Details, e.g. one per invalid field.")
+    status: int = Field(description="The HTTP status this error maps to.")
+    code: str = Field(description="A stable machine-readable code, e.g. 'bad_record'.")
+    id: str | None = Field(default=None, description="Batch input: the record's id, when it could be read.")
+    line: int | None = Field(default=None, description="Batch input: the record's 1-based line number.")
+
+    @classmethod
+    def from_exception(
+        cls, exc: VerisumError, *, id: str | None = None, line: int | None = None,
+        errors: list[dict[str, Any]] | None = None,
+    ) -> "ErrorModel":
+        return cls(error=str(exc), errors=errors or [], status=exc.http_status, code=exc.code, id=id, line=line)
+
+    @classmethod
+    def from_record_error(cls, err: Any) -> "ErrorModel":
+        """From a ``verisum.checker.RecordError``."""
+        return cls.from_exception(err.error, id=err.id, line=err.line)
+
+
+def _unit(x: float) -> float:
+    """Clamp float noise (1.0000001) into [0, 1]."""
+    return min(1.0, max(0.0, float(x)))
+
+
+def _jsonable(value: Any) -> Any:
+    """Meta as plain JSON (tuples, enums, numpy scalars, paths become JSON values)."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Enum):
+        return _jsonable(value.value)
+    if isinstance(value, (str, bool, int, float)) or value is None:
+        return value
+    if hasattr(value, "item"):  # numpy scalar
+        return value.item()
+    return str(value)
+
+
+_FILES = {
+    "check-result.schema.json": CheckResultModel,
+    "highlights-result.schema.json": HighlightsResultModel,
+    "error.schema.json": ErrorModel,
+}
+
+
+def json_schemas() -> dict[str, str]:
+    """File name -> JSON Schema text, exactly as kept in ``verisum/schema/``."""
+    out = {}
+    for name, model in _FILES.items():
+        schema = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"https://verisum.invalid/schema/v{SCHEMA_VERSION}/{name}",
+            **model.model_json_schema(mode="serialization"),
+        }
+        out[name] = json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    return out
+
+
+def write_json_schemas(directory: Path = SCHEMA_DIR) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in json_schemas().items():
+        path = directory / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def _main(argv: list[str]) -> int:
+    if "--check" in argv:
+        stale = [n for n, t in json_schemas().items()
+                 if not (SCHEMA_DIR / n).is_file() or (SCHEMA_DIR / n).read_text(encoding="utf-8") != t]
+        for n in stale:
+            print(f"verisum: schema file {SCHEMA_DIR / n} is out of date; run: python -m verisum.schema", file=sys.stderr)
+        return 1 if stale else 0
+    for path in write_json_schemas():
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))
