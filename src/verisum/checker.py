@@ -21,15 +21,16 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from . import __version__
 from .calibration import Calibrator
 from .claims import Claim, summary_claims
-from .document import Document
+from .document import Document, Span
 from .errors import EmptyInput, InputError, InputTooLarge, VerisumError
 from .evidence import Evidence, LexicalRetriever, Retriever
-from .faults import _source_vocab, locate_faults, novel_words
+from .faults import locate_faults
+from .features import SourceIndex, claim_features
 from .judges import Judge, Pair, get_judge
 from .judges.base import Judgement
 from .verdicts import CheckResult, ClaimVerdict, aggregate_sentence, aggregate_summary, decide
 
-__all__ = ["Checker", "Record", "RecordError", "check", "MAX_SOURCE_CHARS", "MAX_SUMMARY_SENTENCES"]
+__all__ = ["Checker", "Analysis", "Record", "RecordError", "check", "claim_features", "MAX_SOURCE_CHARS", "MAX_SUMMARY_SENTENCES"]
 
 #: Default limits; both are constructor parameters (and server settings).
 MAX_SOURCE_CHARS = 5_000_000
@@ -225,10 +226,14 @@ class Checker:
             yield from flush()
 
     # -- the pipeline --------------------------------------------------------------------
-    def _check_batch(self, items: Sequence[tuple[str | None, Any, Any]]) -> list[CheckResult]:
+    def analyse(self, items: Sequence[tuple[str | None, Any, Any]]) -> list["Analysis"]:
+        """Everything up to the combiner, for ``(id, source, summary)`` items: the claims, their
+        evidence and judgements, and each claim's feature vector (what the calibrator scores).
+
+        ``verisum calibrate`` and the combiner fit use this; ``check`` builds on it.
+        """
         self.load()
-        assert self._judge is not None and self._retriever is not None and self._calibrator is not None
-        started = time.perf_counter()
+        assert self._judge is not None and self._retriever is not None
         prepared = []
         for rid, source, summary in items:
             src = _as_document(source, "source")
@@ -246,12 +251,20 @@ class Checker:
                     f"the summary has {len(sentences):,} sentences; the limit is {self.max_summary_sentences:,}"
                 )
             claims = [c for _, cs in sentences for c in cs]
-            evidence = self._retriever.retrieve(src, [c.hypothesis for c in claims], self.top_k)
-            prepared.append((rid, src, summ, sentences, claims, evidence))
+            queries = [c.hypothesis for c in claims]
+            search = getattr(self._retriever, "search", None)
+            if callable(search):
+                found = search(src, queries, self.top_k)
+                evidence = [r.evidence for r in found]
+                stats = [r.stats for r in found]
+            else:
+                evidence = self._retriever.retrieve(src, queries, self.top_k)
+                stats = [{} for _ in claims]
+            prepared.append((rid, src, summ, sentences, claims, evidence, stats))
 
         pairs = [
             Pair(premise=_premise(ev), hypothesis=c.hypothesis)
-            for *_, claims, evidence in prepared
+            for *_, claims, evidence, _ in prepared
             for c, ev in zip(claims, evidence)
         ]
         judgements: list[Judgement] = []
@@ -260,22 +273,30 @@ class Checker:
         if len(judgements) != len(pairs):
             raise VerisumError(f"judge {self._judge.name} returned {len(judgements)} judgements for {len(pairs)} pairs")
 
+        out = []
+        k = 0
+        for rid, src, summ, sentences, claims, evidence, stats in prepared:
+            index = SourceIndex.build(src)
+            js = judgements[k : k + len(claims)]
+            k += len(claims)
+            feats = [claim_features(c, ev, jd, src, index, st) for c, ev, jd, st in zip(claims, evidence, js, stats)]
+            out.append(Analysis(rid, src, summ, sentences, claims, evidence, js, feats, index))
+        return out
+
+    def _check_batch(self, items: Sequence[tuple[str | None, Any, Any]]) -> list[CheckResult]:
+        started = time.perf_counter()
+        analysed = self.analyse(items)
+        assert self._calibrator is not None
         threshold = self.threshold_
         meta_base = {"verisum": __version__, "judge": self.params()}
         results = []
-        k = 0
-        for rid, src, summ, sentences, claims, evidence in prepared:
-            vocab = _source_vocab(src)
-            feats = []
-            for c, ev in zip(claims, evidence):
-                feats.append(claim_features(c, ev, judgements[k + len(feats)], src, vocab))
-            scores = self._calibrator.score_many(feats)
+        for a in analysed:
+            scores = self._calibrator.score_many(a.features)
             verdicts: dict[int, ClaimVerdict] = {}
-            for j, (c, ev) in enumerate(zip(claims, evidence)):
-                jd = judgements[k + j]
+            for j, (c, ev, jd) in enumerate(zip(a.claims, a.evidence, a.judgements)):
                 score = float(scores[j])
                 label = decide(score, jd.probs, threshold)
-                faults = () if label == "supported" else locate_faults(c, src, jd.quotes, vocab)
+                faults = () if label == "supported" else locate_faults(c, a.source, jd.quotes, a.index, ev)
                 verdicts[id(c)] = ClaimVerdict(
                     claim=c,
                     label=label,
@@ -286,40 +307,39 @@ class Checker:
                     truncated=jd.truncated,
                     rationale=jd.rationale,
                 )
-            k += len(claims)
-            sent_verdicts = tuple(aggregate_sentence(s, [verdicts[id(c)] for c in cs]) for s, cs in sentences)
+            sent_verdicts = tuple(aggregate_sentence(s, [verdicts[id(c)] for c in cs]) for s, cs in a.sentences)
             label, score = aggregate_summary(sent_verdicts)
             meta = dict(meta_base)
             meta["seconds"] = round(time.perf_counter() - started, 4)
             meta["truncated"] = any(v.truncated for v in verdicts.values())
             results.append(
                 CheckResult(
-                    source=src, summary=summ, sentences=sent_verdicts, label=label, score=score,
-                    threshold=threshold, meta=meta, id=rid,
+                    source=a.source, summary=a.summary, sentences=sent_verdicts, label=label, score=score,
+                    threshold=threshold, meta=meta, id=a.id,
                 )
             )
         return results
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """One summary taken through retrieval, judging and features (see ``Checker.analyse``)."""
+
+    id: str | None
+    source: Document
+    summary: Document
+    sentences: tuple[tuple[Span, tuple[Claim, ...]], ...]
+    claims: list[Claim]
+    evidence: list[list[Evidence]]
+    judgements: list[Judgement]
+    features: list[dict[str, float]]
+    index: SourceIndex
 
 
 def _premise(evidence: Sequence[Evidence]) -> str:
     """Evidence sentences joined in source order, as they read in the article."""
     return " ".join(e.span.text for e in sorted(evidence, key=lambda e: e.span.start))
 
-
-def claim_features(
-    claim: Claim, evidence: Sequence[Evidence], judgement: Judgement, source: Document, vocab: set[str]
-) -> dict[str, float]:
-    """The judge's probabilities plus cheap, model-free signals, for the calibrator."""
-    words = [w for w in claim.span.words if len(w.text) > 1]
-    novel = novel_words(claim, source, vocab)
-    feats = {
-        **judgement.probs,
-        "evidence_score": max((e.score for e in evidence), default=0.0),
-        "novel_words": float(len(novel)),
-        "novel_share": len(novel) / max(len(words), 1),
-    }
-    feats.update(judgement.extra)
-    return feats
 
 
 def check(

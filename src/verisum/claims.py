@@ -6,7 +6,11 @@ second is invented. Claims are found by cutting a sentence before the connective
 a dependent clause (a participle or relative clause, "while"/"whereas", "including", a
 semicolon, ", but"). The first piece is the main claim; every other claim is judged together
 with the main claim (its ``context``) so that it reads as a stand-alone statement, but its
-span (what gets marked) is the clause alone. Every claim is a :class:`Span` of the summary
+span (what gets marked) is the clause alone. Two refinements: an aside set off by commas in
+the middle of the main clause ("the G7 leaders, including Turkey, are attending") stays in
+the main claim, so no fragment is judged; and a sentence that opens with a discourse link
+("Despite X, Y") gives the link its own claim, judged as the whole "Despite X, Y" and marked
+on "Despite X", while Y is the main claim. Every claim is a :class:`Span` of the summary
 :class:`Document`.
 """
 
@@ -33,6 +37,21 @@ _CUT_RE = re.compile(
     re.VERBOSE | re.IGNORECASE,
 )
 _MIN_CLAIM_WORDS = 3
+# A sentence that opens with a discourse link ("Despite X, Y"): the link and its clause are a
+# claim of their own (judged as "Despite X, Y", marked on "Despite X"), Y is the main claim.
+_LEAD_RE = re.compile(
+    r"""^(?:despite|in\ spite\ of|although|though|even\ though|while|whereas|because|since|due\ to|
+          thanks\ to|as\ a\ result\ of|following|after|amid|ahead\ of|unlike|like)\b[^,;]{3,}?,\s+""",
+    re.VERBOSE | re.IGNORECASE,
+)
+# Pieces that may sit in the middle of the main clause, set off by commas:
+# "none of the G7 leaders, including Turkey, are attending" -> not a claim of their own.
+_NESTABLE_RE = re.compile(r"^(?:including|who|which|whose|whom|as\ well\ as)\b", re.VERBOSE | re.IGNORECASE)
+# A main clause that resumes after the nested piece starts with a verb.
+_RESUME_RE = re.compile(
+    r",\s+(?:is|are|was|were|has|have|had|will|would|can|could|may|might|must|should|shall|do|does|did|"
+    r"remain|remains|remained|say|says|said|told|[a-z]+ed)\b"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +71,8 @@ class Claim:
         """The claim as a stand-alone statement, as the judge sees it."""
         if self.context is None:
             return self.span.text
+        if self.span.start < self.context.start:  # a leading discourse clause: "Despite X, Y"
+            return f"{self.span.text}, {self.context.text}"
         main = self.context.text.rstrip(" ,;:")
         return f"{main}, {self.span.text}"
 
@@ -65,25 +86,41 @@ def _trim(doc: Document, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def _n_words(doc: Document, s: int, e: int) -> int:
+    return len(re.findall(r"\w+", doc.text[s:e]))
+
+
 def split_claims(sentence: Span) -> tuple[Claim, ...]:
     """The claims of one summary sentence, in text order; they never overlap."""
     doc, text = sentence.doc, sentence.text
-    cuts = [m.start() for m in _CUT_RE.finditer(text)]
-    bounds = [0, *cuts, len(text)]
+    lead_end = 0
+    m = _LEAD_RE.match(text)
+    if m and _n_words(doc, sentence.start + m.end(), sentence.end) >= _MIN_CLAIM_WORDS:
+        lead_end = m.end()
+    cuts = [m.start() for m in _CUT_RE.finditer(text) if m.start() > lead_end]
+    bounds = [lead_end, *cuts, len(text)]
     pieces: list[tuple[int, int]] = []
     for lo, hi in zip(bounds, bounds[1:]):
         s, e = _trim(doc, sentence.start + lo, sentence.start + hi)
         if s >= e:
             continue
-        n_words = len(re.findall(r"\w+", doc.text[s:e]))
-        if pieces and n_words < _MIN_CLAIM_WORDS:
+        if pieces and _n_words(doc, s, e) < _MIN_CLAIM_WORDS:
             pieces[-1] = (pieces[-1][0], e)  # too short to stand alone: keep with the previous
-        else:
-            pieces.append((s, e))
-    if len(pieces) > 1 and len(re.findall(r"\w+", doc.text[pieces[0][0] : pieces[0][1]])) < _MIN_CLAIM_WORDS:
+            continue
+        if len(pieces) == 1 and _NESTABLE_RE.match(doc.text[s:e]):
+            resume = _RESUME_RE.search(doc.text, s, e)
+            if resume:  # a nested aside: the main clause goes on after it
+                pieces[-1] = (pieces[-1][0], e)
+                continue
+        pieces.append((s, e))
+    if len(pieces) > 1 and _n_words(doc, *pieces[0]) < _MIN_CLAIM_WORDS:
         pieces[0:2] = [(pieces[0][0], pieces[1][1])]
     main = Span(doc, *pieces[0])
     claims = [Claim(span=main, sentence=sentence)]
+    if lead_end:
+        s, e = _trim(doc, sentence.start, sentence.start + lead_end)
+        e = s + len(doc.text[s:e].rstrip(" ,"))
+        claims.insert(0, Claim(span=Span(doc, s, e), sentence=sentence, context=main))
     claims += [Claim(span=Span(doc, s, e), sentence=sentence, context=main) for s, e in pieces[1:]]
     return tuple(claims)
 

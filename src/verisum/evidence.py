@@ -24,15 +24,22 @@ class Evidence:
         return self.span.text
 
 
+import hashlib
 import heapq
 import math
 import re
-from collections import Counter
-from typing import Iterable, Protocol, Sequence
+import threading
+from collections import Counter, OrderedDict
+from typing import TYPE_CHECKING, Iterable, Protocol, Sequence
+
+import numpy as np
 
 from .document import Document
 
-__all__ += ["Retriever", "LexicalRetriever", "content_words", "BLOCK_SENTENCES"]
+if TYPE_CHECKING:
+    from .encoder import Encoder
+
+__all__ += ["Retriever", "Retrieval", "LexicalRetriever", "HybridRetriever", "content_words", "BLOCK_SENTENCES"]
 
 #: Source sentences scored per block; memory is bounded by this, not by the source length.
 BLOCK_SENTENCES = 256
@@ -64,10 +71,42 @@ def _stem(tok: str) -> str:
     return tok
 
 
+@dataclass(frozen=True, slots=True)
+class Retrieval:
+    """What a retriever found for one claim: the evidence, best first, and floor statistics.
+
+    ``stats`` holds ``lex_best`` (IDF-weighted share of the claim's content words in the best
+    sentence) and, for the hybrid retriever, ``emb_sent`` / ``emb_win`` (the claim's highest
+    cosine to any source sentence / to any two adjacent sentences).
+    """
+
+    evidence: list[Evidence]
+    stats: dict[str, float]
+
+
 class Retriever(Protocol):
     def retrieve(self, source: Document, queries: Sequence[str], top_k: int) -> list[list[Evidence]]:
         """For each query, the ``top_k`` best source sentences, best first."""
         ...
+
+
+class _Lexicon:
+    """IDF over the source's sentences (one pass of counting; memory ~ the vocabulary)."""
+
+    def __init__(self, sentences: Sequence[Span]) -> None:
+        df: Counter[str] = Counter()
+        for s in sentences:
+            df.update(set(content_words(s.text)))
+        n = max(len(sentences), 1)
+        self.idf = {w: math.log(1 + n / c) for w, c in df.items()}
+
+    def query(self, text: str) -> tuple[dict[str, float], float]:
+        weights = {w: self.idf.get(w, math.log(1 + 1.0)) for w in set(content_words(text))}
+        return weights, (sum(weights.values()) or 1.0)
+
+
+def _lex_score(weights: dict[str, float], total: float, words: set[str]) -> float:
+    return sum(v for w, v in weights.items() if w in words) / total
 
 
 class LexicalRetriever:
@@ -79,22 +118,114 @@ class LexicalRetriever:
     name = "lexical"
 
     def retrieve(self, source: Document, queries: Sequence[str], top_k: int) -> list[list[Evidence]]:
+        return [r.evidence for r in self.search(source, queries, top_k)]
+
+    def search(self, source: Document, queries: Sequence[str], top_k: int) -> list[Retrieval]:
         sentences = source.sentences
-        df: Counter[str] = Counter()
-        for s in sentences:
-            df.update(set(content_words(s.text)))
-        n = max(len(sentences), 1)
-        idf = {w: math.log(1 + n / c) for w, c in df.items()}
-        qbags = [Counter(content_words(q)) for q in queries]
+        lex = _Lexicon(sentences)
+        qs = [lex.query(q) for q in queries]
         heaps: list[list[tuple[float, int]]] = [[] for _ in queries]
+        best = [0.0] * len(queries)
         for block_start in range(0, len(sentences), BLOCK_SENTENCES):
             for i in range(block_start, min(block_start + BLOCK_SENTENCES, len(sentences))):
                 words = set(content_words(sentences[i].text))
-                for q, bag in enumerate(qbags):
-                    total = sum(idf.get(w, 0.0) for w in bag) or 1.0
-                    score = sum(idf.get(w, 0.0) for w in bag if w in words) / total
+                for q, (weights, total) in enumerate(qs):
+                    score = _lex_score(weights, total, words)
+                    best[q] = max(best[q], score)
                     _push(heaps[q], (score, -i), top_k)
-        return [_ranked(h, sentences) for h in heaps]
+        return [Retrieval(_ranked(h, sentences), {"lex_best": b}) for h, b in zip(heaps, best)]
+
+
+class HybridRetriever:
+    """Sentence embeddings (all-MiniLM-L6-v2) plus IDF-weighted word overlap.
+
+    A source sentence's score is ``embedding_weight * cosine + (1 - embedding_weight) * lexical``;
+    the embeddings find paraphrases, the lexical part pins exact names and numbers. The source
+    is read in blocks of :data:`BLOCK_SENTENCES` sentences: each block is embedded, scored against
+    every claim and dropped, keeping only the ``top_k`` best per claim, so memory does not grow
+    with the source. Embeddings of recently seen short sources are cached (a batch often checks
+    several summaries of one article).
+    """
+
+    name = "hybrid"
+
+    def __init__(self, encoder: "Encoder | None" = None, *, embedding_weight: float = 0.6, cache_size: int = 16) -> None:
+        self.encoder = encoder
+        self.embedding_weight = embedding_weight
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _encoder(self) -> "Encoder":
+        if self.encoder is None:
+            from .encoder import Encoder
+
+            self.encoder = Encoder()
+        return self.encoder
+
+    def retrieve(self, source: Document, queries: Sequence[str], top_k: int) -> list[list[Evidence]]:
+        return [r.evidence for r in self.search(source, queries, top_k)]
+
+    def _embed_block(self, source: Document, lo: int, hi: int, sentences: Sequence[Span]) -> np.ndarray:
+        texts = [s.text for s in sentences[lo:hi]]
+        if len(sentences) > BLOCK_SENTENCES:  # long sources stream; never cached
+            return self._encoder().encode(texts)
+        key = hashlib.sha1(source.text.encode("utf-8", "surrogatepass")).hexdigest()
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        emb = self._encoder().encode(texts)
+        with self._lock:
+            self._cache[key] = emb
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return emb
+
+    def search(self, source: Document, queries: Sequence[str], top_k: int) -> list[Retrieval]:
+        sentences = source.sentences
+        if not queries:
+            return []
+        lex = _Lexicon(sentences)
+        qs = [lex.query(q) for q in queries]
+        qemb = self._encoder().encode(list(queries))
+        w = self.embedding_weight
+        heaps: list[list[tuple[float, int]]] = [[] for _ in queries]
+        best_sent = np.full(len(queries), -1.0)
+        best_win = np.full(len(queries), -1.0)
+        best_lex = np.zeros(len(queries))
+        prev: np.ndarray | None = None  # last sentence embedding of the previous block
+        for lo in range(0, len(sentences), BLOCK_SENTENCES):
+            hi = min(lo + BLOCK_SENTENCES, len(sentences))
+            emb = self._embed_block(source, lo, hi, sentences)
+            cos = qemb @ emb.T  # [queries, block]
+            best_sent = np.maximum(best_sent, cos.max(axis=1))
+            ext = emb if prev is None else np.vstack([prev[None, :], emb])
+            if len(ext) > 1:
+                win = ext[:-1] + ext[1:]
+                win /= np.maximum(np.linalg.norm(win, axis=1, keepdims=True), 1e-12)
+                best_win = np.maximum(best_win, (qemb @ win.T).max(axis=1))
+            prev = emb[-1]
+            lexs = np.zeros_like(cos)
+            for j in range(hi - lo):
+                words = set(content_words(sentences[lo + j].text))
+                for q, (weights, total) in enumerate(qs):
+                    lexs[q, j] = _lex_score(weights, total, words)
+            best_lex = np.maximum(best_lex, lexs.max(axis=1))
+            scores = w * cos + (1 - w) * lexs
+            for q in range(len(queries)):
+                row = scores[q]
+                for j in np.argsort(-row)[:top_k]:
+                    _push(heaps[q], (float(row[j]), -(lo + int(j))), top_k)
+        best_win = np.where(best_win < -0.5, best_sent, best_win)  # a one-sentence source
+        return [
+            Retrieval(
+                _ranked(h, sentences),
+                {"emb_sent": float(bs), "emb_win": float(bw), "lex_best": float(bl)},
+            )
+            for h, bs, bw, bl in zip(heaps, best_sent, best_win, best_lex)
+        ]
 
 
 def _push(heap: list[tuple[float, int]], item: tuple[float, int], k: int) -> None:

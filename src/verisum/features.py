@@ -1,0 +1,219 @@
+"""Cheap, robust, model-free signals about a claim, for the combiner.
+
+Each claim gets a flat ``dict[str, float]``: the judge's probabilities (and their log-odds),
+the embedding floor found by the retriever (the claim's best cosine to any source sentence and
+to any 2-sentence window), and lexical signals that catch extrinsic content:
+
+- names, numbers and dates in the claim that the source never mentions;
+- content words with no match (exact or crudely stemmed) anywhere in the source;
+- content-word bigrams of the claim that never occur in the source;
+- a negation mismatch between the claim and its best evidence;
+- the claim's length.
+
+All of it is regular expressions and set look-ups over a :class:`SourceIndex` built once per
+source (memory linear in the source's vocabulary, not its length squared).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+from .claims import Claim
+from .document import Document
+from .evidence import Evidence, _STOPWORDS, _stem
+
+__all__ = ["SourceIndex", "claim_features", "FEATURE_NAMES", "novel_tokens", "NEGATIONS"]
+
+#: Every feature ``claim_features`` produces (besides any ``judgement.extra``).
+FEATURE_NAMES = (
+    "supported",
+    "contradicted",
+    "unsupported",
+    "logit_supported",
+    "logit_contradicted",
+    "emb_sent",
+    "emb_win",
+    "emb_best",
+    "lex_best",
+    "lex_doc",
+    "evidence_score",
+    "novel_words",
+    "novel_share",
+    "novel_ents",
+    "novel_nums",
+    "novel_dates",
+    "novel_bigrams",
+    "neg_mismatch",
+    "n_words",
+)
+
+NEGATIONS = frozenset(
+    "not no never none nobody nothing neither nor without cannot n't nt denied denies deny refused "
+    "refuses fail failed fails".split()
+)
+_MONTHS = (
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec"
+).split()
+_DAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+_DATE_WORDS = frozenset(_MONTHS + _DAYS + ["yesterday", "today", "tomorrow", "tonight", "weekend"])
+_NUMBER_WORDS = {
+    w: str(i)
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "sixteen seventeen eighteen nineteen twenty".split()
+    )
+}
+_NUMBER_WORDS.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70",
+                      "eighty": "80", "ninety": "90", "hundred": "100", "thousand": "1000",
+                      "million": "1000000", "billion": "1000000000", "dozen": "12", "half": "0.5",
+                      "first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5",
+                      "once": "1", "twice": "2", "single": "1", "double": "2", "triple": "3"})
+_TOKEN_RE = re.compile(r"\d[\d,.]*\d|[^\W_]+(?:['’][^\W\d_]+)?", re.UNICODE)
+_NUM_RE = re.compile(r"\d[\d,.]*\d|\d")
+
+
+def _norm_number(tok: str) -> str:
+    t = tok.replace(",", "")
+    if t.endswith(".0"):
+        t = t[:-2]
+    return t
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN_RE.findall(text)
+
+
+def _is_content(low: str) -> bool:
+    return low not in _STOPWORDS and (len(low) > 1 or low.isdigit())
+
+
+@dataclass
+class SourceIndex:
+    """What the features need from a source, built in one pass over its text."""
+
+    vocab: set[str] = field(default_factory=set)  # lower-cased words and their stems
+    numbers: set[str] = field(default_factory=set)  # normalised digits, number words as digits
+    bigrams: set[tuple[str, str]] = field(default_factory=set)  # adjacent content-word stems
+
+    @classmethod
+    def build(cls, source: Document | str) -> "SourceIndex":
+        text = source.text if isinstance(source, Document) else source
+        idx = cls()
+        prev: str | None = None
+        for tok in _tokens(text):
+            low = tok.lower()
+            stem = _stem(low)
+            idx.vocab.add(low)
+            idx.vocab.add(stem)
+            if tok[0].isdigit():
+                n = _norm_number(tok)
+                idx.numbers.add(n)
+                idx.vocab.add(n)
+            elif low in _NUMBER_WORDS:
+                idx.numbers.add(_NUMBER_WORDS[low])
+            if _is_content(low):
+                if prev is not None:
+                    idx.bigrams.add((prev, stem))
+                prev = stem
+        return idx
+
+    def has_word(self, low: str) -> bool:
+        return low in self.vocab or _stem(low) in self.vocab
+
+
+def novel_tokens(text: str, index: SourceIndex) -> dict[str, list[str]]:
+    """Content words, names, numbers and dates of ``text`` that the source lacks."""
+    out: dict[str, list[str]] = {"words": [], "ents": [], "nums": [], "dates": []}
+    toks = _tokens(text)
+    for i, tok in enumerate(toks):
+        low = tok.lower()
+        if not _is_content(low):
+            continue
+        if tok[0].isdigit():
+            n = _norm_number(tok)
+            if n not in index.numbers and n not in index.vocab:
+                out["nums"].append(tok)
+                out["words"].append(tok)
+            continue
+        if low in _NUMBER_WORDS and _NUMBER_WORDS[low] in index.numbers:
+            continue
+        if index.has_word(low):
+            continue
+        out["words"].append(tok)
+        if low in _NUMBER_WORDS:
+            out["nums"].append(tok)
+        elif low in _DATE_WORDS:
+            out["dates"].append(tok)
+        elif tok[0].isupper() and low not in _STOPWORDS:
+            out["ents"].append(tok)
+    return out
+
+
+def _negated(text: str) -> bool:
+    low = text.lower().replace("’", "'")
+    if "n't" in low:
+        return True
+    return any(t in NEGATIONS for t in re.findall(r"[a-z]+", low))
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+def claim_features(
+    claim: Claim,
+    evidence: Sequence[Evidence],
+    judgement: object | None,
+    source: Document,
+    index: SourceIndex,
+    stats: Mapping[str, float] | None = None,
+) -> dict[str, float]:
+    """The feature vector of one claim (names in :data:`FEATURE_NAMES`).
+
+    ``judgement`` is the judge's :class:`~verisum.judges.Judgement` (or None: neutral probs);
+    ``stats`` are the retriever's floor statistics for this claim (``emb_sent``, ``emb_win``,
+    ``lex_best``), absent for a retriever without embeddings.
+    """
+    stats = stats or {}
+    span_text = claim.span.text
+    toks = [t for t in _tokens(span_text) if _is_content(t.lower())]
+    novel = novel_tokens(span_text, index)
+    stems = [_stem(t.lower()) for t in toks]
+    bigrams = list(zip(stems, stems[1:]))
+    novel_bi = sum(1 for b in bigrams if b not in index.bigrams)
+    best_ev = max(evidence, key=lambda e: e.score).span.text if evidence else ""
+    ev_score = max((e.score for e in evidence), default=0.0)
+    lex_best = float(stats.get("lex_best", ev_score))
+    emb_sent = float(stats.get("emb_sent", lex_best))
+    emb_win = float(stats.get("emb_win", emb_sent))
+    probs = getattr(judgement, "probs", None) or {"supported": 1 / 3, "contradicted": 1 / 3, "unsupported": 1 / 3}
+    feats = {
+        "supported": float(probs["supported"]),
+        "contradicted": float(probs["contradicted"]),
+        "unsupported": float(probs["unsupported"]),
+        "logit_supported": _logit(float(probs["supported"])),
+        "logit_contradicted": _logit(float(probs["contradicted"])),
+        "emb_sent": emb_sent,
+        "emb_win": emb_win,
+        "emb_best": max(emb_sent, emb_win),
+        "lex_best": lex_best,
+        "lex_doc": 1.0 - len(novel["words"]) / max(len(toks), 1),
+        "evidence_score": float(ev_score),
+        "novel_words": float(len(novel["words"])),
+        "novel_share": len(novel["words"]) / max(len(toks), 1),
+        "novel_ents": float(len(novel["ents"])),
+        "novel_nums": float(len(novel["nums"])),
+        "novel_dates": float(len(novel["dates"])),
+        "novel_bigrams": novel_bi / max(len(bigrams), 1),
+        "neg_mismatch": float(_negated(claim.hypothesis) != _negated(best_ev)) if best_ev else 0.0,
+        "n_words": math.log1p(len(toks)),
+    }
+    extra = getattr(judgement, "extra", None)
+    if extra:
+        feats.update({k: float(v) for k, v in extra.items()})
+    return feats

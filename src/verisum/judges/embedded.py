@@ -1,0 +1,217 @@
+"""The ``embedded`` judge: the MiniLM cross-encoder shipped in ``verisum/models/nli-minilm/``.
+
+Runs with onnxruntime and tokenizers only (no torch). The model folder holds ``model.onnx``
+(inputs ``input_ids`` / ``attention_mask`` / ``token_type_ids``, int64; output ``logits``
+``[batch, 3]``), ``tokenizer.json`` and ``config.json`` (``"labels"``: the order of the logits,
+``"max_length"``). A pair is encoded as ``[CLS] premise [SEP] claim [SEP]``; when it is longer
+than ``max_length`` tokens the premise is cut (never the claim) and the judgement says
+``truncated=True``.
+
+The judge brings two companions the Checker picks up: :meth:`retriever` (embedding + lexical
+hybrid over the whole source, sharing one sentence encoder) and :meth:`calibrator` (the
+combiner fitted on the bench-dev training part, ``verisum/models/combiner.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import ModelError
+from .base import LABELS, Judgement, Pair
+
+__all__ = ["EmbeddedJudge", "DEFAULT_MODEL_DIR", "COMBINER_PATH"]
+
+_MODELS = Path(__file__).resolve().parent.parent / "models"
+DEFAULT_MODEL_DIR = _MODELS / "nli-minilm"
+COMBINER_PATH = _MODELS / "combiner.json"
+_ALIASES = {
+    "entailment": "supported", "supported": "supported",
+    "contradiction": "contradicted", "contradicted": "contradicted",
+    "neutral": "unsupported", "unsupported": "unsupported", "not_in_source": "unsupported",
+}
+
+
+class EmbeddedJudge:
+    """The offline default judge.
+
+    model_dir: folder with model.onnx, tokenizer.json, config.json; default the packaged model.
+    max_length: tokens per (premise, claim) pair; default the model's config value (else 256).
+    batch_size: pairs per onnxruntime call (pairs are sorted by length first).
+    intra_op_num_threads: onnxruntime threads; None lets onnxruntime choose.
+    combiner: path of the combiner JSON :meth:`calibrator` returns; default the one shipped
+        beside the model (``combiner.json`` in ``model_dir``, else the packaged one).
+    """
+
+    name = "embedded"
+    deterministic = True
+
+    def __init__(
+        self,
+        model_dir: str | Path | None = None,
+        *,
+        max_length: int | None = None,
+        batch_size: int = 32,
+        intra_op_num_threads: int | None = None,
+        combiner: str | Path | None = None,
+    ) -> None:
+        self.model_dir = model_dir
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.intra_op_num_threads = intra_op_num_threads
+        self.combiner = combiner
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._labels: tuple[str, ...] = LABELS
+        self._max_length: int = max_length or 256
+        self._encoder: Any = None
+        self._retriever: Any = None
+        self._lock = threading.Lock()
+
+    # -- loading -------------------------------------------------------------------------
+    @property
+    def path(self) -> Path:
+        return Path(self.model_dir) if self.model_dir is not None else DEFAULT_MODEL_DIR
+
+    def load(self) -> "EmbeddedJudge":
+        with self._lock:
+            if self._session is not None:
+                return self
+            folder = self.path
+            missing = [f for f in ("model.onnx", "tokenizer.json", "config.json") if not (folder / f).is_file()]
+            if missing:
+                raise ModelError(
+                    f"the embedded model in {folder} is missing {', '.join(missing)}; "
+                    "reinstall verisum, or pass model_dir= a folder with model.onnx, tokenizer.json and config.json"
+                )
+            try:
+                config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise ModelError(f"cannot read {folder / 'config.json'}: {exc}; reinstall verisum") from exc
+            labels = tuple(_ALIASES.get(str(x).lower(), "") for x in config.get("labels", LABELS))
+            if sorted(labels) != sorted(LABELS):
+                raise ModelError(
+                    f"{folder / 'config.json'} has labels {config.get('labels')!r}; "
+                    f"expected the three of {list(LABELS)}"
+                )
+            from ..encoder import load_tokenizer, make_session
+
+            tokenizer = load_tokenizer(folder / "tokenizer.json")
+            session = make_session(folder / "model.onnx", self.intra_op_num_threads)
+            names = {i.name for i in session.get_inputs()}
+            if not {"input_ids", "attention_mask"} <= names:
+                raise ModelError(f"{folder / 'model.onnx'} does not take input_ids and attention_mask")
+            self._labels = labels
+            self._max_length = int(self.max_length or config.get("max_length", 256))
+            self._inputs = names
+            self._tokenizer = tokenizer
+            self._session = session
+        return self
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "model_dir": str(self.model_dir) if self.model_dir is not None else "packaged:nli-minilm",
+            "max_length": self.max_length or self._max_length,
+        }
+
+    # -- companions ----------------------------------------------------------------------
+    def encoder(self) -> Any:
+        """The sentence encoder shared by the retriever and the features."""
+        if self._encoder is None:
+            from ..encoder import Encoder
+
+            self._encoder = Encoder(intra_op_num_threads=self.intra_op_num_threads)
+        return self._encoder
+
+    def retriever(self) -> Any:
+        if self._retriever is None:
+            from ..evidence import HybridRetriever
+
+            self._retriever = HybridRetriever(self.encoder())
+        return self._retriever
+
+    def calibrator(self) -> Any:
+        from ..calibration import Calibrator
+
+        if self.combiner is not None:
+            path = Path(self.combiner)
+        elif (self.path / "combiner.json").is_file():
+            path = self.path / "combiner.json"
+        elif self.model_dir is None:
+            path = COMBINER_PATH
+        else:
+            return None
+        if not path.is_file():
+            return None
+        try:
+            return Calibrator.load(path)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelError(f"cannot read the combiner {path}: {exc}; reinstall verisum") from exc
+
+    # -- judging -------------------------------------------------------------------------
+    def _encode(self, pairs: Sequence[Pair]) -> list[tuple[Any, bool]]:
+        """Token encodings of the pairs, premise cut to fit; (encoding, truncated) each."""
+        tok = self._tokenizer
+        limit = self._max_length
+        tok.enable_truncation(limit, strategy="only_first")
+        out: list[tuple[Any, bool]] = []
+        try:
+            encs = tok.encode_batch([(p.premise, p.hypothesis) for p in pairs])
+        except Exception:  # a claim alone longer than the limit: encode one by one
+            encs = None
+        if encs is not None:
+            return [(e, bool(e.overflowing)) for e in encs]
+        for p in pairs:
+            try:
+                e = tok.encode(p.premise, p.hypothesis)
+            except Exception:
+                tok.enable_truncation(limit, strategy="longest_first")
+                e = tok.encode(p.premise, p.hypothesis)
+                tok.enable_truncation(limit, strategy="only_first")
+            out.append((e, bool(e.overflowing)))
+        return out
+
+    def logits(self, pairs: Sequence[Pair]) -> tuple[np.ndarray, list[bool]]:
+        """Raw logits ``[n, 3]`` in the model's label order, and whether each pair was cut."""
+        self.load()
+        from ..encoder import pad_batch
+
+        with self._lock:  # the tokenizer's truncation setting is shared state
+            encoded = self._encode(pairs)
+        order = np.argsort([len(e.ids) for e, _ in encoded], kind="stable")
+        out = np.zeros((len(pairs), len(self._labels)), dtype=np.float32)
+        for i in range(0, len(order), self.batch_size):
+            idx = order[i : i + self.batch_size]
+            feeds = pad_batch([encoded[j][0] for j in idx])
+            feeds = {k: v for k, v in feeds.items() if k in self._inputs}
+            try:
+                out[idx] = self._session.run(["logits"], feeds)[0]
+            except Exception as exc:  # onnxruntime's own error types
+                raise ModelError(f"the embedded model failed: {exc}") from exc
+        return out, [t for _, t in encoded]
+
+    def judge(self, pairs: Sequence[Pair]) -> list[Judgement]:
+        if not pairs:
+            return []
+        logits, truncated = self.logits(pairs)
+        z = logits - logits.max(axis=1, keepdims=True)
+        probs = np.exp(z)
+        probs /= probs.sum(axis=1, keepdims=True)
+        col = {label: k for k, label in enumerate(self._labels)}
+        out = []
+        for row, cut in zip(probs.astype(float), truncated):
+            p = {label: float(row[col[label]]) for label in LABELS}
+            s = sum(p.values())
+            out.append(
+                Judgement(
+                    supported=p["supported"] / s,
+                    contradicted=p["contradicted"] / s,
+                    unsupported=p["unsupported"] / s,
+                    truncated=cut,
+                )
+            )
+        return out
