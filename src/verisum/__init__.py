@@ -35,6 +35,7 @@ from .verdicts import CheckResult, ClaimVerdict, Label, SentenceVerdict
 __all__ = [
     "__version__",
     "check",
+    "write_highlights",
     "Checker",
     "Record",
     "RecordError",
@@ -64,3 +65,16 @@ __all__ = [
     "BackendResponseError",
     "ModelError",
 ]
+
+
+def __getattr__(name: str):
+    # write_highlights lives in verisum.highlights, which is imported only when first used.
+    if name == "write_highlights":
+        from .highlights import write_highlights
+
+        return write_highlights
+    raise AttributeError(f"module 'verisum' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | {"write_highlights"})

@@ -90,8 +90,11 @@ def read_bytes(path: str | Path, *, max_bytes: int = MAX_INPUT_BYTES, stdin: IO[
     return data
 
 
-def decode_text(data: bytes, *, name: str = "input") -> str:
-    """Strict UTF-8 -> str. The BOM is removed; line ends are kept."""
+def decode_text(data: bytes, *, name: str = "input", path: str | None = None) -> str:
+    """Strict UTF-8 -> str. The BOM is removed; line ends are kept.
+
+    ``name`` says what the data is in messages; ``path`` is the file to name in the fix.
+    """
     if b"\x00" in data:
         at = data.index(b"\x00")
         raise NotText(f"{name} is binary, not text (NUL byte at offset {at}); give a UTF-8 text file")
@@ -100,7 +103,7 @@ def decode_text(data: bytes, *, name: str = "input") -> str:
     except UnicodeDecodeError as exc:
         raise BadEncoding(
             f"{name} is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-            f"convert it first, e.g. iconv -f latin1 -t utf-8 {name if name != 'standard input' else 'FILE'} > fixed.txt"
+            f"convert it first, e.g. iconv -f latin1 -t utf-8 {path or 'FILE'} > fixed.txt"
         ) from exc
     if text.startswith(_BOM):
         text = text[1:]
@@ -112,7 +115,8 @@ def read_text(
 ) -> str:
     """A whole text input ("-" = stdin), decoded; empty or blank input raises EmptyInput."""
     name = "standard input" if str(path) == "-" else str(path)
-    text = decode_text(read_bytes(path, max_bytes=max_bytes, stdin=stdin), name=name)
+    text = decode_text(read_bytes(path, max_bytes=max_bytes, stdin=stdin), name=name,
+                       path=None if str(path) == "-" else str(path))
     if not text.strip():
         raise EmptyInput(f"the {what} ({name}) is empty")
     return text

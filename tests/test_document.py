@@ -1,0 +1,98 @@
+"""Document / Span invariants: offsets slice the original text, sentences tile it."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from verisum.document import BULLET_RE, Document, split_sentences
+from verisum.io import decode_text
+
+# Pieces that exercise the sentence rules: stops, abbreviations, bullets, line ends, emoji.
+_PIECES = [
+    "The", "cat", "Mr.", "Dr.", "J.", "U.S.", "sat", "on", "42", "3.5", "mat", " ", " ", "  ", "\t",
+    ".", ". ", "! ", "? ", "...", "\"", "”", ")", "\n", "\r\n", "\n\n", "- ", "* ", "• ", "1. ",
+    "😀", "é", "Ω", "\u2028", "—", ",", ";",
+]
+texts = st.lists(st.sampled_from(_PIECES), max_size=60).map("".join)
+
+
+def _line_starts(text: str) -> list[int]:
+    starts, pos = [], 0
+    for line in text.splitlines(keepends=True):
+        starts.append(pos)
+        pos += len(line)
+    return starts or [0]
+
+
+def _bullet_chars(text: str) -> set[int]:
+    """Offsets of characters that belong to a bullet marker at the start of a line."""
+    out: set[int] = set()
+    for start in _line_starts(text):
+        m = BULLET_RE.match(text, start)
+        if m:
+            out.update(range(m.start(), m.end()))
+    return out
+
+
+@given(texts)
+@settings(max_examples=300, deadline=None)
+def test_document_sentences_slice_the_text_in_order(text: str) -> None:
+    doc = Document(text)
+    assert doc.text == text
+    prev_end = 0
+    bullets = _bullet_chars(text)
+    for s in doc.sentences:
+        assert s.text == text[s.start : s.end]
+        assert s.text and s.text == s.text.strip(), "sentences carry no outer white space"
+        assert prev_end <= s.start < s.end <= len(text), "in order, non-overlapping"
+        gap = range(prev_end, s.start)
+        assert all(text[i].isspace() or i in bullets for i in gap), repr(text[prev_end : s.start])
+        prev_end = s.end
+    assert all(text[i].isspace() or i in bullets for i in range(prev_end, len(text)))
+
+
+@given(texts)
+@settings(max_examples=200, deadline=None)
+def test_document_words_and_spans_slice_the_text(text: str) -> None:
+    doc = Document(text)
+    for w in doc.words:
+        assert w.text == text[w.start : w.end]
+        assert w.to_dict() == {"start": w.start, "end": w.end, "text": text[w.start : w.end]}
+    assert split_sentences(text) == [(s.start, s.end) for s in doc.sentences]
+
+
+def test_document_keeps_crlf_and_drops_bom_through_io() -> None:
+    raw = "\ufeff😀 Émoji lead.\r\nSecond line here. Third one.\r\n".encode("utf-8")
+    text = decode_text(raw)
+    assert text == "😀 Émoji lead.\r\nSecond line here. Third one.\r\n"
+    doc = Document(text)
+    assert [s.text for s in doc.sentences] == ["😀 Émoji lead.", "Second line here.", "Third one."]
+    # Offsets are code points: the emoji counts as one character.
+    assert doc.sentences[1].start == text.index("Second") == 15
+    assert "\r" not in "".join(s.text for s in doc.sentences)
+
+
+def test_document_bullet_markers_are_not_part_of_sentences() -> None:
+    doc = Document("Title line\n- First bullet.\n* Second bullet\n• Third bullet")
+    assert [s.text for s in doc.sentences] == ["Title line", "First bullet.", "Second bullet", "Third bullet"]
+
+
+def test_document_abbreviations_do_not_end_sentences() -> None:
+    doc = Document("Mr. Smith met Dr. Jones in the U.S. capital. They talked.")
+    assert [s.text for s in doc.sentences] == ["Mr. Smith met Dr. Jones in the U.S. capital.", "They talked."]
+
+
+def test_document_char_span_strict_refuses_a_cut_word() -> None:
+    doc = Document("The quick brown fox")
+    with pytest.raises(ValueError, match="cut through a word"):
+        doc.char_span(5, 9)
+    assert doc.char_span(5, 9, alignment_mode="expand").text == "quick"
+    assert doc.char_span(3, 16, alignment_mode="contract").text == "quick brown"
+
+
+def test_document_span_outside_the_text_is_refused() -> None:
+    doc = Document("abc")
+    with pytest.raises(ValueError, match="outside the document"):
+        doc.span(1, 4)
