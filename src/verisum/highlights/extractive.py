@@ -1,0 +1,162 @@
+"""The default writer: offline, CPU-only, fast. It picks the article sentences that carry the
+main news and makes them read as stand-alone bullets.
+
+Each sentence is scored by
+
+- position: news puts the main facts first (a decaying weight on the sentence index);
+- centrality: TF-IDF cosine of the sentence to the whole article, so sentences about what the
+  article is about rank above asides;
+- length: very short fragments and very long run-ons are bad bullets;
+- quotes and page furniture: quoted speech and "click here" lines are rarely the news.
+
+Candidates are then ordered by maximal marginal relevance (a candidate that repeats a better
+one ranks lower), made stand-alone (``repair.make_standalone``), and given shorter forms for
+long sentences (``repair.shorter_forms``). ``write_highlights`` checks them and prints only
+the ones that pass. The weights were tuned on the 100 CNN/DM stories of
+``../shared/data/news/cnndm_dev.jsonl`` (see the README's Highlights section).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Any
+
+from ..document import Document, Span
+from ..evidence import content_words
+from .repair import BOILERPLATE_RE, clean_sentence, make_standalone, shorter_forms, words
+from .result import Dropped
+from .writer import Candidate, Finding, Proposal
+
+__all__ = ["ExtractiveWriter"]
+
+_QUOTE_RE = re.compile(r"[\"“”]|(?:^|\s)'|'(?:\s|[.,]|$)|‘|’(?:\s|$)")
+
+
+class ExtractiveWriter:
+    """Picks and repairs article sentences; never writes a word the article does not have,
+    except a name put in place of a leading pronoun and a dropped leading connective.
+
+    position_decay: how fast the position weight falls (weight = 1 / (1 + index) ** decay).
+    position_weight, centrality_weight: how much each signal counts.
+    quote_penalty: subtracted from sentences with quoted speech.
+    min_words, max_words: sentences outside these lengths are not candidates.
+    shorten_above: sentences longer than this (in words) are offered in shorter forms.
+    redundancy: MMR weight of the similarity to a better-ranked candidate.
+    candidates: how many candidates to propose per bullet asked for.
+    """
+
+    name = "extractive"
+
+    def __init__(
+        self,
+        *,
+        position_decay: float = 1.0,
+        position_weight: float = 1.0,
+        centrality_weight: float = 1.0,
+        quote_penalty: float = 0.15,
+        min_words: int = 6,
+        max_words: int = 60,
+        shorten_above: int = 30,
+        redundancy: float = 0.5,
+        candidates: int = 4,
+    ) -> None:
+        self.position_decay = position_decay
+        self.position_weight = position_weight
+        self.centrality_weight = centrality_weight
+        self.quote_penalty = quote_penalty
+        self.min_words = min_words
+        self.max_words = max_words
+        self.shorten_above = shorten_above
+        self.redundancy = redundancy
+        self.candidates = candidates
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "position_decay": self.position_decay,
+            "position_weight": self.position_weight,
+            "centrality_weight": self.centrality_weight,
+            "quote_penalty": self.quote_penalty,
+            "min_words": self.min_words,
+            "max_words": self.max_words,
+            "shorten_above": self.shorten_above,
+            "redundancy": self.redundancy,
+            "candidates": self.candidates,
+        }
+
+    def revise(self, article: Document, finding: Finding, round: int) -> str | None:
+        # An extracted sentence that fails is replaced by the next candidate, not rewritten.
+        return None
+
+    # -- scoring -------------------------------------------------------------------------
+    def _eligible(self, article: Document) -> list[tuple[int, Span, str]]:
+        out = []
+        for i, s in enumerate(article.sentences):
+            text = clean_sentence(s.text)
+            nw = words(text)
+            if nw < self.min_words or nw > self.max_words:
+                continue
+            if BOILERPLATE_RE.search(text):
+                continue
+            if text[-1:] not in ".!?\"'”’)":  # a title or a caption, not a sentence
+                continue
+            out.append((i, s, text))
+        return out
+
+    def score_sentences(self, article: Document) -> list[tuple[float, int, Span, str, Counter]]:
+        """(score, index, sentence, cleaned text, content-word bag), in article order."""
+        eligible = self._eligible(article)
+        bags = [Counter(content_words(t)) for _, _, t in eligible]
+        df: Counter[str] = Counter()
+        for b in bags:
+            df.update(b.keys())
+        n = max(len(bags), 1)
+        idf = {w: math.log(1 + n / c) for w, c in df.items()}
+        centroid: Counter[str] = Counter()
+        for b in bags:
+            centroid.update({w: idf[w] for w in b})
+        cnorm = math.sqrt(sum(v * v for v in centroid.values())) or 1.0
+        out = []
+        for rank, ((i, s, text), bag) in enumerate(zip(eligible, bags)):
+            vec = {w: c * idf[w] for w, c in bag.items()}
+            vnorm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+            cent = sum(v * centroid[w] for w, v in vec.items()) / (vnorm * cnorm)
+            pos = 1.0 / (1.0 + rank) ** self.position_decay
+            score = self.position_weight * pos + self.centrality_weight * cent
+            if _QUOTE_RE.search(text):
+                score -= self.quote_penalty
+            out.append((score, i, s, text, bag))
+        return out
+
+    # -- proposing -----------------------------------------------------------------------
+    def propose(self, article: Document, n: int) -> Proposal:
+        scored = self.score_sentences(article)
+        dropped: list[Dropped] = []
+        want = max(n * self.candidates, n + 4)
+        ranked: list[tuple[float, int, Span, str, Counter]] = []
+        pool = list(scored)
+        while pool and len(ranked) < want:
+            def mmr(item: tuple[float, int, Span, str, Counter]) -> float:
+                sim = max((_cosine(item[4], r[4]) for r in ranked), default=0.0)
+                return item[0] - self.redundancy * sim
+
+            best = max(pool, key=mmr)
+            pool.remove(best)
+            ranked.append(best)
+        candidates = []
+        for score, _, span, text, _ in ranked:
+            fixed = make_standalone(article, span, text)
+            if fixed.text is None:
+                dropped.append(Dropped(text, fixed.reason or "does not stand alone"))
+                continue
+            shorter = tuple(shorter_forms(fixed.text)) if words(fixed.text) > self.shorten_above else ()
+            candidates.append(Candidate(fixed.text, round(score, 4), (span.start, span.end), shorter))
+        return Proposal(tuple(candidates), tuple(dropped), {"sentences": len(article.sentences), "eligible": len(scored)})
+
+
+def _cosine(a: Counter, b: Counter) -> float:
+    if not a or not b:
+        return 0.0
+    dot = sum(v * b.get(w, 0) for w, v in a.items())
+    return dot / (math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values())))
