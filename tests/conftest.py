@@ -35,17 +35,21 @@ class FakeJudge:
 
     name = "fake"
 
-    def __init__(self, contradict_words: Sequence[str] = ("not",)) -> None:
+    def __init__(self, contradict_words: Sequence[str] = ("not",), model: str | None = None) -> None:
         self.contradict_words = tuple(contradict_words)
+        self.model = model  # "fail": every call raises BackendUnavailable, as a dead backend would
         self.calls = 0
 
     def params(self) -> dict[str, Any]:
-        return {"contradict_words": list(self.contradict_words)}
+        return {"contradict_words": list(self.contradict_words), "model": self.model}
 
     def judge(self, pairs: Sequence[Any]) -> list[Any]:
+        from verisum.errors import BackendUnavailable
         from verisum.judges import Judgement
 
         self.calls += 1
+        if self.model == "fail":
+            raise BackendUnavailable("the fake backend is down (model='fail')")
         out = []
         for pair in pairs:
             hyp = [w for w in _WORD.findall(pair.hypothesis.lower()) if w not in _STOP]

@@ -36,6 +36,7 @@ __all__ = [
     "read_text",
     "split_seed",
     "count_bullets",
+    "check_summary_size",
     "read_records",
     "iter_lines",
     "parse_record",
@@ -202,7 +203,8 @@ def count_bullets(summary: str) -> int:
     return sum(1 for line in summary.splitlines() if line.strip())
 
 
-def _check_summary_size(summary: Any, max_bullets: int, what: str = "the summary") -> None:
+def check_summary_size(summary: str | list[str], max_bullets: int = MAX_BULLETS, what: str = "the summary") -> None:
+    """Raise InputTooLarge when a summary (text or list of bullets) has more than ``max_bullets``."""
     n = len(summary) if isinstance(summary, list) else count_bullets(summary)
     if n > max_bullets:
         raise InputTooLarge(
@@ -245,7 +247,7 @@ def parse_record(
             raise EmptyInput(f"{where}: \"summary\" is empty")
     else:
         raise BadRecord(f"{where}: \"summary\" must be a string or a list of strings, not {_json_type(summary)}")
-    _check_summary_size(summary, max_bullets, f"{where}: \"summary\"")
+    check_summary_size(summary, max_bullets, f"{where}: \"summary\"")
     return Record(id=None if rid is None else str(rid), doc=doc, summary=summary, line=line_no)
 
 

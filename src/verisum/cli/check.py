@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import IO, Iterable, Iterator
 
 import click
 
 from ..checker import Checker, Record, RecordError
 from ..errors import InputError
-from ..io import MAX_BULLETS, MAX_INPUT_BYTES, iter_lines, read_records, split_seed
+from ..io import check_summary_size, iter_lines, read_records, split_seed
 from .common import (
     EXIT_ERROR,
     build_checker,
@@ -95,7 +96,7 @@ def check(
                                                                           max_bytes=max_bytes)
         if not summary.strip():
             raise InputError("the summary is empty")
-        split_seed(summary, require_summary=False, max_bullets=max_bullets)  # bullet limit
+        check_summary_size(summary, max_bullets)
     else:
         seed = split_seed(text, max_bullets=max_bullets)
         source, summary = seed.source, seed.summary
@@ -140,7 +141,7 @@ def _check_jsonl(checker: Checker, path: str, output: str, max_bytes: int, max_b
                 if progress:
                     progress(done, None)
     finally:
-        if stream is not click.get_binary_stream("stdin"):
+        if stream is not sys.stdin.buffer:
             stream.close()
     return worst
 
@@ -164,7 +165,7 @@ def _check_stream(checker: Checker, items: Iterable[Record | RecordError]) -> It
 
 def _open_binary(path: str) -> IO[bytes]:
     if path == "-":
-        return click.get_binary_stream("stdin")
+        return sys.stdin.buffer
     try:
         return open(path, "rb")  # noqa: SIM115
     except FileNotFoundError as exc:

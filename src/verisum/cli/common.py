@@ -95,14 +95,14 @@ def exit_code_for(results: Iterable[Any]) -> int:
 
 def read_input(path: str, *, what: str, max_bytes: int = MAX_INPUT_BYTES) -> str:
     """A text argument: a path, or "-" for standard input. Raises InputError subclasses."""
-    return read_text(path, what=what, max_bytes=max_bytes, stdin=click.get_binary_stream("stdin"))
+    return read_text(path, what=what, max_bytes=max_bytes, stdin=sys.stdin.buffer)
 
 
 @contextlib.contextmanager
 def open_output(path: str | None) -> Iterator[IO[str]]:
     """``-o PATH`` as UTF-8 text with "\\n" line ends; None or "-" is standard output."""
     if path is None or path == "-":
-        stream = click.get_text_stream("stdout")
+        stream = sys.stdout
         yield stream
         stream.flush()
         return
@@ -117,7 +117,7 @@ def open_output(path: str | None) -> Iterator[IO[str]]:
 @contextlib.contextmanager
 def progress_reporter(label: str, total: int | None = None) -> Iterator[Callable[[int, int | None], None] | None]:
     """A ``progress(done, total)`` callback drawing on stderr, or None when stderr is not a terminal."""
-    stderr = click.get_text_stream("stderr")
+    stderr = sys.stderr
     if not stderr.isatty():
         yield None
         return
