@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Protocol, Sequence, runtime_chec
 
 from ..document import Document
 from ..errors import InputError
-from ..verdicts import Label, SentenceVerdict
+from ..verdicts import CheckResult, Label, SentenceVerdict
 from .repair import dangling_start, redundant
 from .result import Dropped, HighlightsResult
 
@@ -37,6 +37,7 @@ __all__ = [
     "available_writers",
     "write_highlights",
     "bullet_text",
+    "bullets_passing",
     "MAX_ROUNDS",
 ]
 
@@ -169,6 +170,24 @@ def _check_bullets(checker: "Checker", article: Document, bullets: Sequence[str]
         out.append(_Verdict(all(s.label is Label.SUPPORTED for s in svs), worst.label,
                             min(s.score for s in svs), tuple(svs)))
     return out
+
+
+def bullets_passing(result: "CheckResult", bullets: int) -> list[bool]:
+    """For a check of bullets joined as lines: whether each bullet's sentences all pass."""
+    import bisect
+
+    starts, pos = [], 0
+    for line in result.summary.text.split("\n"):
+        starts.append(pos)
+        pos += len(line) + 1
+    ok = [True] * bullets
+    seen = [False] * bullets
+    for sv in result.sentences:
+        i = bisect.bisect_right(starts, sv.sentence.start) - 1
+        if 0 <= i < bullets:
+            seen[i] = True
+            ok[i] = ok[i] and sv.label is Label.SUPPORTED
+    return [o and s for o, s in zip(ok, seen)]
 
 
 def _finding(text: str, v: _Verdict) -> Finding:

@@ -1,0 +1,288 @@
+"""Score highlights against reference highlights: ROUGE, the share that passes the checker, speed.
+
+    report = evaluate_highlights(records, checker=Checker(), systems=load_systems(path, ids))
+    print(format_table(report))
+
+Records are ``{"id", "article", "highlights": [...]}``; when a record also has
+``article_tokenized`` / ``highlights_tokenized`` (CNN/DM as published), ROUGE is computed on
+those and Lead-3 takes its sentences from the tokenized article. ROUGE is the ``rouge-score``
+package with stemming: ROUGE-1 and ROUGE-2 F1, and ROUGE-L F1 as summary-level ROUGE-Lsum
+(the bullets as separate lines), the usual figure for multi-sentence highlights.
+
+Rows: verisum's writer (timed, checking included), Lead-3 (the first three sentences), and
+every system of a ``--systems`` file (``{"id", "system", "summary"}``; ``summary`` a string or
+a list of sentences, or ``summary_sentences`` beside it). Every row's bullets are checked by
+the same checker, so "pass" compares like with like.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+
+from ..document import Document, split_sentences
+from ..errors import BadRecord, InputError, VerisumError
+
+if TYPE_CHECKING:
+    from ..checker import Checker
+
+__all__ = [
+    "Reference",
+    "SystemScore",
+    "EvalReport",
+    "read_references",
+    "read_systems",
+    "lead_sentences",
+    "rouge_scores",
+    "evaluate_highlights",
+    "format_table",
+]
+
+VERISUM = "verisum"
+LEAD3 = "lead-3"
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """One story: the article the writer reads and the highlights ROUGE compares with."""
+
+    id: str
+    article: str
+    highlights: tuple[str, ...]
+    article_tokenized: str | None = None
+    highlights_tokenized: tuple[str, ...] | None = None
+
+    @property
+    def rouge_reference(self) -> tuple[str, ...]:
+        return self.highlights_tokenized or self.highlights
+
+
+@dataclass(frozen=True, slots=True)
+class SystemScore:
+    """Mean scores of one system over the stories it has (percentages, 0-100)."""
+
+    system: str
+    n: int
+    rouge1: float
+    rouge2: float
+    rougeL: float
+    bullets: int
+    passed: int | None  # bullets the checker supports; None when not checked
+    seconds_per_article: float | None
+
+    @property
+    def pass_share(self) -> float | None:
+        return None if self.passed is None or not self.bullets else 100.0 * self.passed / self.bullets
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "system": self.system, "n": self.n, "rouge1": round(self.rouge1, 2), "rouge2": round(self.rouge2, 2),
+            "rougeL": round(self.rougeL, 2), "bullets": self.bullets, "passed": self.passed,
+            "pass_share": None if self.pass_share is None else round(self.pass_share, 1),
+            "seconds_per_article": None if self.seconds_per_article is None else round(self.seconds_per_article, 4),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class EvalReport:
+    rows: tuple[SystemScore, ...]
+    predictions: tuple[tuple[str, tuple[str, ...]], ...]  # (id, verisum's highlights)
+    errors: tuple[tuple[str, str], ...] = ()  # (id, message) of stories the writer failed on
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rows": [r.to_dict() for r in self.rows], "errors": [{"id": i, "error": e} for i, e in self.errors],
+                "meta": dict(self.meta)}
+
+
+def _str_list(value: Any, what: str, line: int) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(t for t in (value[s:e] for s, e in split_sentences(value)) if t.strip())
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise BadRecord(f"line {line}: {what} must be a string or a list of strings")
+
+
+def _read_jsonl(path: str | Path) -> Iterable[tuple[int, dict[str, Any]]]:
+    try:
+        fh = open(path, encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    with fh:
+        for no, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise BadRecord(f"{path} line {no}: not valid JSON ({exc.msg})") from exc
+            if not isinstance(obj, dict):
+                raise BadRecord(f"{path} line {no}: expected a JSON object")
+            yield no, obj
+
+
+def read_references(path: str | Path) -> list[Reference]:
+    """Stories from a JSONL file of ``{"id", "article", "highlights": [...]}`` records."""
+    out = []
+    for no, obj in _read_jsonl(path):
+        article = obj.get("article", obj.get("doc"))
+        if not isinstance(article, str) or not article.strip():
+            raise BadRecord(f"{path} line {no}: missing the \"article\" text")
+        if "highlights" not in obj:
+            raise BadRecord(f"{path} line {no}: missing the reference \"highlights\"")
+        hl = _str_list(obj["highlights"], "highlights", no)
+        tok = obj.get("highlights_tokenized")
+        out.append(Reference(
+            id=str(obj.get("id", no)),
+            article=article,
+            highlights=hl,
+            article_tokenized=obj.get("article_tokenized") if isinstance(obj.get("article_tokenized"), str) else None,
+            highlights_tokenized=_str_list(tok, "highlights_tokenized", no) if tok else None,
+        ))
+    if not out:
+        raise InputError(f"{path} holds no records")
+    return out
+
+
+def read_systems(path: str | Path, ids: Iterable[str]) -> dict[str, dict[str, tuple[str, ...]]]:
+    """system -> id -> summary sentences, for the stories in ``ids`` only."""
+    wanted = set(ids)
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+    for no, obj in _read_jsonl(path):
+        rid = str(obj.get("id"))
+        if rid not in wanted:
+            continue
+        system = obj.get("system")
+        if not isinstance(system, str) or not system:
+            raise BadRecord(f"{path} line {no}: missing \"system\"")
+        sents = obj.get("summary_sentences")
+        if isinstance(sents, list) and sents and all(isinstance(s, str) for s in sents):
+            summary = tuple(sents)
+        elif "summary" in obj:
+            summary = _str_list(obj["summary"], "summary", no)
+        else:
+            raise BadRecord(f"{path} line {no}: missing \"summary\"")
+        out.setdefault(system, {})[rid] = summary
+    return out
+
+
+def lead_sentences(text: str, k: int = 3) -> tuple[str, ...]:
+    return tuple(text[s:e] for s, e in split_sentences(text)[:k])
+
+
+_SCORER: Any = None
+
+
+def rouge_scores(prediction: Sequence[str], reference: Sequence[str]) -> tuple[float, float, float]:
+    """ROUGE-1, ROUGE-2 and ROUGE-Lsum F1 (0-1), stemming on; sentences as separate lines."""
+    global _SCORER
+    if _SCORER is None:
+        from rouge_score import rouge_scorer
+
+        _SCORER = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeLsum"], use_stemmer=True)
+    s = _SCORER.score("\n".join(reference), "\n".join(" ".join(p.split()) for p in prediction))
+    return s["rouge1"].fmeasure, s["rouge2"].fmeasure, s["rougeLsum"].fmeasure
+
+
+def _count_passing(checker: "Checker", article: str, bullets: Sequence[str]) -> int:
+    from .writer import _check_bullets
+
+    clean = [" ".join(b.split()) for b in bullets if b.strip()]
+    return sum(v.ok for v in _check_bullets(checker, Document(article), clean))
+
+
+def _score(system: str, preds: Mapping[str, Sequence[str]], refs: Mapping[str, Reference],
+           passed: int | None, seconds: float | None) -> SystemScore:
+    r1 = r2 = rl = 0.0
+    for rid, pred in preds.items():
+        a, b, c = rouge_scores(pred, refs[rid].rouge_reference)
+        r1, r2, rl = r1 + a, r2 + b, rl + c
+    n = max(len(preds), 1)
+    return SystemScore(system, len(preds), 100 * r1 / n, 100 * r2 / n, 100 * rl / n,
+                       sum(len(p) for p in preds.values()), passed, seconds)
+
+
+def evaluate_highlights(
+    references: Sequence[Reference],
+    *,
+    checker: "Checker",
+    n: int = 3,
+    writer: str = "extractive",
+    writer_params: Mapping[str, Any] | None = None,
+    systems: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+    check_systems: bool = True,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> EvalReport:
+    """verisum's writer, Lead-3 and ``systems`` on the same stories, one row each."""
+    from .writer import bullets_passing, write_highlights
+
+    checker.load()
+    refs = {r.id: r for r in references}
+    systems = dict(systems or {})
+    total = len(references) * (1 + (len(systems) + 1 if check_systems else 0))
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, total)
+
+    preds: dict[str, tuple[str, ...]] = {}
+    errors: list[tuple[str, str]] = []
+    passed = 0
+    seconds = 0.0
+    for ref in references:
+        started = time.perf_counter()
+        try:
+            res = write_highlights(ref.article, n, writer, checker, writer_params=writer_params, id=ref.id)
+        except VerisumError as exc:
+            errors.append((ref.id, str(exc)))
+            preds[ref.id] = ()
+            tick()
+            continue
+        seconds += time.perf_counter() - started
+        preds[ref.id] = res.highlights
+        if res.check is not None:
+            passed += sum(bullets_passing(res.check, len(res.highlights)))
+        tick()
+    rows = [_score(VERISUM, preds, refs, passed, seconds / max(len(references), 1))]
+
+    lead: dict[str, tuple[str, ...]] = {}
+    lead_seconds = 0.0
+    for ref in references:
+        started = time.perf_counter()
+        lead[ref.id] = lead_sentences(ref.article_tokenized or ref.article)
+        lead_seconds += time.perf_counter() - started
+    others: list[tuple[str, dict[str, tuple[str, ...]], float | None]] = [
+        (LEAD3, lead, lead_seconds / max(len(references), 1))
+    ]
+    for name in sorted(systems):
+        others.append((name, {rid: tuple(s) for rid, s in systems[name].items() if rid in refs}, None))
+    for name, outs, secs in others:
+        count = None
+        if check_systems:
+            count = 0
+            for rid, bullets in outs.items():
+                if bullets:
+                    count += _count_passing(checker, refs[rid].article, bullets)
+                tick()
+        rows.append(_score(name, outs, refs, count, secs))
+    meta = {"stories": len(references), "n": n, "writer": writer, "writer_params": dict(writer_params or {}),
+            "rouge": "rouge-score, use_stemmer=True; ROUGE-L is summary-level ROUGE-Lsum",
+            "checker": checker.params()}
+    return EvalReport(tuple(rows), tuple(preds.items()), tuple(errors), meta)
+
+
+def format_table(report: EvalReport) -> str:
+    """A Markdown table, one row per system (as the README shows it)."""
+    head = "| system | stories | ROUGE-1 F1 | ROUGE-2 F1 | ROUGE-L F1 | bullets | pass checker | s / article |"
+    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in report.rows:
+        share = "—" if r.pass_share is None else f"{r.pass_share:.1f}%"
+        secs = "—" if r.seconds_per_article is None else f"{r.seconds_per_article:.3f}"
+        lines.append(f"| {r.system} | {r.n} | {r.rouge1:.2f} | {r.rouge2:.2f} | {r.rougeL:.2f} | {r.bullets} | {share} | {secs} |")
+    return "\n".join(lines)
