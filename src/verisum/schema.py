@@ -53,7 +53,7 @@ LabelName = Literal["supported", "contradicted", "unsupported"]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_serialization_defaults_required=True)
 
 
 class SpanModel(_Model):

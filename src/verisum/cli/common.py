@@ -143,9 +143,10 @@ def judge_options(fn: F) -> F:
                      help="Judge backend: embedded (offline, shipped), hf (a Hugging Face NLI model), "
                           "llm (an OpenAI-compatible chat endpoint), or any registered judge."),
         click.option("--model", default=None, metavar="NAME_OR_PATH",
-                     help="hf: local model folder or hub id; llm: model name on the endpoint."),
-        click.option("--base-url", default=None, envvar="VERISUM_BASE_URL", metavar="URL",
-                     help="llm: endpoint base URL, e.g. http://127.0.0.1:8080/v1 [env VERISUM_BASE_URL]."),
+                     help="embedded: a model folder (default: the shipped one); hf: local model folder "
+                          "or hub id; llm: model name on the endpoint."),
+        click.option("--base-url", default=None, metavar="URL",
+                     help="llm: endpoint base URL, e.g. http://127.0.0.1:8080/v1 [env VERISUM_BASE_URL, then OPENAI_BASE_URL]."),
         click.option("--api-key", default=None, metavar="KEY",
                      help="llm: API key [env VERISUM_API_KEY, then OPENAI_API_KEY]."),
         click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None,
@@ -175,7 +176,8 @@ def judge_params(backend: str, model: str | None, base_url: str | None, api_key:
         api_key = next((os.environ[v] for v in API_KEY_ENVVARS if os.environ.get(v)), None)
     params: dict[str, Any] = {}
     if model is not None:
-        params["model"] = model
+        # The embedded judge takes a model folder; hf a folder or hub id; llm a model name.
+        params["model_dir" if backend == "embedded" else "model"] = model
     if backend == "llm":
         if base_url is not None:
             params["base_url"] = base_url
