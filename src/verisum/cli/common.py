@@ -69,6 +69,8 @@ def handle_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except VerisumError as exc:
             fail(str(exc), exc.exit_code)
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
         except BrokenPipeError:
             # `verisum check ... | head`: the reader left; that is not an error of ours.
             with contextlib.suppress(Exception):

@@ -72,8 +72,10 @@ def _sentence(sv: SentenceVerdict, result: CheckResult) -> list[Text]:
 def check_text(result: CheckResult) -> list[Text]:
     n = len(result.sentences)
     bad = sum(1 for s in result.sentences if str(s.label) != "supported")
-    head = (f"all {n} summary sentence{'s' if n != 1 else ''} supported" if not bad
-            else f"{bad} of {n} summary sentence{'s' if n != 1 else ''} not supported")
+    if n == 1:
+        head = "the summary sentence is supported" if not bad else "the summary sentence is not supported"
+    else:
+        head = f"all {n} summary sentences supported" if not bad else f"{bad} of {n} summary sentences not supported"
     title = Text.assemble(
         ("verisum: ", "bold"), _label(str(result.label), result.score),
         f"  {head} (threshold {result.threshold:.2f})",
