@@ -241,6 +241,14 @@ def test_cli_check_backend_failure_exits_2_with_one_line(cli, fake_backend, arti
     assert res.stderr == "verisum: error: the fake backend is down (model='fail')\n"
 
 
+def test_cli_check_jsonl_missing_file_and_unwritable_output(cli, fake_backend, tmp_path: Path, article) -> None:
+    res = cli("check", "--jsonl", tmp_path / "nope.jsonl", "--backend", fake_backend)
+    assert res.exit_code == 2 and res.stderr == f"verisum: error: {tmp_path / 'nope.jsonl'}: no such file\n"
+    res = cli("check", article(SUPPORTED), "-o", tmp_path / "no" / "dir" / "out.txt", "--backend", fake_backend)
+    assert res.exit_code == 2
+    assert res.stderr == f"verisum: error: cannot write {tmp_path / 'no' / 'dir' / 'out.txt'}: No such file or directory\n"
+
+
 # -- the group -----------------------------------------------------------------------------
 def test_cli_help_lists_every_command_without_importing_them(cli) -> None:
     from verisum.cli import COMMANDS

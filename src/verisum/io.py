@@ -16,6 +16,7 @@ with the limit and how to raise it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sys
@@ -31,6 +32,7 @@ __all__ = [
     "MAX_BULLETS",
     "SUMMARY_LINE_RE",
     "SeedInput",
+    "open_binary",
     "read_bytes",
     "decode_text",
     "read_text",
@@ -61,28 +63,38 @@ def _size_hint(limit: int) -> str:
     return f"{limit:,} bytes ({limit / 1_000_000:g} MB)"
 
 
-def read_bytes(path: str | Path, *, max_bytes: int = MAX_INPUT_BYTES, stdin: IO[bytes] | None = None) -> bytes:
-    """The bytes of ``path`` ("-" = standard input), refusing more than ``max_bytes``.
-
-    Reads at most ``max_bytes + 1`` bytes, so a huge file never lands in memory.
-    """
+@contextlib.contextmanager
+def open_binary(path: str | Path, *, stdin: IO[bytes] | None = None) -> Iterator[IO[bytes]]:
+    """``path`` opened for binary reading ("-" = standard input, left open); OSError -> InputError."""
     name = "standard input" if str(path) == "-" else str(path)
+    if str(path) == "-":
+        yield stdin if stdin is not None else sys.stdin.buffer
+        return
     try:
-        if str(path) == "-":
-            stream = stdin if stdin is not None else sys.stdin.buffer
-            data = stream.read(max_bytes + 1)
-        else:
-            p = Path(path)
-            if p.is_dir():
-                raise InputError(f"{name} is a directory; give a text file")
-            with p.open("rb") as fh:
-                data = fh.read(max_bytes + 1)
+        if Path(path).is_dir():
+            raise InputError(f"{name} is a directory; give a text file")
+        fh = open(path, "rb")  # noqa: SIM115
     except FileNotFoundError as exc:
         raise InputError(f"{name}: no such file") from exc
     except PermissionError as exc:
         raise InputError(f"{name}: permission denied") from exc
     except OSError as exc:
         raise InputError(f"cannot read {name}: {exc.strerror or exc}") from exc
+    with fh:
+        yield fh
+
+
+def read_bytes(path: str | Path, *, max_bytes: int = MAX_INPUT_BYTES, stdin: IO[bytes] | None = None) -> bytes:
+    """The bytes of ``path`` ("-" = standard input), refusing more than ``max_bytes``.
+
+    Reads at most ``max_bytes + 1`` bytes, so a huge file never lands in memory.
+    """
+    name = "standard input" if str(path) == "-" else str(path)
+    with open_binary(path, stdin=stdin) as fh:
+        try:
+            data = fh.read(max_bytes + 1)
+        except OSError as exc:
+            raise InputError(f"cannot read {name}: {exc.strerror or exc}") from exc
     if len(data) > max_bytes:
         raise InputTooLarge(
             f"{name} is larger than the limit of {_size_hint(max_bytes)}; "

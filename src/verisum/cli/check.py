@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import IO, Iterable, Iterator
+from typing import Iterable, Iterator
 
 import click
 
 from ..checker import Checker, Record, RecordError
 from ..errors import InputError
-from ..io import check_summary_size, iter_lines, read_records, split_seed
+from ..io import check_summary_size, iter_lines, open_binary, read_records, split_seed
 from .common import (
     EXIT_ERROR,
     build_checker,
@@ -122,13 +122,11 @@ def check(
 def _check_jsonl(checker: Checker, path: str, output: str, max_bytes: int, max_bullets: int) -> int:
     from ..schema import CheckResultModel, ErrorModel
 
-    stream = _open_binary(path)
     worst = 0  # 0 all supported < 1 something found < 2 a record could not be checked
-    try:
+    with open_binary(path, stdin=sys.stdin.buffer) as stream:
         items = read_records(iter_lines(stream, max_bytes), max_bytes=max_bytes, max_bullets=max_bullets)
         with open_output(output) as out, progress_reporter("checking") as progress:
-            done = 0
-            for item in _check_stream(checker, items):
+            for done, item in enumerate(_check_stream(checker, items), start=1):
                 if isinstance(item, RecordError):
                     line = ErrorModel.from_record_error(item).model_dump(mode="json")
                     worst = EXIT_ERROR
@@ -137,12 +135,8 @@ def _check_jsonl(checker: Checker, path: str, output: str, max_bytes: int, max_b
                     worst = max(worst, exit_code_for([item]))
                 out.write(json.dumps(line, ensure_ascii=False) + "\n")
                 out.flush()
-                done += 1
                 if progress:
                     progress(done, None)
-    finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
     return worst
 
 
@@ -161,14 +155,3 @@ def _check_stream(checker: Checker, items: Iterable[Record | RecordError]) -> It
             chunk = []
     if chunk:
         yield from checker.check_many(chunk)
-
-
-def _open_binary(path: str) -> IO[bytes]:
-    if path == "-":
-        return sys.stdin.buffer
-    try:
-        return open(path, "rb")  # noqa: SIM115
-    except FileNotFoundError as exc:
-        raise InputError(f"{path}: no such file") from exc
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
