@@ -314,3 +314,21 @@ def test_cli_check_example_article_with_the_real_model(cli, example_article, emb
     _no_traceback(res)
     assert res.exit_code == 1, res  # two of its three highlights are wrong on purpose
     assert res.stdout.count("SUPPORTED") + res.stdout.count("UNSUPPORTED") + res.stdout.count("CONTRADICTED") >= 3
+
+
+# -- shared backend flags --------------------------------------------------------------------
+def test_cli_judge_params_reads_the_api_key_from_the_environment(monkeypatch) -> None:
+    from verisum.cli.common import judge_params
+    from verisum.errors import InputError
+
+    monkeypatch.setenv("OPENAI_API_KEY", "from-openai")
+    monkeypatch.setenv("VERISUM_API_KEY", "from-verisum")
+    assert judge_params("llm", "m", "http://127.0.0.1:1/v1", None) == {
+        "model": "m", "base_url": "http://127.0.0.1:1/v1", "api_key": "from-verisum"}
+    monkeypatch.delenv("VERISUM_API_KEY")
+    assert judge_params("llm", None, None, None) == {"api_key": "from-openai"}
+    assert judge_params("llm", None, None, "flag") == {"api_key": "flag"}
+    assert judge_params("hf", "some/model", None, None) == {"model": "some/model"}
+    assert judge_params("embedded", "/models/x", None, None) == {"model_dir": "/models/x"}
+    with pytest.raises(InputError, match="--base-url is for --backend llm, not hf"):
+        judge_params("hf", "m", "http://x", None)
