@@ -34,11 +34,23 @@ class Calibrator:
         self.threshold = threshold
 
     # -- fitting -------------------------------------------------------------------------
-    def fit(self, X: Sequence[Mapping[str, float]], y: Sequence[int]) -> "Calibrator":
+    def fit(
+        self,
+        X: Sequence[Mapping[str, float]],
+        y: Sequence[int],
+        sample_weight: Sequence[float] | None = None,
+    ) -> "Calibrator":
+        """Fit the logistic regression (L2-penalised, features standardised).
+
+        ``sample_weight`` lets a fit balance datasets and classes; the penalty is relative to
+        the total weight, so ``l2`` means the same whatever the weights sum to.
+        """
         A = self._matrix(X)
         t = np.asarray(y, dtype=float)
         if A.shape[0] == 0 or len(set(t.tolist())) < 2:
             raise ValueError("calibration needs labelled examples of both classes")
+        sw = np.ones(len(t)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        sw = sw * (len(t) / max(sw.sum(), 1e-12))
         self.mean_ = A.mean(axis=0)
         self.scale_ = A.std(axis=0) + 1e-6
         Z = np.hstack([(A - self.mean_) / self.scale_, np.ones((A.shape[0], 1))])
@@ -47,8 +59,8 @@ class Calibrator:
         reg[-1] = 0.0
         for _ in range(100):  # Newton-Raphson (IRLS); converges in a handful of steps
             p = _sigmoid(Z @ w)
-            grad = Z.T @ (p - t) + reg * w
-            H = (Z * (p * (1 - p))[:, None]).T @ Z + np.diag(reg + 1e-9)
+            grad = Z.T @ (sw * (p - t)) + reg * w
+            H = (Z * (sw * p * (1 - p))[:, None]).T @ Z + np.diag(reg + 1e-9)
             step = np.linalg.solve(H, grad)
             w -= step
             if np.abs(step).max() < 1e-8:
@@ -57,18 +69,38 @@ class Calibrator:
         self.intercept_ = float(w[-1])
         return self
 
-    def fit_threshold(self, scores: Sequence[float], y: Sequence[int]) -> "Calibrator":
-        """Pick the threshold with the best balanced accuracy on (scores, labels)."""
+    def fit_threshold(
+        self,
+        scores: Sequence[float],
+        y: Sequence[int],
+        groups: Sequence[str] | None = None,
+    ) -> "Calibrator":
+        """Pick the threshold with the best balanced accuracy on (scores, labels).
+
+        With ``groups`` (e.g. the dataset of each example) the threshold maximises the mean of
+        the groups' balanced accuracies, so one large set does not decide it alone; groups with
+        a single class count through the recall of that class.
+        """
         s = np.asarray(scores, dtype=float)
         t = np.asarray(y, dtype=int)
+        if len(s) == 0 or not ((t == 1).any() and (t == 0).any()):
+            raise ValueError("fitting a threshold needs labelled examples of both classes")
+        g = np.asarray(groups if groups is not None else ["all"] * len(s), dtype=object)
+        names = sorted(set(g.tolist()))
+        cands = np.unique(np.round(s, 4))
+        cands = np.concatenate([cands, [cands[-1] + 1e-4]])
         best, best_thr = -1.0, self.threshold
-        for thr in np.unique(np.round(s, 4)):
+        for thr in cands:
             pred = s >= thr
-            pos, neg = t == 1, t == 0
-            if not pos.any() or not neg.any():
-                break
-            bacc = 0.5 * (pred[pos].mean() + (~pred[neg]).mean())
-            if bacc > best:
+            accs = []
+            for name in names:
+                m = g == name
+                pos, neg = m & (t == 1), m & (t == 0)
+                parts = [x for x in ((pred[pos].mean() if pos.any() else None),
+                                     ((~pred[neg]).mean() if neg.any() else None)) if x is not None]
+                accs.append(float(np.mean(parts)))
+            bacc = float(np.mean(accs))
+            if bacc > best + 1e-12:
                 best, best_thr = bacc, float(thr)
         self.threshold = best_thr
         return self

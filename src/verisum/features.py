@@ -25,7 +25,7 @@ from .claims import Claim
 from .document import Document
 from .evidence import Evidence, _STOPWORDS, _stem
 
-__all__ = ["SourceIndex", "claim_features", "FEATURE_NAMES", "novel_tokens", "NEGATIONS"]
+__all__ = ["SourceIndex", "claim_features", "judge_features", "FEATURE_NAMES", "novel_tokens", "NEGATIONS"]
 
 #: Every feature ``claim_features`` produces (besides any ``judgement.extra``).
 FEATURE_NAMES = (
@@ -105,7 +105,10 @@ class SourceIndex:
         idx = cls()
         prev: str | None = None
         for tok in _tokens(text):
-            low = tok.lower()
+            low = tok.lower().replace("’", "'")
+            if low.endswith("'s"):
+                idx.vocab.add(low)
+                low = low[:-2]
             stem = _stem(low)
             idx.vocab.add(low)
             idx.vocab.add(stem)
@@ -129,8 +132,10 @@ def novel_tokens(text: str, index: SourceIndex) -> dict[str, list[str]]:
     """Content words, names, numbers and dates of ``text`` that the source lacks."""
     out: dict[str, list[str]] = {"words": [], "ents": [], "nums": [], "dates": []}
     toks = _tokens(text)
-    for i, tok in enumerate(toks):
-        low = tok.lower()
+    for tok in toks:
+        low = tok.lower().replace("’", "'")
+        if low.endswith("'s"):  # possessive: "Putin's" is about Putin
+            low = low[:-2]
         if not _is_content(low):
             continue
         if tok[0].isdigit():
@@ -191,13 +196,8 @@ def claim_features(
     lex_best = float(stats.get("lex_best", ev_score))
     emb_sent = float(stats.get("emb_sent", lex_best))
     emb_win = float(stats.get("emb_win", emb_sent))
-    probs = getattr(judgement, "probs", None) or {"supported": 1 / 3, "contradicted": 1 / 3, "unsupported": 1 / 3}
-    feats = {
-        "supported": float(probs["supported"]),
-        "contradicted": float(probs["contradicted"]),
-        "unsupported": float(probs["unsupported"]),
-        "logit_supported": _logit(float(probs["supported"])),
-        "logit_contradicted": _logit(float(probs["contradicted"])),
+    feats = judge_features(judgement)
+    feats.update({
         "emb_sent": emb_sent,
         "emb_win": emb_win,
         "emb_best": max(emb_sent, emb_win),
@@ -212,6 +212,19 @@ def claim_features(
         "novel_bigrams": novel_bi / max(len(bigrams), 1),
         "neg_mismatch": float(_negated(claim.hypothesis) != _negated(best_ev)) if best_ev else 0.0,
         "n_words": math.log1p(len(toks)),
+    })
+    return feats
+
+
+def judge_features(judgement: object | None) -> dict[str, float]:
+    """The judge's part of the feature vector: its probabilities, their log-odds, its extras."""
+    probs = getattr(judgement, "probs", None) or {"supported": 1 / 3, "contradicted": 1 / 3, "unsupported": 1 / 3}
+    feats = {
+        "supported": float(probs["supported"]),
+        "contradicted": float(probs["contradicted"]),
+        "unsupported": float(probs["unsupported"]),
+        "logit_supported": _logit(float(probs["supported"])),
+        "logit_contradicted": _logit(float(probs["contradicted"])),
     }
     extra = getattr(judgement, "extra", None)
     if extra:

@@ -1,0 +1,184 @@
+"""Fit the embedded judge's combiner on the bench-dev TRAINING part; report on VALIDATION.
+
+    python scripts/fit_combiner.py                     # everything: collect (cached), judge, fit, ablate
+    python scripts/fit_combiner.py --no-write          # same, but do not overwrite models/combiner.json
+    python scripts/fit_combiner.py --model-dir DIR     # judge with another model folder
+
+Steps (library functions in verisum.evaluation):
+1. collect: every bench-dev record through the Checker's retrieval and features (no judge),
+   cached in artifacts/combiner/rows.jsonl (resumable; the slow part, done once);
+2. rejudge: the cross-encoder's probabilities for every cached (premise, claim) pair, so a new
+   model only costs this step;
+3. fit each variant of the ablation on the TRAINING part (split_of(doc) == "train"), threshold
+   included; report balanced accuracy / AUC / span F1 per set on the VALIDATION part;
+4. write the best variant (mean balanced accuracy on validation over the target sets) to
+   src/verisum/models/combiner.json and the ablation to artifacts/combiner/ablation.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from verisum.evaluation import (  # noqa: E402
+    TARGET_SETS,
+    LabelledRecord,
+    collect,
+    evaluate_cached,
+    fit_combiner,
+    format_table,
+    mean_balanced_accuracy,
+    read_labelled,
+    rejudge,
+)
+
+BENCH = ROOT.parent / "shared" / "data" / "bench-dev"
+ORDER = ["frank", "polytope", "cliff", "summedits", "goyal21", "cao22_entfa", "xsumfaith",
+         "cogensumm_sentpairs"]  # WiCE (Wikipedia, 20k source sentences) only on request
+
+FLOOR = ("emb_best",)
+CHEAP = ("emb_sent", "emb_win", "lex_best", "lex_doc", "novel_share", "novel_ents", "novel_nums",
+         "novel_dates", "novel_bigrams", "neg_mismatch", "n_words")
+JUDGE = ("logit_supported", "logit_contradicted")
+VARIANTS = {
+    "floor": FLOOR,
+    "features": CHEAP,
+    "cross-encoder": ("logit_supported",),
+    "cross-encoder+floor": JUDGE + FLOOR,
+    "combined": JUDGE + CHEAP,
+}
+
+
+class NullJudge:
+    """Collect-time stand-in: retrieval and features only; probabilities come in rejudge."""
+
+    name = "null"
+
+    def judge(self, pairs):
+        from verisum.judges.base import Judgement
+
+        return [Judgement(1 / 3, 1 / 3, 1 / 3) for _ in pairs]
+
+    def params(self):
+        return {}
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def _pick(recs: list, cap: int | None) -> list:
+    """Every validation record; at most ``cap`` training records per set (a fixed choice)."""
+    import hashlib
+
+    val = [r for r in recs if r.split == "val"]
+    train = [r for r in recs if r.split == "train"]
+    if cap is not None and len(train) > cap:
+        train = sorted(train, key=lambda r: hashlib.sha1(r.id.encode()).hexdigest())[:cap]
+    return val + train
+
+
+def do_collect(cache: Path, datasets: list[str], threads: int | None, train_cap: int | None = None) -> list[dict]:
+    from verisum.checker import Checker
+    from verisum.encoder import Encoder
+    from verisum.evidence import HybridRetriever
+
+    done: dict[str, dict] = {}
+    if cache.exists():
+        for line in cache.read_text(encoding="utf-8").splitlines():
+            r = json.loads(line)
+            done[r["id"]] = r
+    checker = Checker(NullJudge(), retriever=HybridRetriever(Encoder(intra_op_num_threads=threads)))
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    with open(cache, "a", encoding="utf-8") as out:
+        for ds in datasets:
+            recs = _pick([r for r in read_labelled([BENCH / f"{ds}.jsonl"]) if isinstance(r, LabelledRecord)],
+                         train_cap)
+            todo = sorted((r for r in recs if r.id not in done), key=lambda r: r.doc)  # same doc together
+            if not todo:
+                continue
+            log(f"collect {ds}: {len(todo)} of {len(recs)} records")
+            t = time.time()
+            for row in collect(checker, todo):
+                out.write(json.dumps(row) + "\n")
+                out.flush()
+                done[row["id"]] = row
+            log(f"collect {ds}: {time.time() - t:.0f}s")
+    order = {ds: i for i, ds in enumerate(datasets)}
+    return sorted((r for r in done.values() if r["dataset"] in order), key=lambda r: order[r["dataset"]])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cache", type=Path, default=ROOT / "artifacts" / "combiner" / "rows.jsonl")
+    ap.add_argument("--datasets", nargs="*", default=ORDER)
+    ap.add_argument("--model-dir", default=None, help="model folder to judge with [default: the packaged one]")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--train-cap", type=int, default=200,
+                    help="at most this many training records per set are collected (all validation ones are)")
+    ap.add_argument("--no-judge", action="store_true", help="skip the cross-encoder (cheap variants only)")
+    ap.add_argument("--collect-only", action="store_true")
+    ap.add_argument("--no-write", action="store_true", help="do not write src/verisum/models/combiner.json")
+    ap.add_argument("--ship", default=None, help="ship this variant instead of the best on validation")
+    ap.add_argument("--l2", type=float, default=1.0)
+    args = ap.parse_args()
+
+    rows = do_collect(args.cache, args.datasets, args.threads, args.train_cap)
+    if args.collect_only:
+        return
+    variants = dict(VARIANTS)
+    model_info = None
+    if args.no_judge:
+        variants = {k: v for k, v in variants.items() if not any(f in JUDGE for f in v)}
+    else:
+        from verisum.judges.embedded import EmbeddedJudge
+
+        judge = EmbeddedJudge(args.model_dir, intra_op_num_threads=args.threads)
+        judge.load()
+        n = sum(len(r.get("claims") or []) for r in rows)
+        log(f"rejudge {n} claims with {judge.path}")
+        t = time.time()
+        rejudge(rows, judge, progress=None)
+        log(f"rejudge: {time.time() - t:.0f}s")
+        model_info = str(judge.path)
+
+    train = [r for r in rows if r["split"] == "train" and r.get("claims")]
+    val = [r for r in rows if r["split"] == "val"]
+    log(f"train records {len(train)}, validation records {len(val)}")
+    results = {}
+    for name, feats in variants.items():
+        cal = fit_combiner(train, feats, l2=args.l2)
+        table = evaluate_cached(val, cal)
+        mean = mean_balanced_accuracy(table)
+        results[name] = {"calibrator": cal, "rows": table, "mean": mean}
+        print(f"\n== {name}: features {list(feats)}; threshold {cal.threshold:.4f} (fitted on train)")
+        print(format_table(table))
+    best = args.ship or max(results, key=lambda k: results[k]["mean"] or -1)
+    print(f"\nbest on validation (mean balanced accuracy over {', '.join(TARGET_SETS)}): {best}")
+    out_dir = args.cache.parent
+    ablation = {
+        name: {
+            "features": list(r["calibrator"].features),
+            "threshold": r["calibrator"].threshold,
+            "mean_balanced_accuracy": None if r["mean"] is None else round(100 * r["mean"], 1),
+            "validation": [row.to_dict() for row in r["rows"]],
+        }
+        for name, r in results.items()
+    }
+    ablation["_shipped"] = best
+    ablation["_model"] = model_info
+    (out_dir / "ablation.json").write_text(json.dumps(ablation, indent=1) + "\n", encoding="utf-8")
+    if not args.no_write:
+        target = ROOT / "src" / "verisum" / "models" / "combiner.json"
+        results[best]["calibrator"].save(target)
+        log(f"wrote {target} ({best})")
+
+
+if __name__ == "__main__":
+    main()

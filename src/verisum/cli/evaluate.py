@@ -1,0 +1,169 @@
+"""``verisum eval``, ``verisum calibrate`` and ``verisum bench``: thin over verisum.evaluation."""
+
+from __future__ import annotations
+
+import json
+from typing import Sequence
+
+import click
+
+from .common import build_checker, handle_errors, judge_options, open_output, progress_reporter
+
+__all__ = ["eval_", "calibrate", "bench"]
+
+
+def _load_records(files: Sequence[str], split: str) -> tuple[list, list]:
+    """(records of the split, bad lines as (id, line, error))."""
+    from ..evaluation import LabelledRecord, read_labelled
+
+    records, bad = [], []
+    for item in read_labelled(files):
+        if isinstance(item, LabelledRecord):
+            if split == "all" or item.split == split:
+                records.append(item)
+        else:
+            bad.append(item)
+    return records, bad
+
+
+@click.command("eval")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--split", type=click.Choice(["val", "train", "all"]), default="all", show_default=True,
+              help="Which part of the project's document split to use (val = the ~40% of documents "
+                   "the shipped combiner never saw).")
+@click.option("--predictions", type=click.Path(dir_okay=False, allow_dash=True), default=None, metavar="OUT.jsonl",
+              help='Write one line per input record (of the chosen split), in input order: {"id", "score", '
+                   '"label"} or {"id", "error"}.')
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--batch-size", type=click.IntRange(1), default=16, show_default=True, help="Records per model batch.")
+@judge_options
+@handle_errors
+def eval_(
+    files: tuple[str, ...],
+    split: str,
+    predictions: str | None,
+    fmt: str,
+    batch_size: int,
+    backend: str,
+    model: str | None,
+    base_url: str | None,
+    api_key: str | None,
+    threshold: float | None,
+    calibration: str | None,
+    top_k: int,
+) -> None:
+    """Evaluate the checker on labelled JSONL records.
+
+    Records: {"id", "doc", "summary", "label" (1 faithful / 0 not), optional "spans",
+    "dataset", "origin"}. Prints, per dataset and origin: n, balanced accuracy at the
+    threshold, ROC AUC, and character-level span F1 where records carry spans.
+    """
+    from ..evaluation import Prediction, format_table, mean_balanced_accuracy, predict, report
+
+    records, bad = _load_records(files, split)
+    checker = build_checker(backend, model, base_url, api_key, threshold, calibration, top_k)
+    with progress_reporter("eval", len(records)) as progress:
+        preds = predict(checker, records, batch_size=batch_size, progress=progress)
+    if predictions:
+        _write_predictions(predictions, files, split, records, preds)
+    rows = report(records, preds)
+    if fmt == "json":
+        mean = mean_balanced_accuracy(rows)
+        click.echo(json.dumps({
+            "split": split,
+            "threshold": checker.threshold_,
+            "rows": [r.to_dict() for r in rows],
+            "mean_balanced_accuracy": None if mean is None else round(100 * mean, 1),
+            "bad_records": len(bad),
+        }, indent=2))
+    else:
+        click.echo(format_table(rows))
+        click.echo(f"threshold {checker.threshold_:.4f}; split {split}; {len(records)} records"
+                   + (f"; {len(bad)} unreadable" if bad else ""))
+
+
+def _write_predictions(path: str, files: Sequence[str], split: str, records: Sequence, preds: Sequence) -> None:
+    """One line per input record in input order (with --split, per record of that split);
+    unreadable lines give {"id", "error"}."""
+    from ..evaluation import LabelledRecord, Prediction, read_labelled
+
+    by_line = {(r.file, r.line): p for r, p in zip(records, preds)}
+    with open_output(path) as out:
+        for item in read_labelled(files):
+            if isinstance(item, LabelledRecord):
+                pred = by_line.get((item.file, item.line))
+                if pred is None:
+                    continue  # outside the chosen split
+            else:
+                rid, _line, err = item
+                pred = Prediction(rid, error=str(err))
+            out.write(json.dumps(pred.to_dict(), ensure_ascii=False) + "\n")
+
+
+@click.command("calibrate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), metavar="FILE",
+              help="Where to save the calibration (JSON); use it with `verisum check --calibration FILE`.")
+@click.option("--threshold-only", is_flag=True,
+              help="Keep the shipped combiner; fit only its decision threshold (needs fewer records).")
+@click.option("--split", type=click.Choice(["val", "train", "all"]), default="all", show_default=True)
+@judge_options
+@handle_errors
+def calibrate(
+    files: tuple[str, ...],
+    output: str,
+    threshold_only: bool,
+    split: str,
+    backend: str,
+    model: str | None,
+    base_url: str | None,
+    api_key: str | None,
+    threshold: float | None,
+    calibration: str | None,
+    top_k: int,
+) -> None:
+    """Fit a decision threshold (and the combiner) on your own labelled data.
+
+    Records as for `verisum eval`. With fewer than 20 usable records only the threshold is
+    fitted. The result is a JSON file for `verisum check --calibration FILE`.
+    """
+    from ..errors import InputError
+    from ..evaluation import calibrate as fit
+
+    records, bad = _load_records(files, split)
+    if not records:
+        raise InputError("no readable labelled records in " + ", ".join(files))
+    checker = build_checker(backend, model, base_url, api_key, threshold, calibration, top_k)
+    with progress_reporter("calibrate", len(records)) as progress:
+        cal = fit(checker, records, threshold_only=threshold_only, progress=progress)
+    try:
+        cal.save(output)
+    except OSError as exc:
+        raise InputError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    click.echo(f"fitted on {len(records)} records: threshold {cal.threshold:.4f}, "
+               f"features {', '.join(cal.features)}; saved to {output}")
+
+
+@click.command("bench")
+@click.option("--records", type=click.IntRange(0), default=2000, show_default=True,
+              help="Records in the batch-throughput run (0 skips it).")
+@click.option("--runs", type=click.IntRange(1), default=30, show_default=True,
+              help="Single checks timed for the latency figures.")
+@click.option("--threads", type=click.IntRange(1), default=None,
+              help="onnxruntime threads [default: onnxruntime's choice].")
+@click.option("--batch-size", type=click.IntRange(1), default=16, show_default=True)
+@click.option("--no-cold-start", is_flag=True, help="Skip the cold-start measurement (a fresh process).")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@handle_errors
+def bench(records: int, runs: int, threads: int | None, batch_size: int, no_cold_start: bool, as_json: bool) -> None:
+    """Measure speed of the embedded checker: latency on a 500-word article with 3 highlights
+    (median, p90), summary sentences per second on a batch, peak RSS, and cold start."""
+    from ..checker import Checker
+    from ..evaluation import bench as run, format_bench
+
+    def factory() -> Checker:
+        return Checker(judge_params={"intra_op_num_threads": threads})
+
+    result = run(factory, runs=runs, records=records, batch_size=batch_size,
+                 cold_start=not no_cold_start, threads=threads)
+    click.echo(json.dumps(result, indent=2) if as_json else format_bench(result))

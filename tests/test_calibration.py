@@ -1,0 +1,84 @@
+"""Calibrator: logistic regression over named features, threshold, JSON round trip."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from verisum.calibration import Calibrator
+
+
+def _data(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    x1 = y * 1.5 + rng.normal(0, 1, n)
+    x2 = rng.normal(0, 1, n)  # noise
+    return [{"a": float(u), "b": float(v)} for u, v in zip(x1, x2)], y.tolist()
+
+
+def test_calibration_unfitted_passes_supported_through():
+    cal = Calibrator()
+    assert not cal.fitted
+    assert cal.score({"supported": 0.37}) == pytest.approx(0.37)
+
+
+def test_calibration_fit_learns_the_informative_feature():
+    X, y = _data()
+    cal = Calibrator(("a", "b")).fit(X, y)
+    assert cal.coef_[0] > 1.0 and cal.coef_[0] > 3 * abs(cal.coef_[1])
+    s = cal.score_many(X)
+    assert s[np.array(y) == 1].mean() > s[np.array(y) == 0].mean() + 0.2
+
+
+def test_calibration_sample_weight_shifts_the_intercept():
+    X, y = _data()
+    w = [5.0 if t == 1 else 1.0 for t in y]
+    plain = Calibrator(("a",)).fit(X, y)
+    weighted = Calibrator(("a",)).fit(X, y, sample_weight=w)
+    assert weighted.intercept_ > plain.intercept_ + 0.5
+
+
+def test_calibration_fit_needs_both_classes():
+    with pytest.raises(ValueError, match="both classes"):
+        Calibrator(("a",)).fit([{"a": 1.0}, {"a": 2.0}], [1, 1])
+
+
+def test_calibration_missing_feature_is_a_clear_error():
+    X, y = _data()
+    cal = Calibrator(("a", "b")).fit(X, y)
+    with pytest.raises(ValueError, match="feature 'b' is missing"):
+        cal.score({"a": 1.0})
+
+
+def test_calibration_fit_threshold_maximises_balanced_accuracy():
+    scores = [0.1, 0.2, 0.3, 0.6, 0.7, 0.8]
+    labels = [0, 0, 0, 1, 1, 1]
+    cal = Calibrator().fit_threshold(scores, labels)
+    assert 0.3 < cal.threshold <= 0.6
+
+
+def test_calibration_fit_threshold_by_group_weighs_groups_equally():
+    # Pooled, the big group decides (0.45); by group, the small group counts as much and
+    # the threshold moves to where both do well (0.55).
+    scores = [0.4] * 50 + [0.6] * 50 + [0.45] * 5 + [0.5] * 3 + [0.55] * 3
+    labels = [0] * 50 + [1] * 50 + [1] * 5 + [0] * 3 + [1] * 3
+    groups = ["big"] * 105 + ["small"] * 6
+    pooled = Calibrator().fit_threshold(scores, labels).threshold
+    grouped = Calibrator().fit_threshold(scores, labels, groups=groups).threshold
+    assert pooled == pytest.approx(0.45)
+    assert grouped == pytest.approx(0.55)
+
+
+def test_calibration_json_round_trip(tmp_path):
+    X, y = _data()
+    cal = Calibrator(("a", "b"), l2=0.5).fit(X, y).fit_threshold(Calibrator(("a", "b")).fit(X, y).score_many(X), y)
+    path = tmp_path / "cal.json"
+    cal.save(path)
+    back = Calibrator.load(path)
+    assert back.features == ("a", "b") and back.threshold == cal.threshold
+    np.testing.assert_allclose(back.score_many(X), cal.score_many(X))
+
+
+def test_calibration_rejects_non_finite_threshold():
+    with pytest.raises(ValueError):
+        Calibrator.from_json('{"features": ["supported"], "threshold": NaN}')

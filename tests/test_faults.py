@@ -1,0 +1,60 @@
+"""Words at fault: precise words (invented ones first), never the whole claim if anything better exists."""
+
+from __future__ import annotations
+
+from verisum.claims import split_claims
+from verisum.document import Document
+from verisum.evidence import Evidence
+from verisum.faults import anchor_quotes, locate_faults, novel_words
+from verisum.features import SourceIndex
+
+SOURCE = Document(
+    "Putin is set to meet China's leader Xi Jinping at the summit. "
+    "The summit is chaired by Kazakhstan. Erdogan will meet Putin in Astana."
+)
+
+
+def _claims(text: str):
+    return split_claims(Document(text).sentences[0])
+
+
+def test_faults_invented_words_are_marked_not_the_whole_claim():
+    c = _claims("Putin will meet Xi Jinping, highlighting the importance of insulation.")[1]
+    faults = locate_faults(c, SOURCE, (), SourceIndex.build(SOURCE))
+    texts = [f.text for f in faults]
+    assert any("insulation" in t for t in texts)
+    assert all(len(f) < len(c.span) for f in faults)
+    for f in faults:
+        assert f.doc.text[f.start : f.end] == f.text
+
+
+def test_faults_adjacent_words_merge_into_one_phrase():
+    c = _claims("None of the G7 countries attend the summit.")[0]
+    faults = locate_faults(c, SOURCE, (), SourceIndex.build(SOURCE))
+    assert any("G7 countries" in f.text for f in faults)
+    assert all(f.text != c.text for f in faults)
+
+
+def test_faults_swapped_fact_falls_back_to_words_missing_from_the_evidence():
+    # Every word occurs in the source, but not in the evidence the claim was judged against.
+    c = _claims("The summit is chaired by Erdogan.")[0]
+    ev = [Evidence(SOURCE.sentences[1], 0.8)]
+    faults = locate_faults(c, SOURCE, (), SourceIndex.build(SOURCE), ev)
+    assert [f.text for f in faults] == ["Erdogan"]
+
+
+def test_faults_whole_claim_only_when_nothing_better_exists():
+    c = _claims("The summit is chaired by Kazakhstan.")[0]
+    ev = [Evidence(SOURCE.sentences[1], 0.8)]
+    assert locate_faults(c, SOURCE, (), None, ev) == (c.span,)
+
+
+def test_faults_quotes_are_anchored_in_the_claim_and_unknown_quotes_dropped():
+    c = _claims("Putin will meet Xi Jinping at the summit.")[0]
+    spans = anchor_quotes(c, ["xi jinping", "not in the claim", ""])
+    assert [s.text for s in spans] == ["Xi Jinping"]
+
+
+def test_faults_novel_words_accept_a_plain_vocab_set():
+    c = _claims("Putin will meet Macron.")[0]
+    assert [w.text for w in novel_words(c, SOURCE, {"putin", "will", "meet"})] == ["Macron"]
