@@ -547,6 +547,48 @@ def test_batching_worker_groups_queued_jobs_by_key() -> None:
     assert calls == [("k", ["first"]), ("k", ["a", "boom", "c"]), ("j", ["b"]), ("k", ["d"])]
 
 
+def test_batching_worker_refuses_jobs_over_max_queue() -> None:
+    from verisum.server.batching import BatcherFull
+
+    gate, busy = threading.Event(), threading.Event()
+
+    def run(key: Any, items: Sequence[Any]) -> list[Any]:
+        busy.set()
+        gate.wait(30)
+        return list(items)
+
+    batcher = Batcher(run, max_queue=2, max_batch=1, max_wait_s=0).start()
+
+    async def scenario() -> list[Any]:
+        first = asyncio.create_task(batcher.submit("k", 0))
+        await asyncio.get_running_loop().run_in_executor(None, busy.wait, 30)  # the worker holds job 0
+        queued = [asyncio.create_task(batcher.submit("k", i)) for i in (1, 2)]
+        await asyncio.sleep(0.05)
+        with pytest.raises(BatcherFull, match="2 requests are already waiting"):
+            await batcher.submit("k", 3)
+        gate.set()
+        return await asyncio.gather(first, *queued)
+
+    try:
+        assert asyncio.run(scenario()) == [0, 1, 2]
+    finally:
+        batcher.close()
+
+
+def test_server_busy_is_503(client_for: Callable[..., TestClient], monkeypatch: pytest.MonkeyPatch) -> None:
+    from verisum.server.batching import BatcherFull
+
+    client = client_for()
+
+    async def full(key: Any, item: Any) -> Any:
+        raise BatcherFull("the server is busy: 256 requests are already waiting; retry later")
+
+    monkeypatch.setattr(client.app.state.batcher, "submit", full)
+    response = client.post("/v1/check", json={"doc": ARTICLE, "summary": BULLETS})
+    assert_envelope(response, 503, "unavailable")
+    assert response.headers["retry-after"] == "1"
+
+
 def test_batching_worker_failure_reaches_every_waiting_request() -> None:
     def run(key: Any, items: Sequence[Any]) -> list[Any]:
         raise RuntimeError("model crashed")
@@ -565,29 +607,41 @@ def test_batching_worker_failure_reaches_every_waiting_request() -> None:
 
 
 # -- the serve command -------------------------------------------------------------------------
-def test_cli_serve_binds_loopback_by_default(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_serve_binds_loopback_by_default(cli: Any, fake_backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
     import uvicorn
 
     seen: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(kw, app=app))
-    res = cli("serve")
+    res = cli("serve", "--backend", fake_backend)
     assert res.exit_code == 0, res
     assert seen["host"] == "127.0.0.1" and seen["port"] == 8000
     assert "http://127.0.0.1:8000/" in res.stderr
+    assert "warning" not in res.stderr
 
 
-def test_cli_serve_flags_override_settings(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_serve_flags_override_settings(cli: Any, fake_backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
     import uvicorn
 
     seen: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(kw, app=app))
     monkeypatch.setenv("VERISUM_PORT", "9001")
-    res = cli("serve", "--host", "0.0.0.0", "--max-body-bytes", "1234", "--top-k", "2")
+    monkeypatch.setenv("VERISUM_TOP_K", "5")
+    res = cli("serve", "--backend", fake_backend, "--host", "0.0.0.0", "--max-body-bytes", "1234")
     assert res.exit_code == 0, res
     settings = seen["app"].state.settings
     assert (seen["host"], seen["port"]) == ("0.0.0.0", 9001)
-    assert settings.max_body_bytes == 1234 and settings.top_k == 2 and settings.judge == "embedded"
+    assert settings.max_body_bytes == 1234 and settings.judge == "fake"
+    assert settings.top_k == 5  # --top-k was not given, so the environment's value stands
     assert "no API token" in res.stderr  # exposed without a token: warned
+
+
+def test_cli_serve_model_that_cannot_load_is_a_clear_error(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: pytest.fail("must not serve without a model"))
+    res = cli("serve", "--backend", "no-such-judge")
+    assert res.exit_code == 2
+    assert res.stderr.startswith("verisum: error: unknown judge 'no-such-judge'")
 
 
 def test_cli_serve_bad_setting_is_a_clear_error(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:

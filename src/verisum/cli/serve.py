@@ -69,7 +69,7 @@ def serve(
         import uvicorn
         from pydantic import ValidationError
 
-        from ..server.app import create_app, openapi_text
+        from ..server.app import build_checker, create_app, openapi_text
         from ..server.settings import ServerSettings
     except ImportError as exc:
         fail(f"verisum serve needs the serve extra: pip install 'verisum[serve]' ({exc})")
@@ -101,11 +101,16 @@ def serve(
         click.echo(f"verisum: warning: serving on {settings.host} with no API token; anyone who can reach "
                    "this port can use it (set VERISUM_API_TOKEN)", err=True)
     shown = f"[{settings.host}]" if ":" in settings.host else settings.host
-    click.echo(f"verisum: serving on http://{shown}:{settings.port}/  (API docs at /docs)", err=True)
+    where = f"verisum: serving on http://{shown}:{settings.port}/  (API docs at /docs)"
 
     if workers == 1:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=log_level)
+        # Load the model here, so a missing or broken model is one clear error, not a traceback.
+        checker = build_checker(settings).load()
+        click.echo(where, err=True)
+        uvicorn.run(create_app(settings, checker=checker), host=settings.host, port=settings.port,
+                    log_level=log_level)
         return
+    click.echo(where, err=True)
     # Each worker process builds its own app from the environment, so pass the settings there.
     for name, value in overrides.items():
         os.environ[f"VERISUM_{name.upper()}"] = json.dumps(value) if isinstance(value, dict) else str(value)

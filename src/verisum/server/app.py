@@ -41,7 +41,7 @@ from .batching import Batcher
 from .errors import HTTP_CODES, error_body, install_error_handlers
 from .settings import ServerSettings
 
-__all__ = ["create_app", "create_app_from_env", "openapi_text", "openapi_document", "CheckRequest", "HighlightsRequest", "Options", "STATIC_DIR"]
+__all__ = ["create_app", "build_checker", "create_app_from_env", "openapi_text", "openapi_document", "CheckRequest", "HighlightsRequest", "Options", "STATIC_DIR"]
 
 STATIC_DIR = Path(__file__).with_name("static")
 
@@ -104,6 +104,7 @@ _ERRORS = {
         413: "The body, the article or the summary is over a limit.",
         422: "The request is malformed; `error` says what is wrong.",
         500: "The model failed.",
+        503: "The server is busy (its queue is full) or shutting down; retry later.",
         502: "The judge backend failed.",
     }.items()
 }
@@ -365,6 +366,19 @@ def _health(request: Request) -> dict[str, Any]:
 
 
 # -- the factory -------------------------------------------------------------------------
+def build_checker(settings: ServerSettings, *, judge: Judge | None = None) -> Checker:
+    """The Checker the server runs, from its settings (nothing loads until ``load()``)."""
+    return Checker(
+        judge if judge is not None else settings.judge,
+        judge_params=None if judge is not None else settings.judge_params,
+        top_k=settings.top_k,
+        threshold=settings.threshold,
+        calibration=settings.calibration,
+        max_source_chars=settings.max_source_chars,
+        max_summary_sentences=settings.max_summary_sentences,
+    )
+
+
 def create_app(
     settings: ServerSettings | None = None,
     *,
@@ -383,20 +397,13 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        chk = checker
-        if chk is None:
-            chk = Checker(
-                judge if judge is not None else settings.judge,
-                judge_params=None if judge is not None else settings.judge_params,
-                top_k=settings.top_k,
-                threshold=settings.threshold,
-                calibration=settings.calibration,
-                max_source_chars=settings.max_source_chars,
-                max_summary_sentences=settings.max_summary_sentences,
-            )
-        chk.load()  # once per worker process, before the first request
+        chk = checker if checker is not None else build_checker(settings, judge=judge)
+        chk.load()  # once per worker process, before the first request (a no-op if already loaded)
         engine = _Engine(chk, settings)
-        batcher = Batcher(engine.run, max_batch=settings.max_batch, max_wait_s=settings.batch_wait_ms / 1000).start()
+        batcher = Batcher(
+            engine.run, max_batch=settings.max_batch, max_wait_s=settings.batch_wait_ms / 1000,
+            max_queue=settings.max_queue,
+        ).start()
         app.state.engine = engine
         app.state.batcher = batcher
         try:

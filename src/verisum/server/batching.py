@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable, Sequence
 
-__all__ = ["Batcher", "BatcherClosed"]
+__all__ = ["Batcher", "BatcherClosed", "BatcherFull"]
 
 #: ``run_batch(key, items)`` returns one outcome per item: a value, or an exception to raise.
 RunBatch = Callable[[Hashable, Sequence[Any]], Sequence[Any]]
@@ -28,6 +28,10 @@ RunBatch = Callable[[Hashable, Sequence[Any]], Sequence[Any]]
 
 class BatcherClosed(RuntimeError):
     """A job was submitted after the batcher stopped."""
+
+
+class BatcherFull(RuntimeError):
+    """The queue already holds ``max_queue`` jobs: the server is overloaded."""
 
 
 @dataclass
@@ -59,6 +63,7 @@ class Batcher:
         *,
         max_batch: int = 16,
         max_wait_s: float = 0.002,
+        max_queue: int | None = None,
         name: str = "verisum-judge",
     ) -> None:
         if max_batch < 1:
@@ -66,6 +71,7 @@ class Batcher:
         self.run_batch = run_batch
         self.max_batch = max_batch
         self.max_wait_s = max_wait_s
+        self.max_queue = max_queue
         self.name = name
         self._queue: queue.Queue = queue.Queue()
         self._thread: threading.Thread | None = None
@@ -100,6 +106,8 @@ class Batcher:
         """Queue ``item`` under ``key`` and wait for its outcome (raised if an exception)."""
         if self._closed:
             raise BatcherClosed("the server is shutting down")
+        if self.max_queue is not None and self._queue.qsize() >= self.max_queue:
+            raise BatcherFull(f"the server is busy: {self.max_queue} requests are already waiting; retry later")
         loop = asyncio.get_running_loop()
         job = _Job(key=key, item=item, loop=loop, future=loop.create_future())
         self._queue.put(job)

@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import VerisumError
+from .batching import BatcherClosed, BatcherFull
 
 __all__ = ["error_body", "error_response", "install_error_handlers", "HTTP_CODES"]
 
@@ -111,6 +112,10 @@ async def _on_http_error(request: Request, exc: StarletteHTTPException) -> JSONR
     return error_response(status, code, message, headers=getattr(exc, "headers", None))
 
 
+async def _on_busy(request: Request, exc: Exception) -> JSONResponse:
+    return error_response(503, HTTP_CODES[503], str(exc), headers={"Retry-After": "1"})
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return error_response(500, HTTP_CODES[500], f"internal error ({type(exc).__name__}); see the server log")
@@ -120,4 +125,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(VerisumError, _on_verisum_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(BatcherFull, _on_busy)
+    app.add_exception_handler(BatcherClosed, _on_busy)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -55,6 +55,9 @@ class ServerSettings(BaseSettings):
     max_batch: int = Field(
         16, ge=1, description="Most requests joined into one pass through the model."
     )
+    max_queue: int = Field(
+        256, ge=1, description="Most requests waiting for the model; more get 503 (retry later)."
+    )
     batch_wait_ms: float = Field(
         2.0, ge=0.0, le=1000.0,
         description="How long the worker waits for more requests to join a batch once one arrives.",
