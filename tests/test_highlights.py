@@ -1,0 +1,238 @@
+"""verisum.highlights: the extractive writer, the check loop, the round trip through the CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Sequence
+
+import pytest
+
+from verisum.checker import Checker
+from verisum.document import Document
+from verisum.highlights import Dropped, HighlightsResult, write_highlights
+from verisum.highlights.extractive import ExtractiveWriter
+from verisum.highlights.repair import DANGLING_WORDS, clean_sentence, dangling_start
+from verisum.io import split_seed
+from verisum.judges import Judgement
+from verisum.verdicts import Label
+
+_TOKENS = re.compile(r"\w+")
+
+NEWS = (
+    "Storm Ellen closes the port of Dunmore\n"
+    "The port of Dunmore closed on Tuesday after Storm Ellen brought winds of 120 km/h to the coast, "
+    "the harbour authority said. Ferries to Calder Island were cancelled for the rest of the week. "
+    "However, the port's fish market stayed open for local buyers. "
+    "Harbour master Ruth Ogden said the storm was the worst since 1987. "
+    "She said crews would inspect the piers on Thursday before any ship could dock. "
+    "They have been working through the night. "
+    "The town council, which met in an emergency session on Wednesday, approved 2 million euros for repairs "
+    "to the sea wall, which was damaged in two places, and for a temporary shelter for fishing boats.\n"
+)
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKENS.findall(text.lower())
+
+
+def _is_subsequence(small: Sequence[str], big: Sequence[str]) -> bool:
+    it = iter(big)
+    return all(tok in it for tok in small)
+
+
+class RejectWords:
+    """A judge that rejects any claim containing one of ``words`` and supports the rest."""
+
+    name = "reject-words"
+
+    def __init__(self, words: Sequence[str]) -> None:
+        self.words = [w.lower() for w in words]
+
+    def params(self) -> dict[str, Any]:
+        return {"words": self.words}
+
+    def judge(self, pairs: Sequence[Any]) -> list[Judgement]:
+        out = []
+        for p in pairs:
+            bad = any(w in _tokens(p.hypothesis) for w in self.words)
+            out.append(Judgement(0.02, 0.08, 0.9) if bad else Judgement(0.98, 0.01, 0.01))
+        return out
+
+
+@pytest.fixture
+def news() -> str:
+    return NEWS
+
+
+def test_highlights_extractive_bullets_are_article_sentences_or_trimmed(fake_checker: Checker, news: str) -> None:
+    result = write_highlights(news, 3, checker=fake_checker)
+    assert isinstance(result, HighlightsResult)
+    assert 1 <= len(result.highlights) <= 3
+    doc = Document(news)
+    sentences = [_tokens(clean_sentence(s.text)) for s in doc.sentences]
+    for bullet in result.highlights:
+        toks = _tokens(bullet)
+        # Every bullet is an article sentence, or that sentence with words dropped (a name may
+        # stand in for a leading pronoun: compare what follows the first word).
+        assert any(_is_subsequence(toks, s) or _is_subsequence(toks[1:], s) for s in sentences), bullet
+
+
+def test_highlights_extractive_no_dangling_starts(fake_checker: Checker, news: str) -> None:
+    result = write_highlights(news, 6, checker=fake_checker)
+    for bullet in result.highlights:
+        first = _tokens(bullet)[0]
+        assert first not in DANGLING_WORDS, bullet
+        assert dangling_start(bullet) is None, bullet
+    # "They have been working ..." has no clear referent: never printed.
+    assert not any(b.startswith("They") for b in result.highlights)
+
+
+def test_highlights_extractive_connective_dropped(fake_checker: Checker) -> None:
+    text = (
+        "The museum reopened on Friday after a two-year renovation costing 40 million pounds. "
+        "However, the east wing will stay closed until the spring because of a leaking roof.\n"
+    )
+    result = write_highlights(text, 2, checker=fake_checker)
+    assert "The east wing will stay closed until the spring because of a leaking roof." in result.highlights
+
+
+def test_highlights_every_printed_bullet_passed_the_checker(news: str) -> None:
+    checker = Checker(RejectWords(["ferries"]), top_k=2)
+    result = write_highlights(news, 3, checker=checker)
+    assert result.check is not None and result.check.ok
+    assert all(sv.label is Label.SUPPORTED for sv in result.check.sentences)
+    assert not any("Ferries" in b for b in result.highlights)
+    rejected = [d for d in result.dropped if d.text.startswith("Ferries")]
+    assert rejected and rejected[0].label is Label.UNSUPPORTED
+    assert rejected[0].reason.startswith("checker:") and rejected[0].score is not None
+    # The rejected candidate was replaced by the next one.
+    assert len(result.highlights) == 3
+    # check is exactly the printed bullets as "- " lines.
+    assert result.check.summary.text == result.text
+
+
+def test_highlights_nothing_passes_gives_empty_result(news: str) -> None:
+    checker = Checker(RejectWords(["the", "a", "of", "to", "on", "in"]), top_k=1)
+    result = write_highlights(news, 3, checker=checker)
+    assert result.highlights == () and result.check is None
+    assert result.dropped and all(isinstance(d, Dropped) for d in result.dropped)
+
+
+def test_highlights_shortens_only_when_short_form_passes(news: str) -> None:
+    writer = {"shorten_above": 10}
+    # The trailing "and for a temporary shelter ..." material is what the judge rejects in the
+    # short form; the full sentence passes, so the full sentence is printed.
+    passing = write_highlights(news, 6, checker=Checker(RejectWords(["nothing-at-all"]), top_k=2),
+                               writer_params=writer)
+    council = [b for b in passing.highlights if "council" in b.lower()]
+    assert council and len(council[0].split()) < 30  # shortened: the relative clauses went
+    rejecting = write_highlights(news, 6, checker=Checker(RejectWords(["nothing-at-all"]), top_k=2),
+                                 writer_params={"shorten_above": 1000})
+    assert any(len(b.split()) >= 30 for b in rejecting.highlights if "council" in b.lower())
+
+
+def test_highlights_pronoun_becomes_name(fake_checker: Checker, news: str) -> None:
+    cands = ExtractiveWriter().propose(Document(news), 6).candidates
+    texts = [c.text for c in cands]
+    assert "Ruth Ogden said crews would inspect the piers on Thursday before any ship could dock." in texts
+    dropped = ExtractiveWriter().propose(Document(news), 6).dropped
+    assert any(d.text.startswith("They") and "lean" in d.reason for d in dropped)
+
+
+def test_highlights_lowercased_article(fake_checker: Checker) -> None:
+    text = (
+        "(cnn) a mother has been arrested after a dispute with her neighbors over a parking space in west linn, oregon. "
+        "Eva chapin, 34, was booked into jail on tuesday after she left offensive notes on the door of the family home. "
+        "She is due back in court on may 7. "
+        "Police said the notes were reported by the family on monday morning.\n"
+    )
+    result = write_highlights(text, 3, checker=fake_checker)
+    assert result.highlights
+    assert not any(b.lower().startswith(("(cnn)", "she ")) for b in result.highlights)
+    assert result.highlights[0].startswith("A mother has been arrested")
+
+
+def test_highlights_bad_n_and_empty_article(fake_checker: Checker) -> None:
+    from verisum.errors import EmptyInput, InputError
+
+    with pytest.raises(InputError):
+        write_highlights("Some text here.", 0, checker=fake_checker)
+    with pytest.raises(EmptyInput):
+        write_highlights("   \n", 3, checker=fake_checker)
+    with pytest.raises(InputError, match="unknown writer"):
+        write_highlights("A sentence of the article is here.", 3, "nope", fake_checker)
+
+
+def test_highlights_seed_with_embedded_checker(embedded_checker: Checker, seed_path: Path) -> None:
+    article = split_seed(seed_path.read_text(encoding="utf-8")).source
+    result = write_highlights(article, 3, checker=embedded_checker)
+    assert result.highlights and result.check is not None and result.check.ok
+    for b in result.highlights:
+        assert dangling_start(b) is None
+        assert "insulation" not in b and "G7" not in b
+
+
+# -- CLI --------------------------------------------------------------------------------
+def test_highlights_cli_round_trip_fake(cli, fake_backend: str, tmp_path: Path, news: str) -> None:
+    a = tmp_path / "a.txt"
+    a.write_text(news, encoding="utf-8")
+    res = cli("highlights", a, "--backend", fake_backend)
+    assert res.exit_code == 0, res
+    assert res.stdout and all(line.startswith("- ") for line in res.stdout.splitlines())
+    a.write_text(news + res.stdout, encoding="utf-8")
+    checked = cli("check", a, "--backend", fake_backend)
+    assert checked.exit_code == 0, checked
+
+
+def test_highlights_cli_round_trip_embedded(cli, embedded_checker: Checker, example_article: Path, tmp_path: Path) -> None:
+    article = split_seed(example_article.read_text(encoding="utf-8")).source + "\n"
+    a = tmp_path / "a.txt"
+    a.write_text(article, encoding="utf-8")
+    res = cli("highlights", a)
+    assert res.exit_code == 0, res
+    a.write_text(article + res.stdout, encoding="utf-8")
+    checked = cli("check", a)
+    assert checked.exit_code == 0, checked
+
+
+def test_highlights_cli_json(cli, fake_backend: str, tmp_path: Path, news: str) -> None:
+    a = tmp_path / "a.txt"
+    a.write_text(news, encoding="utf-8")
+    res = cli("highlights", a, "-n", "2", "--format", "json", "--backend", fake_backend)
+    assert res.exit_code == 0, res
+    body = json.loads(res.stdout)
+    assert body["schema_version"] == 1 and len(body["highlights"]) == 2
+    summary = body["check"]["summary"] if isinstance(body["check"].get("summary"), str) else None
+    for sent in body["check"]["sentences"]:
+        assert sent["label"] == "supported"
+        for claim in sent["claims"]:
+            assert claim["evidence"]
+            for ev in claim["evidence"]:
+                assert news[ev["start"] : ev["end"]] == ev["text"]
+    if summary is not None:
+        assert summary == "\n".join(f"- {h}" for h in body["highlights"])
+
+
+def test_highlights_cli_jsonl_one_line_per_input(cli, fake_backend: str, tmp_path: Path, news: str) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        json.dumps({"id": "a", "doc": news}) + "\n" + "{not json\n" + json.dumps({"id": "c", "article": news}) + "\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    res = cli("highlights", "--jsonl", src, "-o", out, "--backend", fake_backend)
+    assert res.exit_code == 2, res
+    lines = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == 3
+    assert lines[0]["id"] == "a" and lines[0]["highlights"]
+    assert lines[1]["ok"] is False and lines[1]["line"] == 2 and lines[1]["code"] == "bad_record"
+    assert lines[2]["id"] == "c" and lines[2]["highlights"]
+
+
+def test_highlights_cli_llm_needs_url(cli, tmp_path: Path, news: str) -> None:
+    a = tmp_path / "a.txt"
+    a.write_text(news, encoding="utf-8")
+    res = cli("highlights", a, "--writer", "llm", "--model", "m")
+    assert res.exit_code == 2 and "--base-url" in res.stderr
