@@ -355,6 +355,29 @@ def test_server_highlights_returns_the_cli_schema(client: TestClient, fake_judge
     assert body["highlights"] == expected.highlights
 
 
+def test_server_highlights_when_no_candidate_passes(client_for: Callable[..., TestClient]) -> None:
+    if not _highlights_available():
+        pytest.skip("verisum.highlights.write_highlights is not written yet (the route answers 501)")
+
+    class Doubter:
+        name = "doubter"
+
+        def params(self) -> dict[str, Any]:
+            return {}
+
+        def judge(self, pairs: Sequence[Any]) -> list[Judgement]:
+            return [Judgement(supported=0.01, contradicted=0.01, unsupported=0.98) for _ in pairs]
+
+    client = client_for(judge=Doubter(), raise_server_exceptions=False)
+    response = client.post("/v1/highlights", json={"doc": ARTICLE, "n": 2})
+    if response.status_code == 200:  # the schema can say "none passed"
+        body = response.json()
+        assert body["highlights"] == [] and body["check"] is None and body["dropped"]
+    else:  # until it can, a plain message, never a bare crash
+        err = assert_envelope(response, 500, "verisum_error")
+        assert err["error"].startswith("no candidate highlight passed the checker")
+
+
 # -- /health, /, /docs, /openapi.json --------------------------------------------------------
 def test_server_health(client: TestClient) -> None:
     body = client.get("/health").json()

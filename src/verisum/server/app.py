@@ -253,16 +253,23 @@ class _Engine:
             out = []
             for rid, doc, n in items:
                 try:
-                    result = write_highlights(doc, n=n, checker=checker)
-                    if rid is not None and getattr(result, "id", None) is None:
-                        model = HighlightsResultModel.from_result(result).model_copy(update={"id": rid})
-                    else:
-                        model = HighlightsResultModel.from_result(result)
-                    out.append(model.model_dump_json().encode())
+                    result = write_highlights(doc, n=n, checker=checker, id=rid)
+                    out.append(_highlights_json(result))
                 except VerisumError as exc:
                     out.append(exc)
             return out
         raise ValueError(f"unknown job kind {kind!r}")
+
+
+def _highlights_json(result: Any) -> bytes:
+    try:
+        return HighlightsResultModel.from_result(result).model_dump_json().encode()
+    except (AttributeError, ValueError) as exc:
+        if getattr(result, "check", True) is None:
+            # The schema cannot yet say "no bullet passed"; say it plainly rather than crash.
+            reasons = "; ".join(f"{d.text[:60]!r}: {d.reason}" for d in list(result.dropped)[:3])
+            raise VerisumError(f"no candidate highlight passed the checker ({reasons})") from exc
+        raise
 
 
 def _has_highlights() -> bool:

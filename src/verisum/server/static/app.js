@@ -111,6 +111,11 @@
     await busy("Writing highlights…", async () => {
       const result = await post("/v1/highlights", { doc, n });
       $("summary").value = result.highlights.map((h) => "- " + h).join("\n");
+      if (!result.check) {  // no candidate passed: nothing to show but what was dropped
+        showDroppedOnly(result.dropped);
+        setStatus("No highlight passed the checker; see the dropped candidates.", true);
+        return;
+      }
       show(result.check, result.dropped);
       setStatus("Wrote " + result.highlights.length + " highlight(s); each passed the checker.");
     });
@@ -152,6 +157,20 @@
     renderArticle([]);
     $("detail").textContent = "";
 
+    renderDropped(dropped);
+  }
+
+  function showDroppedOnly(dropped) {
+    current = null;
+    $("results").hidden = false;
+    $("verdict").textContent = "No highlights.";
+    $("summary-view").textContent = "";
+    $("article-view").textContent = "";
+    $("detail").textContent = "";
+    renderDropped(dropped);
+  }
+
+  function renderDropped(dropped) {
     const box = $("dropped-box");
     const list = $("dropped");
     list.textContent = "";
