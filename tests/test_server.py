@@ -160,7 +160,7 @@ def test_server_check_with_emoji_offsets_are_code_points(client: TestClient) -> 
         ({"doc": ARTICLE, "summary": "x", "options": {"threshold": 2}}, "invalid_request", "options.threshold"),
         ({"doc": ARTICLE, "summary": "x", "colour": "red"}, "invalid_request", "colour: unknown field"),
         ({"doc": ARTICLE, "summary": "x", "options": {"topk": 2}}, "invalid_request", "options.topk: unknown field"),
-        ([ARTICLE], "invalid_request", "body"),
+        ([ARTICLE], "invalid_request", "the body must be a JSON object"),
         ({"doc": "   ", "summary": "x"}, "empty_input", "the source is empty"),
         ({"doc": ARTICLE, "summary": "  "}, "empty_input", "the summary is empty"),
         ({"doc": ARTICLE}, "empty_input", "no summary given"),
@@ -178,6 +178,15 @@ def test_server_check_invalid_json_is_422(client: TestClient) -> None:
     )
     assert "not valid JSON" in err["error"]
     assert err["errors"][0]["type"] == "json_invalid"
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_server_body_must_be_sent_as_json(client: TestClient, content_type: str | None) -> None:
+    """A cross-site form or "simple" request cannot reach the checker: only JSON bodies are read."""
+    headers = {"content-type": content_type} if content_type else {}
+    body = json.dumps({"doc": ARTICLE, "summary": BULLETS})
+    err = assert_envelope(client.post("/v1/check", content=body, headers=headers), 422, "invalid_request")
+    assert "Content-Type: application/json" in err["error"]
 
 
 def test_server_validation_errors_list_every_problem(client: TestClient) -> None:

@@ -75,6 +75,8 @@ def _describe(err: dict[str, Any]) -> str:
         at = f" at character {loc[0]}" if loc and isinstance(loc[0], int) else ""
         return f"the body is not valid JSON{at}" + (f": {detail}" if detail else "")
     where = ".".join(str(p) for p in loc) or "body"
+    if not loc and kind in ("model_attributes_type", "model_type", "dict_type"):
+        return "the body must be a JSON object, sent with Content-Type: application/json"
     if kind == "missing":
         return f"{where}: required field missing"
     if kind == "extra_forbidden":
