@@ -282,13 +282,17 @@ def test_browser_token_prompt(page_for: Callable[..., Any], fake_judge: Any) -> 
     page.wait_for_selector("#summary-view .sentence")
 
 
-def test_browser_write_highlights(page_for: Callable[..., Any], embedded_checker: Any) -> None:
-    pytest.importorskip("verisum.highlights", reason="verisum.highlights is not written yet")
+@pytest.mark.parametrize("judge", ["fake", "embedded"])
+def test_browser_write_highlights(page_for: Callable[..., Any], request: pytest.FixtureRequest, judge: str) -> None:
     from verisum.server.app import _has_highlights
 
     if not _has_highlights():
         pytest.skip("verisum.highlights.write_highlights does not exist yet")
-    page, _, _ = page_for(create_app(ServerSettings(), checker=embedded_checker))
+    if judge == "fake":
+        app = create_app(ServerSettings(), judge=request.getfixturevalue("fake_judge"))
+    else:
+        app = create_app(ServerSettings(), checker=request.getfixturevalue("embedded_checker"))
+    page, _, _ = page_for(app)
     page.fill("#doc", ARTICLE)
     page.fill("#n", "2")
     with page.expect_response(lambda r: r.url.endswith("/v1/highlights")) as info:
@@ -297,10 +301,10 @@ def test_browser_write_highlights(page_for: Callable[..., Any], embedded_checker
     assert info.value.status == 200, result
     page.wait_for_selector("#summary-view .sentence")
     bullets = page.input_value("#summary").splitlines()
-    assert bullets == [f"- {h}" for h in result["highlights"]]
+    assert bullets and bullets == [f"- {h}" for h in result["highlights"]]
     labels = [n.get_attribute("data-label") for n in page.query_selector_all("#summary-view .sentence")]
     assert labels and set(labels) == {"supported"}
-    _screenshot(page, "browser-highlights")
+    _screenshot(page, f"browser-highlights-{judge}")
 
 
 def test_browser_docs_page_lists_the_api(page_for: Callable[..., Any], fake_judge: Any) -> None:

@@ -687,3 +687,14 @@ def test_cli_serve_openapi_prints_the_document(cli: Any) -> None:
     res = cli("serve", "--openapi")
     assert res.exit_code == 0, res
     assert res.stdout == openapi_text()
+
+
+def test_server_package_import_is_light() -> None:
+    """``import verisum.server`` (and ``import verisum``) must not pull in FastAPI or uvicorn."""
+    import subprocess
+    import sys
+
+    code = ("import sys, verisum, verisum.server; "
+            "print(sorted(m for m in ('fastapi', 'uvicorn', 'starlette', 'pydantic_settings') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
