@@ -136,14 +136,19 @@ class ExtractiveWriter:
         want = max(n * self.candidates, n + 4)
         ranked: list[tuple[float, int, Span, str, Counter]] = []
         pool = list(scored)
-        while pool and len(ranked) < want:
-            def mmr(item: tuple[float, int, Span, str, Counter]) -> float:
-                sim = max((_cosine(item[4], r[4]) for r in ranked), default=0.0)
-                return item[0] - self.redundancy * sim
-
-            best = max(pool, key=mmr)
-            pool.remove(best)
-            ranked.append(best)
+        norms = [math.sqrt(sum(v * v for v in item[4].values())) or 1.0 for item in pool]
+        max_sim = [0.0] * len(pool)
+        alive = list(range(len(pool)))
+        while alive and len(ranked) < want:
+            # Maximal marginal relevance: the best score, less the likeness to what ranks above.
+            k = max(alive, key=lambda j: pool[j][0] - self.redundancy * max_sim[j])
+            alive.remove(k)
+            ranked.append(pool[k])
+            bag, norm = pool[k][4], norms[k]
+            for j in alive:
+                other = pool[j][4]
+                dot = sum(v * other.get(w, 0) for w, v in bag.items())
+                max_sim[j] = max(max_sim[j], dot / (norm * norms[j]))
         candidates = []
         for score, _, span, text, _ in ranked:
             fixed = make_standalone(article, span, text)

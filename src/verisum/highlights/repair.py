@@ -85,7 +85,8 @@ BOILERPLATE_RE = re.compile(
 def clean_sentence(text: str) -> str:
     """The sentence without datelines, wire tags and stray quote marks, on one line."""
     text = " ".join(text.split())
-    changed = True
+    head = text[:120].lower()
+    changed = "(" in head or head.startswith(("by", "published", "updated", "last"))
     while changed:
         changed = False
         for rx in _DATELINE_RES:
