@@ -151,6 +151,15 @@ def test_cli_check_missing_file_and_empty_summary_text(cli, fake_backend, articl
     assert res.exit_code == 2 and res.stderr == "verisum: error: the summary is empty\n"
 
 
+def test_cli_check_empty_summary_file_and_empty_source_with_summary(cli, fake_backend, article) -> None:
+    summ = article(b"\xef\xbb\xbf\r\n", "summary.txt")
+    res = cli("check", article(SUPPORTED), "--summary", summ, "--backend", fake_backend)
+    assert res.exit_code == 2 and res.stderr == f"verisum: error: the summary ({summ}) is empty\n"
+    src = article(b"  \n", "blank.txt")
+    res = cli("check", src, "--summary-text", "- A bullet.", "--backend", fake_backend)
+    assert res.exit_code == 2 and res.stderr == f"verisum: error: the article ({src}) is empty\n"
+
+
 def test_cli_check_unknown_backend_lists_the_available_ones(cli, article) -> None:
     res = cli("check", article(SUPPORTED), "--backend", "nope")
     _no_traceback(res)
