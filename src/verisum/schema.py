@@ -167,7 +167,9 @@ class HighlightsResultModel(_Model):
     schema_version: Literal[1] = SCHEMA_VERSION
     id: str | None = None
     highlights: list[str] = Field(description="The bullets, without their '- ' markers.")
-    check: CheckResultModel = Field(description="The check of the kept bullets against the article.")
+    check: CheckResultModel | None = Field(
+        description="The check of the kept bullets against the article; null only when no candidate passed."
+    )
     dropped: list[DroppedModel] = Field(default_factory=list)
     meta: dict[str, Any] = Field(default_factory=dict)
 
@@ -177,7 +179,7 @@ class HighlightsResultModel(_Model):
         return cls(
             id=getattr(result, "id", None),
             highlights=list(result.highlights),
-            check=CheckResultModel.from_result(result.check),
+            check=None if result.check is None else CheckResultModel.from_result(result.check),
             dropped=[
                 DroppedModel(
                     text=d.text,
