@@ -118,6 +118,11 @@ def test_highlights_nothing_passes_gives_empty_result(news: str) -> None:
     result = write_highlights(news, 3, checker=checker)
     assert result.highlights == () and result.check is None
     assert result.dropped and all(isinstance(d, Dropped) for d in result.dropped)
+    from verisum.schema import HighlightsResultModel
+
+    body = json.loads(HighlightsResultModel.from_result(result).model_dump_json())
+    assert body["highlights"] == [] and body["check"] is None
+    assert all(d["reason"] for d in body["dropped"])
 
 
 def test_highlights_shortens_only_when_short_form_passes(news: str) -> None:

@@ -187,11 +187,14 @@ def rouge_scores(prediction: Sequence[str], reference: Sequence[str]) -> tuple[f
     return s["rouge1"].fmeasure, s["rouge2"].fmeasure, s["rougeLsum"].fmeasure
 
 
-def _count_passing(checker: "Checker", article: str, bullets: Sequence[str]) -> int:
+#: Bullets checked per checker call when scoring other systems.
+_CHECK_CHUNK = 48
+
+
+def _passing(checker: "Checker", article: str, bullets: Sequence[str]) -> list[bool]:
     from .writer import _check_bullets
 
-    clean = [" ".join(b.split()) for b in bullets if b.strip()]
-    return sum(v.ok for v in _check_bullets(checker, Document(article), clean))
+    return [v.ok for v in _check_bullets(checker, Document(article), bullets)]
 
 
 def _score(system: str, preds: Mapping[str, Sequence[str]], refs: Mapping[str, Reference],
@@ -222,7 +225,7 @@ def evaluate_highlights(
     checker.load()
     refs = {r.id: r for r in references}
     systems = dict(systems or {})
-    total = len(references) * (1 + (len(systems) + 1 if check_systems else 0))
+    total = len(references) * (2 if check_systems else 1)
     done = 0
 
     def tick() -> None:
@@ -262,15 +265,25 @@ def evaluate_highlights(
     ]
     for name in sorted(systems):
         others.append((name, {rid: tuple(s) for rid, s in systems[name].items() if rid in refs}, None))
+    counts: dict[str, int] = {name: 0 for name, _, _ in others}
+    if check_systems:
+        # Article by article, every system's bullets in a few checker calls: the article is
+        # read (and embedded) once for all of them.
+        for ref in references:
+            owners: list[str] = []
+            bullets: list[str] = []
+            for name, outs, _ in others:
+                for b in outs.get(ref.id, ()):
+                    if b.strip():
+                        owners.append(name)
+                        bullets.append(" ".join(b.split()))
+            for i in range(0, len(bullets), _CHECK_CHUNK):
+                oks = _passing(checker, ref.article, bullets[i : i + _CHECK_CHUNK])
+                for name, ok in zip(owners[i : i + _CHECK_CHUNK], oks):
+                    counts[name] += int(ok)
+            tick()
     for name, outs, secs in others:
-        count = None
-        if check_systems:
-            count = 0
-            for rid, bullets in outs.items():
-                if bullets:
-                    count += _count_passing(checker, refs[rid].article, bullets)
-                tick()
-        rows.append(_score(name, outs, refs, count, secs))
+        rows.append(_score(name, outs, refs, counts[name] if check_systems else None, secs))
     meta = {"stories": len(references), "n": n, "writer": writer, "writer_params": dict(writer_params or {}),
             "rouge": "rouge-score, use_stemmer=True; ROUGE-L is summary-level ROUGE-Lsum",
             "checker": checker.params()}

@@ -211,7 +211,7 @@ def write_highlights(
     *,
     writer_params: Mapping[str, Any] | None = None,
     max_rounds: int = MAX_ROUNDS,
-    window: int = 3,
+    window: int = 1,
     id: str | None = None,
 ) -> HighlightsResult:
     """Write up to ``n`` bullet highlights of ``article``; every one passed ``checker``.
