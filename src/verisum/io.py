@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any, Iterator
 
 from .checker import MAX_SUMMARY_SENTENCES, Record, RecordError
+from .document import _lines
 from .errors import BadEncoding, BadRecord, EmptyInput, InputError, InputTooLarge, NotText
 
 __all__ = [
@@ -146,16 +147,6 @@ class SeedInput:
     summary_start: int  # offset of ``summary`` in ``text``
 
 
-def _line_spans(text: str) -> list[tuple[int, int, int]]:
-    """(start, content_end, end_with_terminator) for each line."""
-    out, pos = [], 0
-    for line in text.splitlines(keepends=True):
-        content = line.rstrip("\r\n\u2028\u2029\x0b\x0c\x1c\x1d\x1e\x85")
-        out.append((pos, pos + len(content), pos + len(line)))
-        pos += len(line)
-    return out
-
-
 def split_seed(text: str, *, require_summary: bool = True, max_bullets: int = MAX_BULLETS) -> SeedInput:
     """Split the seed's form: [title line] body, then summary lines starting with "- ", "* ", "• ".
 
@@ -163,50 +154,34 @@ def split_seed(text: str, *, require_summary: bool = True, max_bullets: int = MA
     the file; the source is everything before it. Both are exact slices of ``text``, so
     offsets into them are offsets into the file after ``len(source)``/``summary_start``.
     """
-    lines = _line_spans(text)
-    first_bullet = None
-    for i in range(len(lines) - 1, -1, -1):
-        start, cend, _ = lines[i]
-        content = text[start:cend]
-        if not content.strip():
-            continue
-        if SUMMARY_LINE_RE.match(content):
-            first_bullet = i
-            continue
-        break
-    if first_bullet is None:
+    lines = list(_lines(text))  # (start, end) of each line's content, as the sentence splitter sees it
+    filled = [(lo, hi) for lo, hi in lines if text[lo:hi].strip()]
+    n_summary = 0
+    for lo, hi in reversed(filled):
+        if not SUMMARY_LINE_RE.match(text, lo, hi):
+            break
+        n_summary += 1
+    if n_summary == 0:
         if require_summary:
             raise EmptyInput(
                 "no summary found: end the file with summary lines that start with \"- \", "
                 "or give the summary with --summary FILE or --summary-text TEXT"
             )
-        source_end, summary_start = len(text), len(text)
+        body, summary_start, summary_end = filled, len(text), len(text)
     else:
-        summary_start = lines[first_bullet][0]
-        # The source ends at the end of the last non-blank line before the summary.
-        source_end = 0
-        for start, cend, _ in lines[:first_bullet]:
-            if text[start:cend].strip():
-                source_end = cend
-    source = text[:source_end]
-    # The summary runs to the end of its last non-blank line (the final line end is not part of it).
-    summary_end = max((cend for start, cend, _ in lines[first_bullet:] if text[start:cend].strip()),
-                      default=summary_start) if first_bullet is not None else summary_start
-    summary = text[summary_start:summary_end]
-    if first_bullet is not None:
-        n = count_bullets(summary)
-        if n > max_bullets:
+        if n_summary > max_bullets:
             raise InputTooLarge(
-                f"the summary has {n:,} bullet lines; the limit is {max_bullets:,} "
+                f"the summary has {n_summary:,} bullet lines; the limit is {max_bullets:,} "
                 "(raise it with --max-bullets)"
             )
-        if not source.strip():
+        body = filled[:-n_summary]
+        if not body:
             raise EmptyInput("the article is empty: the file holds only summary lines")
-    title = None
-    src_lines = [(s, e) for s, e, _ in lines if e <= source_end and text[s:e].strip()]
-    if len(src_lines) > 1:
-        s, e = src_lines[0]
-        title = text[s:e]
+        # The summary runs from its first bullet to the end of its last (the final line end is not part of it).
+        summary_start, summary_end = filled[-n_summary][0], filled[-1][1]
+    source_end = body[-1][1] if n_summary else len(text)
+    title = text[body[0][0] : body[0][1]] if len(body) > 1 else None
+    source, summary = text[:source_end], text[summary_start:summary_end]
     return SeedInput(text=text, title=title, source=source, summary=summary, summary_start=summary_start)
 
 
