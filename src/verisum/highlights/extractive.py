@@ -25,12 +25,14 @@ from typing import Any
 
 from ..document import Document, Span
 from ..evidence import content_words
-from .repair import BOILERPLATE_RE, clean_sentence, make_standalone, shorter_forms, words
+from .repair import BOILERPLATE_RE, clean_sentence, is_lowercased, make_standalone, recase, shorter_forms, words
 from .result import Dropped
 from .writer import Candidate, Finding, Proposal
 
 __all__ = ["ExtractiveWriter"]
 
+# Speech: first- and second-person words outside quotes mean a quote lost its quote marks.
+_FIRST_PERSON_RE = re.compile(r"(?<![.\w])(?:i|me|my|mine|we|our|you|your)(?![.\w])", re.IGNORECASE)
 _QUOTE_RE = re.compile(r"[\"“”]|(?:^|\s)'|'(?:\s|[.,]|$)|‘|’(?:\s|$)")
 
 
@@ -124,7 +126,7 @@ class ExtractiveWriter:
             cent = sum(v * centroid[w] for w, v in vec.items()) / (vnorm * cnorm)
             pos = 1.0 / (1.0 + rank) ** self.position_decay
             score = self.position_weight * pos + self.centrality_weight * cent
-            if _QUOTE_RE.search(text):
+            if _QUOTE_RE.search(s.text) or _FIRST_PERSON_RE.search(text):
                 score -= self.quote_penalty
             out.append((score, i, s, text, bag))
         return out
@@ -150,14 +152,17 @@ class ExtractiveWriter:
                 dot = sum(v * other.get(w, 0) for w, v in bag.items())
                 max_sim[j] = max(max_sim[j], dot / (norm * norms[j]))
         candidates = []
+        lowered = is_lowercased(article)
         for score, _, span, text, _ in ranked:
             fixed = make_standalone(article, span, text)
             if fixed.text is None:
                 dropped.append(Dropped(text, fixed.reason or "does not stand alone"))
                 continue
-            shorter = tuple(shorter_forms(fixed.text)) if words(fixed.text) > self.shorten_above else ()
-            candidates.append(Candidate(fixed.text, round(score, 4), (span.start, span.end), shorter))
-        return Proposal(tuple(candidates), tuple(dropped), {"sentences": len(article.sentences), "eligible": len(scored)})
+            bullet = recase(article, fixed.text) if lowered else fixed.text
+            shorter = tuple(shorter_forms(bullet)) if words(bullet) > self.shorten_above else ()
+            candidates.append(Candidate(bullet, round(score, 4), (span.start, span.end), shorter))
+        meta = {"sentences": len(article.sentences), "eligible": len(scored), "lowercased_article": lowered}
+        return Proposal(tuple(candidates), tuple(dropped), meta)
 
 
 def _cosine(a: Counter, b: Counter) -> float:

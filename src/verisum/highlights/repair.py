@@ -34,6 +34,8 @@ __all__ = [
     "shorter_forms",
     "Standalone",
     "DANGLING_WORDS",
+    "recase",
+    "is_lowercased",
 ]
 
 #: Openers that make a bullet lean on text it does not carry.
@@ -138,7 +140,9 @@ def dangling_start(text: str) -> str | None:
     second = (fm.group(2) or "").lower()
     if first in _PERSON_PRONOUNS or first in _OTHER_PRONOUNS:
         return fm.group(1)
-    if first in ("this", "that", "these", "those", "such", "there", "here") and (not second or second in _VERBISH):
+    if first in ("this", "that", "these", "those", "such", "there", "here") and (
+        not second or second in _VERBISH or second in ("the", "a", "an")
+    ):
         return fm.group(1)
     if f"{first} {second}" in ("the latter", "the former"):
         return f"{fm.group(1)} {fm.group(2)}"
@@ -204,8 +208,12 @@ def _cased_names(text: str) -> list[str]:
     return out
 
 
+_LOWER_WHO_RE = re.compile(r"^([A-Z][a-z'-]+ [a-z][a-z'-]+),\s+(?:who|whose|the|a|an)\b")
+
+
 def _lower_names(text: str) -> list[str]:
     names = [m.group(1) for m in _LOWER_AGE_RE.finditer(text)]
+    names += [m.group(1) for m in _LOWER_WHO_RE.finditer(text)]
     names += [m.group(2) for m in _LOWER_SAID_RE.finditer(text)]
     out = []
     for n in names:
@@ -241,6 +249,29 @@ def _gender_agrees(sentences: Sequence[Span], person: str, text: str) -> bool:
     if wants_he:
         return he >= she
     return she >= he
+
+
+_ACRONYMS = {a.lower().replace(".", ""): a for a in
+             "CNN BBC NBC CBS ABC NFL NBA NHL MLB FBI CIA NSA NHS ISIS UN EU US UK USA NASA FIFA UEFA MP MPs "
+             "TV GP PGA ATP WTA NATO LAPD NYPD CEO".split()}
+_ACRONYM_RE = re.compile(r"\b(" + "|".join(_ACRONYMS) + r")\b")
+
+
+def is_lowercased(doc: Document) -> bool:
+    """Whether the article lost its capitals (only sentence-initial letters are upper case)."""
+    return _is_lowercased(doc)
+
+
+def recase(doc: Document, text: str) -> str:
+    """For a lower-cased article: names it introduces ("eva chapin, 34,") and common acronyms
+    ("cnn", "fbi") get their capitals back in ``text``. Other words are left as they are."""
+    names = {n for s in doc.sentences for n in _lower_names(s.text) if len(n.split()) >= 2}
+    for name in sorted(names, key=len, reverse=True):
+        text = re.sub(rf"\b{re.escape(name.lower())}\b", name, text, flags=re.IGNORECASE)
+        for part in name.split():
+            if len(part) > 3 and part.lower() not in _NOT_NAME_WORDS:
+                text = re.sub(rf"(?<=\s){re.escape(part.lower())}\b", part, text)
+    return _ACRONYM_RE.sub(lambda m: _ACRONYMS[m.group(1)], text)
 
 
 def find_referent(doc: Document, sentence: Span, *, lookback: int = 3) -> str | None:
