@@ -166,7 +166,7 @@ def _lines(text: str) -> Iterator[tuple[int, int]]:
 
 def _is_abbreviation(line: str, stop_at: int) -> bool:
     """Whether the full stop at ``stop_at`` closes an abbreviation or an initial."""
-    m = _WORD_BEFORE_RE.search(line[: stop_at + 1])
+    m = _WORD_BEFORE_RE.search(line, max(0, stop_at - 64), stop_at + 1)  # a window: linear, not quadratic
     if not m:
         return False
     word = m.group(1).rstrip(".").lower()
