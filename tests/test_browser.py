@@ -307,6 +307,35 @@ def test_browser_write_highlights(page_for: Callable[..., Any], request: pytest.
     _screenshot(page, f"browser-highlights-{judge}")
 
 
+def test_browser_write_highlights_when_none_pass(page_for: Callable[..., Any]) -> None:
+    from verisum.judges import Judgement
+    from verisum.server.app import _has_highlights
+
+    if not _has_highlights():
+        pytest.skip("verisum.highlights.write_highlights does not exist yet")
+
+    class Doubter:
+        name = "doubter"
+
+        def params(self) -> dict[str, Any]:
+            return {}
+
+        def judge(self, pairs: Any) -> list[Any]:
+            return [Judgement(supported=0.01, contradicted=0.01, unsupported=0.98) for _ in pairs]
+
+    page, _, _ = page_for(create_app(ServerSettings(), judge=Doubter()))
+    page.fill("#doc", ARTICLE)
+    with page.expect_response(lambda r: r.url.endswith("/v1/highlights")) as info:
+        page.click("#write")
+    result = info.value.json()
+    assert result["check"] is None and result["dropped"]
+    page.wait_for_selector("#status.error")
+    assert "No highlight passed" in page.inner_text("#status")
+    assert page.input_value("#summary") == ""
+    items = page.eval_on_selector_all("#dropped li q", "qs => qs.map(q => q.textContent)")
+    assert items == [d["text"] for d in result["dropped"]]
+
+
 def test_browser_docs_page_lists_the_api(page_for: Callable[..., Any], fake_judge: Any) -> None:
     page, url, _ = page_for(create_app(ServerSettings(), judge=fake_judge))
     page.goto(url + "/docs")
