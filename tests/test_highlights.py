@@ -157,6 +157,9 @@ def test_highlights_lowercased_article(fake_checker: Checker) -> None:
     assert result.highlights
     assert not any(b.lower().startswith(("(cnn)", "she ")) for b in result.highlights)
     assert result.highlights[0].startswith("A mother has been arrested")
+    # Names the article introduces get their capitals back; "(cnn)" datelines are gone.
+    chapin = [b for b in result.highlights if "chapin" in b.lower()]
+    assert chapin and all("Eva Chapin" in b for b in chapin)
 
 
 def test_highlights_bad_n_and_empty_article(fake_checker: Checker) -> None:
@@ -241,3 +244,53 @@ def test_highlights_cli_llm_needs_url(cli, tmp_path: Path, news: str) -> None:
     a.write_text(news, encoding="utf-8")
     res = cli("highlights", a, "--writer", "llm", "--model", "m")
     assert res.exit_code == 2 and "--base-url" in res.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "dangling"),
+    [
+        ("He said the port would reopen.", "He"),
+        ("However, the port stayed shut.", "However"),
+        ("But the ferries were cancelled.", "But"),
+        ("And the council met.", "And"),
+        ("They have been working all night.", "They"),
+        ("This is the worst storm since 1987.", "This"),
+        ("In 2013, it did not make the top 1,000.", "it"),
+        ("When she picked it up, she shouted.", "she"),
+        ("This year was the hottest on record.", None),
+        ("These photos show the damage.", None),
+        ("As his side won 30-20, Sam Tomkins made his debut.", None),
+        ("Ruth Ogden said the storm was the worst since 1987.", None),
+        ("On Tuesday, the port closed.", None),
+    ],
+)
+def test_highlights_repair_dangling_start(text: str, dangling: str | None) -> None:
+    assert dangling_start(text) == dangling
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("(cnn) two cnn heroes are among the survivors.", "Two cnn heroes are among the survivors."),
+        ("London, England (CNN) -- The prime minister said no.", "The prime minister said no."),
+        ("Fraud: starrs, 50, was a manager who admitted defrauding the company.",
+         "Starrs, 50, was a manager who admitted defrauding the company."),
+        ("General motors has unveiled the car (pictured).", "General motors has unveiled the car."),
+        ('"we are suffering with rain, strong wind.', "We are suffering with rain, strong wind."),
+    ],
+)
+def test_highlights_repair_clean_sentence(raw: str, clean: str) -> None:
+    assert clean_sentence(raw) == clean
+
+
+def test_highlights_repair_shorter_forms_drop_subordinate_material() -> None:
+    from verisum.highlights.repair import shorter_forms
+
+    forms = shorter_forms(
+        "Anuradha Koirala, who rescues victims of sex trafficking, has a rehabilitation center in Kathmandu "
+        "that is home to 425 young women, according to the charity."
+    )
+    assert "Anuradha Koirala has a rehabilitation center in Kathmandu that is home to 425 young women, "\
+           "according to the charity." in forms
+    assert any(f.endswith("home to 425 young women.") for f in forms)
+    assert all(len(f.split()) >= 6 for f in forms)

@@ -84,6 +84,14 @@ BOILERPLATE_RE = re.compile(
 )
 
 
+# Photo-caption pointers, never news: "(pictured)", "(left)", "(shown above)".
+_CAPTION_PAREN_RE = re.compile(
+    r"\s*\((?:pictured|picture|shown|left|right|centre|center|above|below|top|bottom|inset|file photo)"
+    r"(?:\s+(?:left|right|above|below|centre|center|top|bottom|with \w+|in \d{4}))*\)",
+    re.IGNORECASE,
+)
+
+
 def clean_sentence(text: str) -> str:
     """The sentence without datelines, wire tags and stray quote marks, on one line."""
     text = " ".join(text.split())
@@ -96,6 +104,10 @@ def clean_sentence(text: str) -> str:
             if m and m.end() < len(text):
                 text = text[m.end():]
                 changed = True
+    text = _CAPTION_PAREN_RE.sub("", text)
+    m = _CAPTION_RE.match(text)
+    if m and len(text) - m.end() > 20:
+        text = text[m.end():]  # "Fraud: starrs, 50, was ..." -> "Starrs, 50, was ..."
     text = text.strip(" -–—|")
     # A lone quote mark at either end (the other half lives in another sentence).
     for q_open, q_close in (('"', '"'), ("“", "”"), ("'", "'"), ("‘", "’")):
@@ -128,11 +140,29 @@ def drop_connective(text: str) -> str:
         text = _capitalise(rest)
 
 
+# "When she picked it up, ...", "Called the FNR, it boasts ...": the subject is a pronoun
+# after a leading clause, or the leading clause itself leans on one.
+_LEADING_CLAUSE_PRONOUN_RE = re.compile(r"^[^,;:]{1,80},\s+(he|she|it|they|his|her|its|their)\b", re.IGNORECASE)
+_SUBORDINATE_PRONOUN_RE = re.compile(
+    r"^(?:when|as|after|while|before|because|although|if|since|once|though|until)\s+(he|she|it|they)\b",
+    re.IGNORECASE,
+)
+# A photo caption: "Arrival: two members of the gang ...", "Pictured: ...".
+_CAPTION_RE = re.compile(r"^(?![^:]*\b(?:said|says|added|told|wrote|explained|insisted|claimed|admitted)\b)[^:.!?]{1,30}:\s")
+
+
 def dangling_start(text: str) -> str | None:
     """The word(s) that make ``text`` lean on missing context, or None when it stands alone."""
     m = _CONNECTIVE_RE.match(text)
     if m:
         return m.group(0).strip(" ,;:")
+    for rx in (_LEADING_CLAUSE_PRONOUN_RE, _SUBORDINATE_PRONOUN_RE):
+        m = rx.match(text)
+        if m:
+            return m.group(1)
+    m = _CAPTION_RE.match(text)
+    if m:
+        return m.group(0).strip()
     fm = _FIRST_WORD_RE.match(text)
     if not fm:
         return None
