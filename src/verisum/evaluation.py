@@ -262,7 +262,8 @@ def report(records: Sequence[LabelledRecord], predictions: Sequence[Prediction])
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, r in enumerate(records):
         groups[(r.dataset, "")].append(i)
-        groups[(r.dataset, r.origin)].append(i)
+        if r.origin:
+            groups[(r.dataset, r.origin)].append(i)
     rows = []
     for (ds, origin), idx in sorted(groups.items()):
         if origin and len({records[i].origin for i in groups[(ds, "")]}) < 2:
@@ -457,27 +458,24 @@ def fit_combiner(
         bags += [([claims[i]["features"] for i in b], r["dataset"]) for b in b_]
     cal = Calibrator(tuple(features), l2=l2)
 
-    def fit(extra: list[tuple[dict, int, str]]) -> None:
-        data = certain + extra
+    def fit(extra: list[tuple[dict, int, str, float]]) -> None:
+        data = [(f, lab, ds, 1.0) for f, lab, ds in certain] + extra
         X = [d[0] for d in data]
         y = [d[1] for d in data]
-        w = np.ones(len(data))
+        w = np.array([d[3] for d in data])
         if balance:
-            counts: dict[tuple[str, int], int] = defaultdict(int)
-            for _, lab, ds in data:
-                counts[(ds, lab)] += 1
-            w = np.array([1.0 / counts[(ds, lab)] for _, lab, ds in data])
+            counts: dict[tuple[str, int], float] = defaultdict(float)
+            for _, lab, ds, wt in data:
+                counts[(ds, lab)] += wt
+            w = w / np.array([counts[(ds, lab)] for _, lab, ds, _ in data])
         cal.fit(X, y, sample_weight=w)
 
-    fit([])
+    # Start with every claim of a bag as unfaithful (weight shared), then keep only its weakest.
+    fit([(f, 0, ds, 1.0 / len(feats)) for feats, ds in bags for f in feats])
     for _ in range(mil_rounds):
-        extra = []
-        for feats, ds in bags:
-            scores = cal.score_many(feats)
-            extra.append((feats[int(np.argmin(scores))], 0, ds))
-        if not extra:
+        if not bags:
             break
-        fit(extra)
+        fit([(feats[int(np.argmin(cal.score_many(feats)))], 0, ds, 1.0) for feats, ds in bags])
     labelled = [r for r in rows if r.get("claims") and r.get("label") is not None]
     s = summary_scores(labelled, cal)
     cal.fit_threshold(s, [r["label"] for r in labelled], groups=[r["dataset"] for r in labelled])
