@@ -10,9 +10,13 @@ What is checked:
 - ``judge(pairs)`` returns a list with one :class:`Judgement` per pair, whose probabilities are
   valid (each in [0, 1], summing to 1), ``quotes`` a tuple of str, ``truncated`` a bool,
   ``extra`` a dict of str -> float;
-- order: judging the pairs one at a time gives the same answers as judging them together
-  (only for a judge whose ``deterministic`` attribute is true, the default);
-- determinism: the same input twice gives the same output (same condition);
+- determinism: the same input twice gives the same output, within 1e-4 (only for a judge whose
+  ``deterministic`` attribute is true, the default);
+- order: reversing the input reverses the output (same tolerance), and judging the pairs one at
+  a time gives the same answers as judging them together within 0.01 (same condition). The
+  looser tolerance is for batch effects that are not bugs: padding, and int8 dynamic
+  quantisation, whose activation scales are computed per batch (seen: up to 0.002); a pair
+  answered out of order differs by far more.
 - failures are :class:`~verisum.errors.BackendError` (or another VerisumError), never a bare
   exception: any other exception raised by the judge fails the check.
 """
@@ -50,6 +54,7 @@ DEFAULT_PAIRS: tuple[Pair, ...] = (
 )
 
 _TOL = 1e-4
+_BATCH_TOL = 1e-2
 
 
 def _call(judge: Judge, pairs: Sequence[Pair], what: str) -> list[Judgement]:
@@ -82,8 +87,8 @@ def _check_judgement(j: Any, where: str) -> None:
         assert isinstance(k, str) and isinstance(v, (int, float)) and math.isfinite(v), f"{where}: extra[{k!r}]={v!r}"
 
 
-def _same(a: Judgement, b: Judgement) -> bool:
-    return all(abs(getattr(a, n) - getattr(b, n)) <= _TOL for n in LABELS) and a.truncated == b.truncated
+def _same(a: Judgement, b: Judgement, tol: float = _TOL) -> bool:
+    return all(abs(getattr(a, n) - getattr(b, n)) <= tol for n in LABELS) and a.truncated == b.truncated
 
 
 def check_judge(judge: Judge, pairs: Sequence[Pair] | None = None) -> list[Judgement]:
@@ -123,7 +128,7 @@ def check_judge(judge: Judge, pairs: Sequence[Pair] | None = None) -> list[Judge
         for i, p in enumerate(pairs):
             single = _call(judge, [p], f"pair {i} alone")
             assert len(single) == 1, f"judge([pair]) returned {len(single)} judgements"
-            assert _same(single[0], together[i]), (
+            assert _same(single[0], together[i], _BATCH_TOL), (
                 f"{name} pair {i}: alone {single[0].probs}, in a batch {together[i].probs}; "
                 "judgements must come back in input order and not depend on the batch"
             )
