@@ -44,7 +44,8 @@ ORDER = ["frank", "polytope", "cliff", "summedits", "goyal21", "cao22_entfa", "x
 
 FLOOR = ("emb_best",)
 CHEAP = ("emb_sent", "emb_win", "lex_best", "lex_doc", "novel_share", "novel_ents", "novel_nums",
-         "novel_dates", "novel_bigrams", "neg_mismatch", "n_words")
+         "novel_dates", "novel_bigrams", "neg_mismatch", "n_words",
+         "sum_emb_best", "sum_lex_best", "sum_lex_doc", "sum_novel_share")
 JUDGE = ("logit_supported", "logit_contradicted")
 VARIANTS = {
     "floor": FLOOR,
@@ -124,14 +125,24 @@ def main() -> None:
                     help="at most this many training records per set are collected (all validation ones are)")
     ap.add_argument("--no-judge", action="store_true", help="skip the cross-encoder (cheap variants only)")
     ap.add_argument("--collect-only", action="store_true")
+    ap.add_argument("--no-collect", action="store_true", help="use the cache as it is (collect nothing new)")
     ap.add_argument("--no-write", action="store_true", help="do not write src/verisum/models/combiner.json")
     ap.add_argument("--ship", default=None, help="ship this variant instead of the best on validation")
     ap.add_argument("--l2", type=float, default=1.0)
+    ap.add_argument("--summary-rounds", type=int, default=3)
     args = ap.parse_args()
 
-    rows = do_collect(args.cache, args.datasets, args.threads, args.train_cap)
+    if args.no_collect:
+        rows = [json.loads(x) for x in args.cache.read_text(encoding="utf-8").splitlines()]
+        rows = [r for r in rows if r["dataset"] in set(args.datasets)]
+    else:
+        rows = do_collect(args.cache, args.datasets, args.threads, args.train_cap)
     if args.collect_only:
         return
+    from verisum.features import add_summary_context
+
+    for r in rows:  # recomputed here so a cache made before these features still works
+        add_summary_context([c["features"] for c in r.get("claims") or []])
     variants = dict(VARIANTS)
     model_info = None
     if args.no_judge:
@@ -153,7 +164,7 @@ def main() -> None:
     log(f"train records {len(train)}, validation records {len(val)}")
     results = {}
     for name, feats in variants.items():
-        cal = fit_combiner(train, feats, l2=args.l2)
+        cal = fit_combiner(train, feats, l2=args.l2, summary_rounds=args.summary_rounds)
         table = evaluate_cached(val, cal)
         mean = mean_balanced_accuracy(table)
         results[name] = {"calibrator": cal, "rows": table, "mean": mean}

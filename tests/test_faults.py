@@ -58,3 +58,21 @@ def test_faults_quotes_are_anchored_in_the_claim_and_unknown_quotes_dropped():
 def test_faults_novel_words_accept_a_plain_vocab_set():
     c = _claims("Putin will meet Macron.")[0]
     assert [w.text for w in novel_words(c, SOURCE, {"putin", "will", "meet"})] == ["Macron"]
+
+
+def test_faults_seed_case_with_the_default_checker(seed_path, embedded_checker):
+    """The case the project exists for: highlights 2 and 3 are flagged, at the right words."""
+    lines = seed_path.read_text(encoding="utf-8").splitlines()
+    article = "\n".join(ln for ln in lines if not ln.startswith("- "))
+    summary = "\n".join(ln for ln in lines if ln.startswith("- "))
+    result = embedded_checker.check(article, summary)
+    first, second, third = result.sentences
+    assert first.label != "contradicted"
+    assert second.label != "supported" and third.label != "supported"
+    assert any("insulation" in f.text for f in second.faults)
+    assert any("G7" in f.text for f in third.faults)
+    for sv in result.sentences:
+        for f in sv.faults:
+            assert f.text != sv.sentence.text  # precise words, not the whole highlight
+        for ev in sv.evidence:
+            assert result.source.text[ev.span.start : ev.span.end] == ev.text

@@ -7,7 +7,14 @@ import pytest
 from verisum.claims import split_claims
 from verisum.document import Document
 from verisum.evidence import Evidence
-from verisum.features import FEATURE_NAMES, SourceIndex, claim_features, judge_features, novel_tokens
+from verisum.features import (
+    FEATURE_NAMES,
+    SourceIndex,
+    add_summary_context,
+    claim_features,
+    judge_features,
+    novel_tokens,
+)
 from verisum.judges import Judgement
 
 SOURCE = Document(
@@ -50,6 +57,7 @@ def test_features_claim_features_has_every_name_and_flags_the_invented_clause():
     ev = [Evidence(SOURCE.sentences[0], 0.9)]
     j = Judgement(0.2, 0.1, 0.7)
     feats = claim_features(claim, ev, j, SOURCE, INDEX, {"emb_sent": 0.8, "emb_win": 0.85, "lex_best": 0.6})
+    add_summary_context([feats])
     assert set(FEATURE_NAMES) <= set(feats)
     assert feats["supported"] == pytest.approx(0.2)
     assert feats["emb_best"] == pytest.approx(0.85)
@@ -93,3 +101,11 @@ def test_features_bigrams_flag_recombined_words():
     same = claim_features(_claim("Putin will meet Erdogan in Kazakhstan."), [], None, SOURCE, INDEX, {})
     mixed = claim_features(_claim("Erdogan will meet Modi in Astana delegates."), [], None, SOURCE, INDEX, {})
     assert same["novel_bigrams"] < mixed["novel_bigrams"]
+
+
+def test_features_summary_context_is_the_mean_over_the_summary():
+    feats = [{"emb_best": 0.2, "lex_best": 0.0, "lex_doc": 1.0, "novel_share": 0.0},
+             {"emb_best": 0.6, "lex_best": 1.0, "lex_doc": 0.5, "novel_share": 0.5}]
+    add_summary_context(feats)
+    assert feats[0]["sum_emb_best"] == feats[1]["sum_emb_best"] == pytest.approx(0.4)
+    assert feats[0]["sum_lex_doc"] == pytest.approx(0.75)

@@ -25,7 +25,7 @@ from .document import Document, Span
 from .errors import EmptyInput, InputError, InputTooLarge, VerisumError
 from .evidence import Evidence, LexicalRetriever, Retriever
 from .faults import locate_faults
-from .features import SourceIndex, claim_features
+from .features import SourceIndex, add_summary_context, claim_features
 from .judges import Judge, Pair, get_judge
 from .judges.base import Judgement
 from .verdicts import CheckResult, ClaimVerdict, aggregate_sentence, aggregate_summary, decide
@@ -280,6 +280,7 @@ class Checker:
             js = judgements[k : k + len(claims)]
             k += len(claims)
             feats = [claim_features(c, ev, jd, src, index, st) for c, ev, jd, st in zip(claims, evidence, js, stats)]
+            add_summary_context(feats)
             out.append(Analysis(rid, src, summ, sentences, claims, evidence, js, feats, index))
         return out
 

@@ -25,7 +25,7 @@ from .claims import Claim
 from .document import Document
 from .evidence import Evidence, _STOPWORDS, _stem
 
-__all__ = ["SourceIndex", "claim_features", "judge_features", "FEATURE_NAMES", "novel_tokens", "NEGATIONS"]
+__all__ = ["SourceIndex", "claim_features", "judge_features", "add_summary_context", "FEATURE_NAMES", "novel_tokens", "NEGATIONS"]
 
 #: Every feature ``claim_features`` produces (besides any ``judgement.extra``).
 FEATURE_NAMES = (
@@ -48,7 +48,16 @@ FEATURE_NAMES = (
     "novel_bigrams",
     "neg_mismatch",
     "n_words",
+    "sum_emb_best",
+    "sum_lex_best",
+    "sum_lex_doc",
+    "sum_novel_share",
 )
+
+#: Per-summary context added to each claim (means over the summary's claims): a summary that
+#: is far from the source overall makes each of its claims more suspect.
+_SUMMARY_CONTEXT = {"sum_emb_best": "emb_best", "sum_lex_best": "lex_best", "sum_lex_doc": "lex_doc",
+                    "sum_novel_share": "novel_share"}
 
 NEGATIONS = frozenset(
     "not no never none nobody nothing neither nor without cannot n't nt denied denies deny refused "
@@ -214,6 +223,16 @@ def claim_features(
         "n_words": math.log1p(len(toks)),
     })
     return feats
+
+
+def add_summary_context(features: Sequence[dict[str, float]]) -> None:
+    """Add the ``sum_*`` features (means over one summary's claims) to each claim, in place."""
+    if not features:
+        return
+    for name, base in _SUMMARY_CONTEXT.items():
+        mean = sum(f[base] for f in features) / len(features)
+        for f in features:
+            f[name] = mean
 
 
 def judge_features(judgement: object | None) -> dict[str, float]:
