@@ -10,6 +10,7 @@ latency percentiles and the error count. Target on a 2-core machine: 16 clients 
     python benchmarks/load.py --clients 1 --duration 15  # single-request latency
     python benchmarks/load.py --url http://127.0.0.1:8000 # against a server already running
     python benchmarks/load.py --json load.json            # also write the figures as JSON
+    python benchmarks/load.py --compare-batching 8        # in process: batched vs one at a time
 
 Needs the [serve] extra (httpx comes with verisum).
 """
@@ -142,6 +143,27 @@ async def run_load(url: str, clients: int, duration: float, headers: dict[str, s
     }
 
 
+def compare_batching(n: int, reps: int = 3) -> int:
+    """Seconds per request: ``Checker.check`` n times vs one ``check_many`` of n (what the server batches)."""
+    from verisum.checker import Checker
+
+    checker = Checker().load()
+    record = {"doc": ARTICLE, "summary": BULLETS}
+    checker.check(ARTICLE, BULLETS)  # warm
+    single, batched = [], []
+    for _ in range(reps):  # interleaved, so both see the same machine load
+        t0 = time.perf_counter()
+        for _ in range(n):
+            checker.check(ARTICLE, BULLETS)
+        single.append((time.perf_counter() - t0) / n)
+        t0 = time.perf_counter()
+        list(checker.check_many([record] * n, batch_size=n))
+        batched.append((time.perf_counter() - t0) / n)
+    print(f"{n} requests, {reps} rounds: one at a time {statistics.median(single):.3f} s/request, "
+          f"batched {statistics.median(batched):.3f} s/request (medians)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -150,12 +172,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warmup", type=int, default=3, help="requests sent (and not counted) first [3]")
     ap.add_argument("--url", default=None, help="use a server already running here instead of starting one")
     ap.add_argument("--json", dest="json_out", default=None, metavar="PATH", help="also write the figures here")
+    ap.add_argument("--compare-batching", type=int, default=None, metavar="N",
+                    help="instead of the load test: time N checks one at a time vs batched, in process")
     ap.add_argument("serve_args", nargs=argparse.REMAINDER,
                     help="after --: extra `verisum serve` flags, e.g. -- --backend hf --model DIR")
     args = ap.parse_args(argv)
     if args.clients < 1 or args.duration <= 0:
         ap.error("--clients must be >= 1 and --duration > 0")
     serve_args = [a for a in args.serve_args if a != "--"]
+    if args.compare_batching is not None:
+        return compare_batching(args.compare_batching)
 
     proc = None
     url = args.url
