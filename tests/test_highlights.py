@@ -294,3 +294,36 @@ def test_highlights_repair_shorter_forms_drop_subordinate_material() -> None:
            "according to the charity." in forms
     assert any(f.endswith("home to 425 young women.") for f in forms)
     assert all(len(f.split()) >= 6 for f in forms)
+
+
+class ContextChecker(Checker):
+    """Rejects a bullet with ``word`` only in a summary of 2-3 bullets: the candidate batch
+    (n + 1 = 4 lines or more) passes it, the final check of the 3 kept bullets does not, as a
+    summary-level feature can."""
+
+    def __init__(self, word: str, **kw: Any) -> None:
+        super().__init__(RejectWords(["nothing-at-all"]), top_k=2, **kw)
+        self.word = word
+
+    def check(self, source: Any, summary: Any, *, id: str | None = None):  # type: ignore[override]
+        import dataclasses
+
+        result = super().check(source, summary, id=id)
+        lines = [x for x in result.summary.text.split("\n") if x.strip()]
+        if not 2 <= len(lines) <= 3 or not any(self.word in x for x in lines):
+            return result
+        sentences = tuple(
+            dataclasses.replace(sv, label=Label.UNSUPPORTED, score=0.1) if self.word in sv.sentence.text else sv
+            for sv in result.sentences
+        )
+        return dataclasses.replace(result, sentences=sentences, label=Label.UNSUPPORTED, score=0.1)
+
+
+def test_highlights_final_check_together_drops_what_fails_beside_the_others(news: str) -> None:
+    plain = write_highlights(news, 3, checker=Checker(RejectWords(["nothing-at-all"]), top_k=2))
+    word = plain.highlights[1].split()[1]
+    result = write_highlights(news, 3, checker=ContextChecker(word))
+    assert result.check is not None and result.check.ok
+    assert all(word not in h for h in result.highlights)
+    assert any(word in d.text and "together" in d.reason for d in result.dropped)
+    assert len(result.highlights) == 2

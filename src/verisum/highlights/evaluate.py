@@ -71,7 +71,8 @@ class SystemScore:
     rougeL: float
     bullets: int
     passed: int | None  # bullets the checker supports; None when not checked
-    seconds_per_article: float | None
+    seconds_per_article: float | None  # wall clock
+    cpu_seconds_per_article: float | None = None  # this process's CPU time (all threads)
 
     @property
     def pass_share(self) -> float | None:
@@ -83,6 +84,8 @@ class SystemScore:
             "rougeL": round(self.rougeL, 2), "bullets": self.bullets, "passed": self.passed,
             "pass_share": None if self.pass_share is None else round(self.pass_share, 1),
             "seconds_per_article": None if self.seconds_per_article is None else round(self.seconds_per_article, 4),
+            "cpu_seconds_per_article": None if self.cpu_seconds_per_article is None
+            else round(self.cpu_seconds_per_article, 4),
         }
 
 
@@ -187,25 +190,15 @@ def rouge_scores(prediction: Sequence[str], reference: Sequence[str]) -> tuple[f
     return s["rouge1"].fmeasure, s["rouge2"].fmeasure, s["rougeLsum"].fmeasure
 
 
-#: Bullets checked per checker call when scoring other systems.
-_CHECK_CHUNK = 48
-
-
-def _passing(checker: "Checker", article: str, bullets: Sequence[str]) -> list[bool]:
-    from .writer import _check_bullets
-
-    return [v.ok for v in _check_bullets(checker, Document(article), bullets)]
-
-
 def _score(system: str, preds: Mapping[str, Sequence[str]], refs: Mapping[str, Reference],
-           passed: int | None, seconds: float | None) -> SystemScore:
+           passed: int | None, seconds: float | None, cpu: float | None = None) -> SystemScore:
     r1 = r2 = rl = 0.0
     for rid, pred in preds.items():
         a, b, c = rouge_scores(pred, refs[rid].rouge_reference)
         r1, r2, rl = r1 + a, r2 + b, rl + c
     n = max(len(preds), 1)
     return SystemScore(system, len(preds), 100 * r1 / n, 100 * r2 / n, 100 * rl / n,
-                       sum(len(p) for p in preds.values()), passed, seconds)
+                       sum(len(p) for p in preds.values()), passed, seconds, cpu)
 
 
 def evaluate_highlights(
@@ -237,9 +230,9 @@ def evaluate_highlights(
     preds: dict[str, tuple[str, ...]] = {}
     errors: list[tuple[str, str]] = []
     passed = 0
-    seconds = 0.0
+    seconds = cpu = 0.0
     for ref in references:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         try:
             res = write_highlights(ref.article, n, writer, checker, writer_params=writer_params, id=ref.id)
         except VerisumError as exc:
@@ -248,11 +241,13 @@ def evaluate_highlights(
             tick()
             continue
         seconds += time.perf_counter() - started
+        cpu += time.process_time() - cpu_started
         preds[ref.id] = res.highlights
         if res.check is not None:
             passed += sum(bullets_passing(res.check, len(res.highlights)))
         tick()
-    rows = [_score(VERISUM, preds, refs, passed, seconds / max(len(references), 1))]
+    k = max(len(references), 1)
+    rows = [_score(VERISUM, preds, refs, passed, seconds / k, cpu / k)]
 
     lead: dict[str, tuple[str, ...]] = {}
     lead_seconds = 0.0
@@ -267,20 +262,19 @@ def evaluate_highlights(
         others.append((name, {rid: tuple(s) for rid, s in systems[name].items() if rid in refs}, None))
     counts: dict[str, int] = {name: 0 for name, _, _ in others}
     if check_systems:
-        # Article by article, every system's bullets in a few checker calls: the article is
-        # read (and embedded) once for all of them.
+        from ..checker import Record, RecordError
+
+        # Article by article, each system's summary checked on its own (as `verisum check`
+        # would), in one batch per article so the article is read (and embedded) once.
         for ref in references:
-            owners: list[str] = []
-            bullets: list[str] = []
+            records = []
             for name, outs, _ in others:
-                for b in outs.get(ref.id, ()):
-                    if b.strip():
-                        owners.append(name)
-                        bullets.append(" ".join(b.split()))
-            for i in range(0, len(bullets), _CHECK_CHUNK):
-                oks = _passing(checker, ref.article, bullets[i : i + _CHECK_CHUNK])
-                for name, ok in zip(owners[i : i + _CHECK_CHUNK], oks):
-                    counts[name] += int(ok)
+                bullets = [" ".join(b.split()) for b in outs.get(ref.id, ()) if b.strip()]
+                if bullets:
+                    records.append(Record(id=name, doc=ref.article, summary=bullets))
+            for rec, item in zip(records, checker.check_many(records, batch_size=len(records) or 1)):
+                if not isinstance(item, RecordError):
+                    counts[rec.id] += sum(bullets_passing(item, len(rec.summary)))
             tick()
     for name, outs, secs in others:
         rows.append(_score(name, outs, refs, counts[name] if check_systems else None, secs))
@@ -292,10 +286,13 @@ def evaluate_highlights(
 
 def format_table(report: EvalReport) -> str:
     """A Markdown table, one row per system (as the README shows it)."""
-    head = "| system | stories | ROUGE-1 F1 | ROUGE-2 F1 | ROUGE-L F1 | bullets | pass checker | s / article |"
-    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    head = ("| system | stories | ROUGE-1 F1 | ROUGE-2 F1 | ROUGE-L F1 | bullets | pass checker "
+            "| s / article | CPU s / article |")
+    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in report.rows:
         share = "—" if r.pass_share is None else f"{r.pass_share:.1f}%"
         secs = "—" if r.seconds_per_article is None else f"{r.seconds_per_article:.3f}"
-        lines.append(f"| {r.system} | {r.n} | {r.rouge1:.2f} | {r.rouge2:.2f} | {r.rougeL:.2f} | {r.bullets} | {share} | {secs} |")
+        cpu = "—" if r.cpu_seconds_per_article is None else f"{r.cpu_seconds_per_article:.3f}"
+        lines.append(f"| {r.system} | {r.n} | {r.rouge1:.2f} | {r.rouge2:.2f} | {r.rougeL:.2f} | {r.bullets} "
+                     f"| {share} | {secs} | {cpu} |")
     return "\n".join(lines)

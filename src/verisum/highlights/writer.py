@@ -304,16 +304,22 @@ def write_highlights(
                     break
             kept.append(text)
 
+    # The printed bullets are checked together, as `verisum check` would read them. Some
+    # features are summary-level (means over the summary's claims), so a bullet that passed
+    # among the candidates can fail beside the kept ones: drop it and check the rest again,
+    # until every bullet of the final check passes.
     check = None
-    if kept:
+    while kept:
         check = checker.check(doc, "\n".join(f"- {k}" for k in kept), id=id)
-        # Checking is per claim, so the final check agrees with the per-bullet ones; guard anyway.
-        if not check.ok:
-            bad = {i for i, v in enumerate(_check_bullets(checker, doc, kept)) if not v.ok}
-            for i in sorted(bad):
-                dropped.append(Dropped(kept[i], "checker: not supported when re-checked", Label.UNSUPPORTED, None))
-            kept = [k for i, k in enumerate(kept) if i not in bad]
-            check = checker.check(doc, "\n".join(f"- {k}" for k in kept), id=id) if kept else None
+        oks = bullets_passing(check, len(kept))
+        if all(oks):
+            break
+        for k, ok in zip(kept, oks):
+            if not ok:
+                dropped.append(Dropped(k, "checker: not supported when checked together with the other bullets",
+                                       check.label, check.score))
+        kept = [k for k, ok in zip(kept, oks) if ok]
+        check = None
     meta = {
         "writer": w.name,
         "writer_params": w.params(),
