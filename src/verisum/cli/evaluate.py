@@ -153,9 +153,12 @@ def calibrate(
               help="onnxruntime threads [default: onnxruntime's choice].")
 @click.option("--batch-size", type=click.IntRange(1), default=16, show_default=True)
 @click.option("--no-cold-start", is_flag=True, help="Skip the cold-start measurement (a fresh process).")
+@click.option("--long-words", type=click.IntRange(0), default=50_000, show_default=True,
+              help="Also check a source of this many words in full and report time and peak RSS (0 skips).")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @handle_errors
-def bench(records: int, runs: int, threads: int | None, batch_size: int, no_cold_start: bool, as_json: bool) -> None:
+def bench(records: int, runs: int, threads: int | None, batch_size: int, no_cold_start: bool, long_words: int,
+          as_json: bool) -> None:
     """Measure speed of the embedded checker: latency on a 500-word article with 3 highlights
     (median, p90), summary sentences per second on a batch, peak RSS, and cold start."""
     from ..checker import Checker
@@ -165,5 +168,5 @@ def bench(records: int, runs: int, threads: int | None, batch_size: int, no_cold
         return Checker(judge_params={"intra_op_num_threads": threads})
 
     result = run(factory, runs=runs, records=records, batch_size=batch_size,
-                 cold_start=not no_cold_start, threads=threads)
+                 cold_start=not no_cold_start, threads=threads, long_words=long_words)
     click.echo(json.dumps(result, indent=2) if as_json else format_bench(result))
