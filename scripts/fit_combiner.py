@@ -187,7 +187,15 @@ def main() -> None:
     (out_dir / "ablation.json").write_text(json.dumps(ablation, indent=1) + "\n", encoding="utf-8")
     if not args.no_write:
         target = ROOT / "src" / "verisum" / "models" / "combiner.json"
-        results[best]["calibrator"].save(target)
+        cal = results[best]["calibrator"]
+        state = json.loads(cal.to_json())
+        state["variant"] = best
+        state["fitted_on"] = "bench-dev training part (split_of(doc) == 'train'), scripts/fit_combiner.py"
+        if model_info and any(f in JUDGE or f in ("supported", "contradicted", "unsupported") for f in cal.features):
+            from verisum.judges.embedded import model_fingerprint
+
+            state["model_sha256"] = model_fingerprint(Path(model_info))
+        target.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
         log(f"wrote {target} ({best})")
 
 

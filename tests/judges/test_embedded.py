@@ -166,3 +166,24 @@ def test_embedded_packaged_model_separates_support_from_invention():
         Pair(premise, "The mayor closed the old bridge on Friday."),
     ])
     assert good.supported > bad.supported
+
+
+def test_embedded_combiner_fitted_for_another_model_warns(tiny_dir, tmp_path):
+    folder = tmp_path / "stale"
+    shutil.copytree(tiny_dir, folder)
+    from verisum.calibration import Calibrator
+
+    cal = Calibrator(("logit_supported",))
+    cal.fit([{"logit_supported": x} for x in (-2.0, -1.0, 1.0, 2.0)], [0, 0, 1, 1])
+    state = json.loads(cal.to_json())
+    (folder / "combiner.json").write_text(json.dumps(dict(state, model_sha256="0" * 64)))
+    with pytest.warns(UserWarning, match="fitted for another model"):
+        assert EmbeddedJudge(folder).calibrator().fitted
+    from verisum.judges.embedded import model_fingerprint
+
+    (folder / "combiner.json").write_text(json.dumps(dict(state, model_sha256=model_fingerprint(folder))))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        EmbeddedJudge(folder).calibrator()

@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import ModelError
 from .base import LABELS, Judgement, Pair
 
-__all__ = ["EmbeddedJudge", "DEFAULT_MODEL_DIR", "COMBINER_PATH"]
+__all__ = ["EmbeddedJudge", "DEFAULT_MODEL_DIR", "COMBINER_PATH", "model_fingerprint"]
 
 _MODELS = Path(__file__).resolve().parent.parent / "models"
 DEFAULT_MODEL_DIR = _MODELS / "nli-minilm"
@@ -34,6 +34,18 @@ _ALIASES = {
     "contradiction": "contradicted", "contradicted": "contradicted",
     "neutral": "unsupported", "unsupported": "unsupported", "not_in_source": "unsupported",
 }
+
+
+def model_fingerprint(folder: Path) -> str:
+    """sha256 of ``model.onnx``: a combiner that uses the judge's output records the model it
+    was fitted with, so a retrained model with a stale combiner is noticed."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(folder / "model.onnx", "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 class EmbeddedJudge:
@@ -148,9 +160,20 @@ class EmbeddedJudge:
         if not path.is_file():
             return None
         try:
-            return Calibrator.load(path)
+            text = path.read_text(encoding="utf-8")
+            cal = Calibrator.from_json(text)
+            fitted_for = json.loads(text).get("model_sha256")
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"cannot read the combiner {path}: {exc}; reinstall verisum") from exc
+        if fitted_for and (self.path / "model.onnx").is_file() and fitted_for != model_fingerprint(self.path):
+            import warnings
+
+            warnings.warn(
+                f"the combiner {path} was fitted for another model than {self.path / 'model.onnx'}; "
+                "scores may be miscalibrated: rerun `python scripts/fit_combiner.py`",
+                stacklevel=2,
+            )
+        return cal
 
     # -- judging -------------------------------------------------------------------------
     def _encode(self, pairs: Sequence[Pair]) -> list[tuple[Any, bool]]:
