@@ -299,6 +299,7 @@ def test_browser_write_highlights(page_for: Callable[..., Any], request: pytest.
         page.click("#write")
     result = info.value.json()
     assert info.value.status == 200, result
+    assert result["highlights"], f"no bullet passed the checker: {result['dropped']}"
     page.wait_for_selector("#summary-view .sentence")
     bullets = page.input_value("#summary").splitlines()
     assert bullets and bullets == [f"- {h}" for h in result["highlights"]]
