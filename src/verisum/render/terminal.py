@@ -41,6 +41,17 @@ def _marked(span: Span, faults: Sequence[Span], colour: str) -> Text:
     return out
 
 
+def _shown_evidence(evidence: Sequence, *, supported: bool) -> Sequence:
+    """The best evidence, plus (for a claim not supported) the others at least half as close.
+
+    The full list is in --format json and html; the terminal keeps to what a reader needs.
+    """
+    if not evidence or supported:
+        return evidence[:1]
+    best = max(ev.score for ev in evidence)
+    return [ev for i, ev in enumerate(evidence) if i == 0 or ev.score >= 0.5 * best]
+
+
 def _sentence(sv: SentenceVerdict, result: CheckResult) -> list[Text]:
     label = str(sv.label)
     colour = LABEL_COLOURS.get(label, "white")
@@ -54,8 +65,7 @@ def _sentence(sv: SentenceVerdict, result: CheckResult) -> list[Text]:
         if cv.faults:
             words = ", ".join(f"“{f.text}”" for f in cv.faults)
             lines.append(Text.assemble(pad, ("at fault: ", "bold"), (words, colour)))
-        shown = cv.evidence if str(cv.label) != "supported" else cv.evidence[:1]
-        for ev in shown:
+        for ev in _shown_evidence(cv.evidence, supported=str(cv.label) == "supported"):
             lines.append(Text.assemble(
                 pad, (f"evidence source[{ev.span.start}:{ev.span.end}] ", "dim"),
                 f"“{_one_line(ev.span.text)}”", (f" ({ev.score:.2f})", "dim"),
