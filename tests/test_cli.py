@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from verisum.document import Document
 from verisum.schema import CheckResultModel, ErrorModel
@@ -341,3 +343,30 @@ def test_cli_judge_params_reads_the_api_key_from_the_environment(monkeypatch) ->
     assert judge_params("embedded", "/models/x", None, None) == {"model_dir": "/models/x"}
     with pytest.raises(InputError, match="--base-url is for --backend llm, not hf"):
         judge_params("hf", "m", "http://x", None)
+
+
+_RECORD_LINES = st.one_of(
+    st.builds(lambda i, d, s: json.dumps({"id": i, "doc": d, "summary": s}),
+              st.integers(0, 99), st.sampled_from(["The sky is blue.", "It rained in Paris.", " "]),
+              st.one_of(st.sampled_from(["- The sky is blue.", "", "- Giraffes sang."]),
+                        st.lists(st.sampled_from(["It rained.", "Blue sky."]), max_size=3))),
+    st.sampled_from(["", "{", "[]", '{"doc": "x"}', '"just a string"', "null"]),
+    st.text(alphabet="{}[]\":, ab", max_size=12),
+)
+
+
+@given(lines=st.lists(_RECORD_LINES, min_size=1, max_size=8))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_cli_check_jsonl_any_lines_give_one_output_line_each(cli, fake_backend, lines: list[str]) -> None:
+    data = "\n".join(lines) + "\n"
+    res = cli("check", "--jsonl", "-", "--backend", fake_backend, input=data.encode())
+    _no_traceback(res)
+    out = [json.loads(x) for x in res.stdout.splitlines()]
+    assert len(out) == len(lines)
+    for i, item in enumerate(out, start=1):
+        if "error" in item:
+            assert ErrorModel.model_validate(item).line == i
+        else:
+            CheckResultModel.model_validate(item)
+    worst = 2 if any("error" in x for x in out) else (1 if any(x["label"] != "supported" for x in out) else 0)
+    assert res.exit_code == worst
