@@ -324,7 +324,14 @@ def test_cli_check_example_article_with_the_real_model(cli, example_article, emb
     res = cli("check", example_article)
     _no_traceback(res)
     assert res.exit_code == 1, res  # two of its three highlights are wrong on purpose
-    assert res.stdout.count("SUPPORTED") + res.stdout.count("UNSUPPORTED") + res.stdout.count("CONTRADICTED") >= 3
+    res = cli("check", example_article, "--format", "json")
+    sentences = json.loads(res.stdout)["sentences"]
+    assert len(sentences) == 3
+    assert sentences[0]["label"] != "contradicted"
+    assert sentences[1]["label"] != "supported" and sentences[2]["label"] != "supported"
+    faults = [" ".join(f["text"] for c in s["claims"] for f in c["faults"]) for s in sentences]
+    assert "export" in faults[1]  # the invented clause
+    assert "12" in faults[2]  # the swapped cost
 
 
 # -- shared backend flags --------------------------------------------------------------------
