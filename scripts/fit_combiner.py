@@ -47,6 +47,7 @@ CHEAP = ("emb_sent", "emb_win", "lex_best", "lex_doc", "novel_share", "novel_ent
          "novel_dates", "novel_bigrams", "neg_mismatch", "n_words",
          "sum_emb_best", "sum_lex_best", "sum_lex_doc", "sum_novel_share")
 JUDGE = ("logit_supported", "logit_contradicted")
+JUDGE_KEYS = ("supported", "contradicted", "unsupported", "logit_supported", "logit_contradicted")
 VARIANTS = {
     "floor": FLOOR,
     "features": CHEAP,
@@ -128,8 +129,9 @@ def main() -> None:
     ap.add_argument("--no-collect", action="store_true", help="use the cache as it is (collect nothing new)")
     ap.add_argument("--no-write", action="store_true", help="do not write src/verisum/models/combiner.json")
     ap.add_argument("--ship", default=None, help="ship this variant instead of the best on validation")
-    ap.add_argument("--l2", type=float, default=1.0)
-    ap.add_argument("--summary-rounds", type=int, default=3)
+    ap.add_argument("--l2", type=float, default=10.0)
+    ap.add_argument("--summary-rounds", type=int, default=0,
+                    help="refit rounds on each summary's weakest claim (0: claim-level targets only)")
     args = ap.parse_args()
 
     if args.no_collect:
@@ -148,15 +150,30 @@ def main() -> None:
     if args.no_judge:
         variants = {k: v for k, v in variants.items() if not any(f in JUDGE for f in v)}
     else:
-        from verisum.judges.embedded import EmbeddedJudge
+        from verisum.judges.embedded import EmbeddedJudge, model_fingerprint
 
         judge = EmbeddedJudge(args.model_dir, intra_op_num_threads=args.threads)
         judge.load()
-        n = sum(len(r.get("claims") or []) for r in rows)
-        log(f"rejudge {n} claims with {judge.path}")
+        fp = model_fingerprint(judge.path)
+        judged = args.cache.parent / f"judged-{fp[:12]}.json"
+        probs: dict[str, dict] = {}
+        if judged.exists():
+            probs = json.loads(judged.read_text(encoding="utf-8"))
+        todo = [r for r in rows if r.get("claims") and r["id"] not in probs]
+        n = sum(len(r["claims"]) for r in todo)
+        log(f"rejudge {n} claims of {len(todo)} records with {judge.path} ({fp[:12]})")
         t = time.time()
-        rejudge(rows, judge, progress=None)
-        log(f"rejudge: {time.time() - t:.0f}s")
+        step = 200
+        for i in range(0, len(todo), step):  # in steps, saved as it goes (resumable)
+            part = todo[i : i + step]
+            rejudge(part, judge)
+            for r in part:
+                probs[r["id"]] = [{k: c["features"][k] for k in c["features"] if k in JUDGE_KEYS} for c in r["claims"]]
+            judged.write_text(json.dumps(probs), encoding="utf-8")
+            log(f"rejudge: {min(i + step, len(todo))}/{len(todo)} records, {time.time() - t:.0f}s")
+        for r in rows:
+            for c, p in zip(r.get("claims") or [], probs.get(r["id"], [])):
+                c["features"].update(p)
         model_info = str(judge.path)
 
     train = [r for r in rows if r["split"] == "train" and r.get("claims")]

@@ -366,20 +366,27 @@ def _collected(r: LabelledRecord, a: Any) -> dict[str, Any]:
     return base
 
 
-def rejudge(rows: Sequence[dict[str, Any]], judge: Any, *, batch_size: int = 64,
+def rejudge(rows: Sequence[dict[str, Any]], judge: Any, *, batch_size: int = 256,
             progress: Callable[[int, int | None], None] | None = None) -> None:
-    """Recompute the judge's features of collected rows in place (a new model, same retrieval)."""
+    """Recompute the judge's features of collected rows in place (a new model, same retrieval).
+    Identical (premise, claim) pairs are judged once."""
     from .features import judge_features
     from .judges.base import Pair
 
     claims = [c for r in rows if "claims" in r for c in r["claims"]]
-    for i in range(0, len(claims), batch_size):
-        chunk = claims[i : i + batch_size]
-        js = judge.judge([Pair(c["premise"], c["hypothesis"]) for c in chunk])
-        for c, j in zip(chunk, js):
-            c["features"].update({k: round(v, 6) for k, v in judge_features(j).items()})
+    unique: dict[tuple[str, str], list[dict]] = {}
+    for c in claims:
+        unique.setdefault((c["premise"], c["hypothesis"]), []).append(c)
+    keys = sorted(unique, key=lambda k: len(k[0]) + len(k[1]))  # similar lengths batch together
+    for i in range(0, len(keys), batch_size):
+        chunk = keys[i : i + batch_size]
+        js = judge.judge([Pair(p, h) for p, h in chunk])
+        for key, j in zip(chunk, js):
+            feats = {k: round(v, 6) for k, v in judge_features(j).items()}
+            for c in unique[key]:
+                c["features"].update(feats)
         if progress:
-            progress(min(i + batch_size, len(claims)), len(claims))
+            progress(min(i + batch_size, len(keys)), len(keys))
 
 
 def claim_targets(row: Mapping[str, Any]) -> tuple[list[tuple[int, int]], list[list[int]]]:
