@@ -296,7 +296,7 @@ class Checker:
             verdicts: dict[int, ClaimVerdict] = {}
             for j, (c, ev, jd) in enumerate(zip(a.claims, a.evidence, a.judgements)):
                 score = float(scores[j])
-                label = decide(score, jd.probs, threshold)
+                label = decide(score, _decision_probs(jd.probs), threshold)
                 faults = () if label == "supported" else locate_faults(c, a.source, jd.quotes, a.index, ev)
                 verdicts[id(c)] = ClaimVerdict(
                     claim=c,
@@ -335,6 +335,16 @@ class Analysis:
     judgements: list[Judgement]
     features: list[dict[str, float]]
     index: SourceIndex
+
+
+def _decision_probs(probs: Mapping[str, float]) -> dict[str, float]:
+    """What ``decide`` weighs when a claim is not supported: "contradicted" only when the judge
+    finds contradiction its most likely outcome. When the judge leans "supported" but the
+    combiner does not (e.g. invented words), the claim is unsupported, not contradicted."""
+    out = dict(probs)
+    if out.get("contradicted", 0.0) < max(out.get("supported", 0.0), out.get("unsupported", 0.0)):
+        out["contradicted"] = 0.0
+    return out
 
 
 def _premise(evidence: Sequence[Evidence]) -> str:
