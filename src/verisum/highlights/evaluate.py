@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
-from ..document import Document, split_sentences
+from ..document import split_sentences
 from ..errors import BadRecord, InputError, VerisumError
 
 if TYPE_CHECKING:

@@ -437,7 +437,7 @@ def words(text: str) -> int:
     return len(re.findall(r"\w+", text))
 
 
-def redundant(a: str, b: str, content: Sequence[str] | None = None, *, overlap: float = 0.6) -> bool:
+def redundant(a: str, b: str, *, overlap: float = 0.6) -> bool:
     """Whether bullets ``a`` and ``b`` mostly say the same thing (content-word containment)."""
     from ..evidence import content_words
 
