@@ -96,3 +96,9 @@ def test_document_span_outside_the_text_is_refused() -> None:
     doc = Document("abc")
     with pytest.raises(ValueError, match="outside the document"):
         doc.span(1, 4)
+
+
+@pytest.mark.parametrize("number", ["4,200", "1,000,000", "3.5", "2,500.75"])
+def test_document_words_keep_numbers_whole(number):
+    doc = Document(f"The bill was {number} dollars, he said.")
+    assert number in [w.text for w in doc.words]

@@ -37,7 +37,8 @@ _ABBREVIATIONS = frozenset(
 # End of a sentence candidate: terminal punctuation, optional closers, then white space.
 _STOP_RE = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)")
 _WORD_BEFORE_RE = re.compile(r"([\w.]+)[.!?]*[\"'”’)\]]*$")
-_WORD_RE = re.compile(r"\w+(?:[-'’.&]\w+)*")
+# A number with thousands separators or decimals ("4,200", "3.5") is one word.
+_WORD_RE = re.compile(r"\d+(?:[.,]\d+)+|\w+(?:[-'’.&]\w+)*")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
