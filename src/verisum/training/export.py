@@ -85,7 +85,7 @@ def main(argv=None):
         fp32 = os.path.join(td, "model_fp32.onnx")
         export_onnx(model, fp32, tok)
         int8 = os.path.join(td, "model.onnx")
-        quantize_dynamic(fp32, int8, weight_type=QuantType.QInt8)
+        quantize_dynamic(fp32, int8, weight_type=QuantType.QInt8, per_channel=True)  # per-channel: 99% vs 97% agreement
         report = {}
         if a.check and os.path.exists(a.check):
             rows = load_eval(a.check)[:200]
@@ -120,7 +120,7 @@ def main(argv=None):
         "truncation": "premise_only",
         "inputs": ["input_ids", "attention_mask", "token_type_ids"],
         "output": "logits",
-        "quantization": "onnxruntime quantize_dynamic QInt8",
+        "quantization": "onnxruntime quantize_dynamic QInt8 per-channel",
         "training_steps": int(st.get("step", 0)),
     }
     meta_path = os.path.join(os.path.dirname(a.ckpt), "meta.json")
