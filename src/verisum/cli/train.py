@@ -1,0 +1,47 @@
+"""``verisum train STEP [ARGS]...``: the embedded model's training pipeline, step by step.
+
+Each step is a module of :mod:`verisum.training` with its own argparse interface (``verisum
+train STEP --help`` shows it); this command only dispatches, so the training code keeps one
+command-line definition. The steps need the ``[train]`` extra (torch==2.13.0, transformers);
+``scripts/train_embedded.sh`` runs them all in order, resumably.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from .common import fail
+
+__all__ = ["train", "STEPS"]
+
+#: step -> (module with a ``main(argv)``, one-line description)
+STEPS = {
+    "synth": ("verisum.training.synth", "generate synthetic (premise, claim, label) pairs from a news corpus"),
+    "bench-pairs": ("verisum.training.bench", "write labelled pairs from the bench-dev train or val part"),
+    "fit": ("verisum.training.trainer", "train (or resume training) the cross-encoder, with checkpoints"),
+    "export": ("verisum.training.export", "export a checkpoint to int8 ONNX in the package's model folder"),
+}
+
+
+@click.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []},
+    epilog="Steps: " + "; ".join(f"{k}: {v[1]}" for k, v in STEPS.items()),
+)
+@click.argument("step", required=False)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def train(ctx: click.Context, step: str | None, args: tuple[str, ...]) -> None:
+    """Train the embedded checker model: verisum train STEP [ARGS]... (STEP --help for its options)."""
+    if step is None or step in ("-h", "--help"):
+        click.echo(ctx.get_help())
+        ctx.exit(0)
+    if step not in STEPS:
+        fail(f"unknown training step {step!r}; steps: {', '.join(STEPS)}")
+    module = STEPS[step][0]
+    try:
+        main = importlib.import_module(module).main
+    except ImportError as exc:
+        fail(f"training needs the [train] extra: pip install -e '.[train]' ({exc})")
+    ctx.exit(main(list(args)) or 0)

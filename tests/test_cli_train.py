@@ -1,0 +1,23 @@
+from click.testing import CliRunner
+
+from verisum.cli import main
+from verisum.cli.train import STEPS
+
+
+def test_cli_train_help_lists_every_step():
+    result = CliRunner().invoke(main, ["train", "--help"])
+    assert result.exit_code == 0
+    for step in STEPS:
+        assert step in result.output
+
+
+def test_cli_train_unknown_step_exits_2_with_the_steps_named():
+    result = CliRunner().invoke(main, ["train", "bogus"])
+    assert result.exit_code == 2
+    assert "unknown training step 'bogus'; steps: synth, bench-pairs, fit, export" in result.output
+
+
+def test_cli_train_step_help_is_the_step_own():
+    result = CliRunner().invoke(main, ["train", "bench-pairs", "--help"])
+    assert result.exit_code == 0
+    assert "--part" in result.output
