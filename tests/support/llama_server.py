@@ -105,11 +105,13 @@ def run_llama_server(
     *,
     ready_timeout: float = 180.0,
     n_ctx: int = 2048,
-    n_threads: int = 2,
+    n_threads: int = 1,
 ) -> Iterator[LlamaServer]:
     """Start the server, wait until GET /v1/models answers, yield it, and always stop it.
 
     Raises RuntimeError (with the server's log) when it exits or is not ready in time.
+    One thread, and OpenMP told not to spin: on a shared 2-core machine, spinning threads of a
+    2-thread server slowed each reply from seconds to minutes.
     """
     port = _free_port()
     cmd = [
@@ -122,7 +124,8 @@ def run_llama_server(
         "--n_threads", str(n_threads),
     ]
     log = open(log_path, "wb")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", OMP_NUM_THREADS=str(n_threads))
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
     try:
         os.setpriority(os.PRIO_PROCESS, proc.pid, 10)  # the machine is shared; stay polite
     except OSError:
