@@ -31,10 +31,11 @@ Labels:
 date, place, agent, negation or outcome).
 - "unsupported": the claim adds something the evidence does not say (a name, number, reason, \
 place, time, quote or a whole clause), without the evidence contradicting it.
-Reply with one JSON object and nothing else:
+Reply with one short JSON object and nothing else, in exactly this form:
 {"label": "supported" | "contradicted" | "unsupported", "confidence": a number from 0 to 1, \
-"quotes": [exact words copied from the CLAIM that are wrong or not in the evidence; [] when \
-supported], "rationale": "one short sentence"}"""
+"quotes": ["words copied exactly from the CLAIM that are wrong or not in the evidence"], \
+"rationale": "one short sentence"}
+"quotes" is a list of plain strings, [] when the label is "supported"."""
 
 _USER_TEMPLATE = "<evidence>\n{premise}\n</evidence>\n\n<claim>\n{hypothesis}\n</claim>\n\nAnswer in JSON."
 
