@@ -342,10 +342,14 @@ def test_server_highlights_validates_n(client_for: Callable[..., TestClient]) ->
     assert_envelope(client.post("/v1/highlights", json={"n": 2}), 422, "invalid_request")
 
 
-def test_server_highlights_501_until_the_writer_exists(client: TestClient) -> None:
-    if _highlights_available():
-        pytest.skip("verisum.highlights.write_highlights exists; the 200 test covers the route")
-    assert_envelope(client.post("/v1/highlights", json={"doc": ARTICLE, "n": 2}), 501, "not_implemented")
+def test_server_highlights_501_without_the_writer(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An install without verisum.highlights answers 501 with the envelope, not a crash."""
+    import verisum.server.app as app_module
+
+    monkeypatch.setattr(app_module, "_has_highlights", lambda: False)
+    err = assert_envelope(client.post("/v1/highlights", json={"doc": ARTICLE, "n": 2}), 501, "not_implemented")
+    assert "verisum.highlights" in err["error"]
+    assert client.get("/health").json()["highlights"] is False
 
 
 def test_server_highlights_returns_the_cli_schema(client: TestClient, fake_judge: Any) -> None:
