@@ -53,7 +53,10 @@ class EmbeddedJudge:
 
     model_dir: folder with model.onnx, tokenizer.json, config.json; default the packaged model.
     max_length: tokens per (premise, claim) pair; default the model's config value (else 256).
-    batch_size: pairs per onnxruntime call (pairs are sorted by length first).
+    batch_size: pairs per onnxruntime call (pairs are sorted by length first). The default, 1,
+        keeps every judgement independent of the others: the int8 model quantises activations
+        per call, so a pair batched with others can score a little differently (about 0.01),
+        and a summary checked alone must score as it does in a batch.
     intra_op_num_threads: onnxruntime threads; None lets onnxruntime choose.
     combiner: path of the combiner JSON :meth:`calibrator` returns; default the one shipped
         beside the model (``combiner.json`` in ``model_dir``, else the packaged one).
@@ -67,7 +70,7 @@ class EmbeddedJudge:
         model_dir: str | Path | None = None,
         *,
         max_length: int | None = None,
-        batch_size: int = 32,
+        batch_size: int = 1,
         intra_op_num_threads: int | None = None,
         combiner: str | Path | None = None,
     ) -> None:
