@@ -5,8 +5,7 @@
 - ``fake_judge``: a deterministic judge for PLUMBING tests only (word overlap; never
   reported as the model). ``fake_checker`` is a Checker around it.
 - ``fake_backend``: registers the fake judge as ``--backend fake`` for CLI tests.
-- ``embedded_checker``: the real default Checker (session-scoped); skips with the reason
-  until the embedded judge and its model files exist.
+- ``embedded_checker``: the real default Checker with the shipped model (session-scoped).
 - ``cli``: runs ``verisum`` in-process with click's CliRunner, stdout and stderr apart.
 """
 
@@ -106,18 +105,10 @@ def fake_backend(monkeypatch: pytest.MonkeyPatch) -> str:
 
 @pytest.fixture(scope="session")
 def embedded_checker():
-    """The real default Checker, loaded once. Skips (with the reason) until it can load."""
-    try:
-        import verisum.judges.embedded  # noqa: F401
-    except Exception as exc:  # noqa: BLE001 - any import failure means "not there yet"
-        pytest.skip(f"the embedded judge does not import yet: {type(exc).__name__}: {exc}")
+    """The real default Checker (the shipped model), loaded once per session."""
     from verisum.checker import Checker
-    from verisum.errors import VerisumError
 
-    try:
-        return Checker().load()
-    except (VerisumError, OSError) as exc:
-        pytest.skip(f"the embedded judge cannot load its model files: {exc}")
+    return Checker().load()
 
 
 class CliResult:

@@ -173,7 +173,7 @@ class Checker:
 
     def check_many(
         self,
-        records: Iterable[Record | Mapping[str, Any]],
+        records: Iterable[Record | RecordError | Mapping[str, Any]],
         *,
         batch_size: int = 8,
         progress: Progress | None = None,
@@ -209,16 +209,19 @@ class Checker:
             pending.clear()
 
         for rec in records:
+            if isinstance(rec, RecordError):
+                # A record the reader already rejected keeps its place in the output.
+                yield from flush()
+                done += 1
+                if progress:
+                    progress(done, total)
+                yield rec
+                continue
             if isinstance(rec, Record):
                 line, rid, doc, summ = rec.line, rec.id, rec.doc, rec.summary
             else:
                 line, rid = rec.get("line"), rec.get("id")
                 doc, summ = rec.get("doc"), rec.get("summary")
-            if isinstance(rec, RecordError):
-                yield from flush()
-                done += 1
-                yield rec
-                continue
             pending.append((line, None if rid is None else str(rid), doc, summ))
             if len(pending) >= batch_size:
                 yield from flush()

@@ -1,0 +1,106 @@
+"""The Checker's pipeline contract, with the fake judge (plumbing) and the real model (behaviour)."""
+
+from __future__ import annotations
+
+import pytest
+
+from verisum import Checker, CheckResult, Label, Record, RecordError
+from verisum.errors import BackendUnavailable, BadRecord, EmptyInput, InputError, InputTooLarge
+
+SOURCE = (
+    "Acme Corp opened a new factory in Leeds on Monday.\n"
+    "The plant will employ 400 people, the company said. "
+    "It cost 12 million pounds to build."
+)
+SUMMARY = "- Acme Corp opened a factory in Leeds.\n- The plant will employ 400 people."
+
+
+def test_checker_check_gives_one_verdict_per_summary_sentence(fake_checker):
+    result = fake_checker.check(SOURCE, SUMMARY)
+    assert isinstance(result, CheckResult)
+    assert [s.sentence.text for s in result.sentences] == [
+        "Acme Corp opened a factory in Leeds.",
+        "The plant will employ 400 people.",
+    ]
+    for sv in result.sentences:
+        assert sv.claims and sv.score == min(c.score for c in sv.claims)
+        for ev in sv.evidence:
+            assert ev.span.doc is result.source
+            assert ev.span in result.source.sentences
+    assert result.score == min(s.score for s in result.sentences)
+    assert result.meta["judge"]["judge"] == "fake"
+
+
+def test_checker_check_accepts_a_list_of_bullets(fake_checker):
+    result = fake_checker.check(SOURCE, ["Acme Corp opened a factory in Leeds.", "It cost 12 million pounds."])
+    assert len(result.sentences) == 2
+    assert result.summary.text.splitlines()[0] == "- Acme Corp opened a factory in Leeds."
+
+
+@pytest.mark.parametrize("source, summary", [("", SUMMARY), ("  \n ", SUMMARY), (SOURCE, ""), (SOURCE, "\n\n")])
+def test_checker_check_rejects_empty_input(fake_checker, source, summary):
+    with pytest.raises(EmptyInput):
+        fake_checker.check(source, summary)
+
+
+def test_checker_check_rejects_a_wrong_type(fake_checker):
+    with pytest.raises(InputError, match="must be a string or a list of strings"):
+        fake_checker.check(SOURCE, 42)
+
+
+def test_checker_limits_are_enforced_with_the_limit_named(fake_judge):
+    with pytest.raises(InputTooLarge, match="limit is 50"):
+        Checker(fake_judge, max_source_chars=50).check(SOURCE, SUMMARY)
+    with pytest.raises(InputTooLarge, match="2 sentences; the limit is 1"):
+        Checker(fake_judge, max_summary_sentences=1).check(SOURCE, SUMMARY)
+
+
+@pytest.mark.parametrize("threshold, label", [(0.0, Label.SUPPORTED), (1.01, Label.UNSUPPORTED)])
+def test_checker_threshold_decides_the_label(fake_judge, threshold, label):
+    result = Checker(fake_judge, threshold=threshold).check(SOURCE, SUMMARY)
+    assert result.threshold == threshold
+    assert {s.label for s in result.sentences} == {label}
+
+
+def test_checker_check_many_yields_one_item_per_input_in_order(fake_checker):
+    records = [
+        {"id": "a", "doc": SOURCE, "summary": SUMMARY, "line": 1},
+        {"id": "b", "doc": SOURCE, "summary": "", "line": 2},
+        RecordError("c", 3, BadRecord("line 3: not JSON")),
+        Record(id="d", doc=SOURCE, summary=["The plant will employ 400 people."], line=4),
+        {"id": "e", "doc": "", "summary": SUMMARY, "line": 5},
+    ]
+    seen = []
+    out = list(fake_checker.check_many(records, batch_size=2, progress=lambda done, total: seen.append((done, total))))
+    assert [getattr(o, "id") for o in out] == ["a", "b", "c", "d", "e"]
+    assert [type(o).__name__ for o in out] == ["CheckResult", "RecordError", "RecordError", "CheckResult", "RecordError"]
+    assert out[1].line == 2 and isinstance(out[1].error, EmptyInput)
+    assert out[2].error.code == "bad_record"
+    assert seen == [(i, 5) for i in range(1, 6)]
+
+
+def test_checker_backend_failure_never_passes_as_supported(fake_backend):
+    checker = Checker(fake_backend, judge_params={"model": "fail"})
+    with pytest.raises(BackendUnavailable):
+        checker.check(SOURCE, SUMMARY)
+    out = list(checker.check_many([{"id": "x", "doc": SOURCE, "summary": SUMMARY}]))
+    assert len(out) == 1 and isinstance(out[0], RecordError)
+    assert out[0].error.code == "backend_unavailable"
+
+
+def test_checker_constructor_validates_and_does_no_work(fake_judge):
+    checker = Checker(fake_judge)
+    assert fake_judge.calls == 0
+    with pytest.raises(InputError):
+        Checker(fake_judge, top_k=0)
+
+
+def test_checker_embedded_flags_an_invented_number_and_keeps_a_copied_sentence(embedded_checker):
+    result = embedded_checker.check(
+        SOURCE, "- The plant will employ 400 people, the company said.\n- The plant will employ 9,000 people."
+    )
+    first, second = result.sentences
+    assert first.label is Label.SUPPORTED
+    assert second.label is not Label.SUPPORTED
+    assert "9,000" in [f.text for f in second.faults]
+    assert result.label is not Label.SUPPORTED and not result.ok
