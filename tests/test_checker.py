@@ -104,3 +104,12 @@ def test_checker_embedded_flags_an_invented_number_and_keeps_a_copied_sentence(e
     assert second.label is not Label.SUPPORTED
     assert "9,000" in [f.text for f in second.faults]
     assert result.label is not Label.SUPPORTED and not result.ok
+
+
+def test_checker_with_options_shares_the_loaded_judge(fake_checker):
+    derived = fake_checker.with_options(top_k=1, threshold=0.9)
+    assert derived.judge_ is fake_checker.judge_
+    assert (derived.top_k, derived.threshold_) == (1, 0.9)
+    assert (fake_checker.top_k, fake_checker.threshold) == (2, None)
+    result = derived.check(SOURCE, SUMMARY)
+    assert all(len(c.evidence) == 1 for c in result.claims)

@@ -145,6 +145,29 @@ class Checker:
         return self
 
     @property
+    def judge_(self) -> Judge:
+        """The loaded judge (loads it if needed)."""
+        self.load()
+        assert self._judge is not None
+        return self._judge
+
+    def with_options(self, *, top_k: int | None = None, threshold: float | None = None) -> "Checker":
+        """A Checker that differs only in ``top_k`` / ``threshold`` and shares this one's loaded
+        judge, retriever and calibrator (no second model in memory)."""
+        self.load()
+        derived = Checker(
+            self._judge,
+            top_k=self.top_k if top_k is None else top_k,
+            batch_size=self.batch_size,
+            threshold=self.threshold if threshold is None else threshold,
+            calibration=self._calibrator,
+            retriever=self._retriever,
+            max_source_chars=self.max_source_chars,
+            max_summary_sentences=self.max_summary_sentences,
+        )
+        return derived.load()
+
+    @property
     def threshold_(self) -> float:
         self.load()
         return self.threshold if self.threshold is not None else self._calibrator.threshold

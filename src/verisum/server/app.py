@@ -219,18 +219,7 @@ class _Engine:
         key = (top_k, threshold)
         found = self._derived.get(key)
         if found is None:
-            base = self.checker.load()
-            # Share the loaded judge, retriever and calibrator: only top_k / threshold differ.
-            found = Checker(
-                base._judge,
-                top_k=top_k if top_k is not None else base.top_k,
-                batch_size=base.batch_size,
-                threshold=threshold if threshold is not None else base.threshold,
-                calibration=base._calibrator,
-                retriever=base._retriever,
-                max_source_chars=base.max_source_chars,
-                max_summary_sentences=base.max_summary_sentences,
-            )
+            found = self.checker.with_options(top_k=top_k, threshold=threshold)
             self._derived[key] = found
             if len(self._derived) > self._MAX_DERIVED:
                 self._derived.popitem(last=False)
@@ -343,7 +332,7 @@ def _health(request: Request) -> dict[str, Any]:
     state = request.app.state
     batcher: Batcher = state.batcher
     checker: Checker = state.engine.checker
-    judge = checker._judge
+    judge = checker.judge_
     return {
         "ok": True,
         "version": __version__,
