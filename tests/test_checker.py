@@ -113,3 +113,37 @@ def test_checker_with_options_shares_the_loaded_judge(fake_checker):
     assert (fake_checker.top_k, fake_checker.threshold) == (2, None)
     result = derived.check(SOURCE, SUMMARY)
     assert all(len(c.evidence) == 1 for c in result.claims)
+
+
+class _CountingJudge:
+    """Records every pair it is asked about (plumbing only)."""
+
+    name = "counting"
+
+    def __init__(self):
+        self.seen = []
+
+    def params(self):
+        return {}
+
+    def judge(self, pairs):
+        from verisum.judges import Judgement
+
+        self.seen.extend(pairs)
+        return [Judgement(supported=0.1, contradicted=0.1, unsupported=0.8) for _ in pairs]
+
+
+def test_checker_verbatim_copy_is_supported_without_asking_the_judge():
+    judge = _CountingJudge()
+    summary = "- the plant will employ 400 people,   the company said\n- The plant will employ 4,000 people."
+    result = Checker(judge).check(SOURCE, summary)
+    copied, changed = result.sentences
+    assert copied.label is Label.SUPPORTED and copied.score == 1.0
+    assert changed.label is Label.UNSUPPORTED
+    assert [p.hypothesis for p in judge.seen] == ["The plant will employ 4,000 people."]
+
+
+def test_checker_verbatim_shortcut_can_be_turned_off():
+    judge = _CountingJudge()
+    result = Checker(judge, verbatim_shortcut=False).check(SOURCE, "- It cost 12 million pounds to build.")
+    assert len(judge.seen) == 1 and result.label is Label.UNSUPPORTED

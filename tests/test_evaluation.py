@@ -205,7 +205,6 @@ def test_evaluation_calibrate_cli_writes_a_file_check_can_use(cli, tmp_path, fak
     assert res.exit_code == 0, res.stderr
     cal = Calibrator.load(out)
     from verisum.checker import Checker
-    from tests.conftest import FakeJudge  # noqa: F401  (same judge the fixture registers)
 
     checker = Checker(fake_backend, calibration=out)
     good = checker.check("The mayor opened bridge number 3 on Monday.", "The mayor opened bridge number 3.")
@@ -219,5 +218,7 @@ def test_evaluation_bench_article_is_about_500_words():
 
     article, highlights = _bench_article()
     assert 480 <= len(article.split()) <= 560
-    assert len(highlights) == 3 and all(h in article for h in highlights)
+    assert len(highlights) == 3
+    # each highlight rewords an article sentence, so the judge sees it (no verbatim shortcut)
+    assert all(h.removesuffix(", officials said.") in article and h not in article for h in highlights)
     assert _rotate(article, 1) != _rotate(article, 2)

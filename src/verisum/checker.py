@@ -88,6 +88,9 @@ class Checker:
     threshold: P(supported) at or above which a claim is supported; default from calibration.
     calibration: a Calibrator, or a path to one saved by ``verisum calibrate``.
     retriever: how evidence is found; default lexical, or the judge's own (``judge.retriever()``).
+    verbatim_shortcut: a summary sentence that repeats a whole source sentence word for word
+        (ignoring case, spacing and the final stop) is supported with score 1.0 without asking
+        the judge: a copy cannot misstate its source, and extractive highlights are mostly copies.
     """
 
     def __init__(
@@ -102,6 +105,7 @@ class Checker:
         retriever: Retriever | None = None,
         max_source_chars: int = MAX_SOURCE_CHARS,
         max_summary_sentences: int = MAX_SUMMARY_SENTENCES,
+        verbatim_shortcut: bool = True,
     ) -> None:
         if top_k < 1:
             raise InputError("top_k must be at least 1")
@@ -116,6 +120,7 @@ class Checker:
         self.retriever = retriever
         self.max_source_chars = max_source_chars
         self.max_summary_sentences = max_summary_sentences
+        self.verbatim_shortcut = verbatim_shortcut
         self._judge: Judge | None = None
         self._calibrator: Calibrator | None = None
         self._retriever: Retriever | None = None
@@ -164,6 +169,7 @@ class Checker:
             retriever=self._retriever,
             max_source_chars=self.max_source_chars,
             max_summary_sentences=self.max_summary_sentences,
+            verbatim_shortcut=self.verbatim_shortcut,
         )
         return derived.load()
 
@@ -181,6 +187,7 @@ class Checker:
             "threshold": self.threshold_,
             "retriever": getattr(self._retriever, "name", type(self._retriever).__name__),
             "calibrated": self._calibrator.fitted,
+            "verbatim_shortcut": self.verbatim_shortcut,
         }
 
     # -- checking ------------------------------------------------------------------------
@@ -286,28 +293,40 @@ class Checker:
             else:
                 evidence = self._retriever.retrieve(src, queries, self.top_k)
                 stats = [{} for _ in claims]
-            prepared.append((rid, src, summ, sentences, claims, evidence, stats))
+            if self.verbatim_shortcut:
+                copies = {_copy_key(s.text) for s in src.sentences}
+                verbatim = [_copy_key(c.sentence.text) in copies for c in claims]
+            else:
+                verbatim = [False] * len(claims)
+            prepared.append((rid, src, summ, sentences, claims, evidence, stats, verbatim))
 
         pairs = [
             Pair(premise=_premise(ev), hypothesis=c.hypothesis)
-            for *_, claims, evidence, _ in prepared
-            for c, ev in zip(claims, evidence)
+            for *_, claims, evidence, _, verbatim in prepared
+            for c, ev, copied in zip(claims, evidence, verbatim)
+            if not copied
         ]
-        judgements: list[Judgement] = []
+        judged: list[Judgement] = []
         for i in range(0, len(pairs), self.batch_size):
-            judgements.extend(self._judge.judge(pairs[i : i + self.batch_size]))
-        if len(judgements) != len(pairs):
-            raise VerisumError(f"judge {self._judge.name} returned {len(judgements)} judgements for {len(pairs)} pairs")
+            judged.extend(self._judge.judge(pairs[i : i + self.batch_size]))
+        if len(judged) != len(pairs):
+            raise VerisumError(f"judge {self._judge.name} returned {len(judged)} judgements for {len(pairs)} pairs")
+        judged_iter = iter(judged)
+        judgements = [
+            _COPY_JUDGEMENT if copied else next(judged_iter)
+            for *_, verbatim in prepared
+            for copied in verbatim
+        ]
 
         out = []
         k = 0
-        for rid, src, summ, sentences, claims, evidence, stats in prepared:
+        for rid, src, summ, sentences, claims, evidence, stats, verbatim in prepared:
             index = SourceIndex.build(src)
             js = judgements[k : k + len(claims)]
             k += len(claims)
             feats = [claim_features(c, ev, jd, src, index, st) for c, ev, jd, st in zip(claims, evidence, js, stats)]
             add_summary_context(feats)
-            out.append(Analysis(rid, src, summ, sentences, claims, evidence, js, feats, index))
+            out.append(Analysis(rid, src, summ, sentences, claims, evidence, js, feats, index, verbatim))
         return out
 
     def _check_batch(self, items: Sequence[tuple[str | None, Any, Any]]) -> list[CheckResult]:
@@ -321,7 +340,7 @@ class Checker:
             scores = self._calibrator.score_many(a.features)
             verdicts: dict[int, ClaimVerdict] = {}
             for j, (c, ev, jd) in enumerate(zip(a.claims, a.evidence, a.judgements)):
-                score = float(scores[j])
+                score = 1.0 if a.verbatim[j] else float(scores[j])
                 label = decide(score, _decision_probs(jd.probs), threshold)
                 faults = () if label == "supported" else locate_faults(c, a.source, jd.quotes, a.index, ev)
                 verdicts[id(c)] = ClaimVerdict(
@@ -361,6 +380,7 @@ class Analysis:
     judgements: list[Judgement]
     features: list[dict[str, float]]
     index: SourceIndex
+    verbatim: list[bool]  # the claim's sentence copies a source sentence (not sent to the judge)
 
 
 def _decision_probs(probs: Mapping[str, float]) -> dict[str, float]:
@@ -371,6 +391,15 @@ def _decision_probs(probs: Mapping[str, float]) -> dict[str, float]:
     if out.get("contradicted", 0.0) < max(out.get("supported", 0.0), out.get("unsupported", 0.0)):
         out["contradicted"] = 0.0
     return out
+
+
+#: What a verbatim copy gets instead of a judge call.
+_COPY_JUDGEMENT = Judgement(supported=1.0, contradicted=0.0, unsupported=0.0, rationale="copies a source sentence")
+
+
+def _copy_key(text: str) -> str:
+    """A sentence's words for the verbatim test: case, spacing and the final stop ignored."""
+    return " ".join(text.split()).rstrip(".!?;: ").casefold()
 
 
 def _premise(evidence: Sequence[Evidence]) -> str:
