@@ -324,7 +324,11 @@ def test_browser_write_highlights_when_none_pass(page_for: Callable[..., Any]) -
         def judge(self, pairs: Any) -> list[Any]:
             return [Judgement(supported=0.01, contradicted=0.01, unsupported=0.98) for _ in pairs]
 
-    page, _, _ = page_for(create_app(ServerSettings(), judge=Doubter()))
+    # verbatim_shortcut off: the writer's candidates copy article sentences, which the shortcut
+    # would pass without asking the judge.
+    from verisum import Checker
+
+    page, _, _ = page_for(create_app(ServerSettings(), checker=Checker(Doubter(), verbatim_shortcut=False)))
     page.fill("#doc", ARTICLE)
     with page.expect_response(lambda r: r.url.endswith("/v1/highlights")) as info:
         page.click("#write")

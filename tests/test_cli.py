@@ -21,6 +21,8 @@ from verisum.schema import CheckResultModel, ErrorModel
 
 SUPPORTED = "The sky is blue today.\nIt rained in Paris.\n- The sky is blue today.\n"
 UNSUPPORTED = "The sky is blue today.\nIt rained in Paris.\n- Elephants danced quietly in Madrid.\n"
+# Not a verbatim copy of a source sentence, so the judge must be asked (see Checker.verbatim_shortcut).
+REWORDED = "The sky is blue today.\nIt rained in Paris.\n- Today the sky is blue.\n"
 
 
 @pytest.fixture
@@ -235,7 +237,8 @@ def test_cli_check_jsonl_stdin_to_stdout_exit_codes(cli, fake_backend) -> None:
 
 
 def test_cli_check_jsonl_backend_failure_is_reported_per_line(cli, fake_backend) -> None:
-    good = json.dumps(JSONL_LINES[0]) + "\n" + json.dumps(JSONL_LINES[5]) + "\n"
+    good = json.dumps({"id": "ok", "doc": "The sky is blue today.", "summary": "- Today the sky is blue."}) + "\n"
+    good += json.dumps({"id": 6, "source": "It rained.", "summary": ["It did rain."]}) + "\n"
     res = cli("check", "--jsonl", "-", "--backend", fake_backend, "--model", "fail", input=good.encode())
     _no_traceback(res)
     assert res.exit_code == 2
@@ -246,10 +249,12 @@ def test_cli_check_jsonl_backend_failure_is_reported_per_line(cli, fake_backend)
 
 
 def test_cli_check_backend_failure_exits_2_with_one_line(cli, fake_backend, article) -> None:
-    res = cli("check", article(SUPPORTED), "--backend", fake_backend, "--model", "fail")
+    res = cli("check", article(REWORDED), "--backend", fake_backend, "--model", "fail")
     _no_traceback(res)
     assert res.exit_code == 2
     assert res.stderr == "verisum: error: the fake backend is down (model='fail')\n"
+    # a summary that only copies source sentences needs no judge, so a dead backend is not an error
+    assert cli("check", article(SUPPORTED), "--backend", fake_backend, "--model", "fail").exit_code == 0
 
 
 def test_cli_check_jsonl_missing_file_and_unwritable_output(cli, fake_backend, tmp_path: Path, article) -> None:

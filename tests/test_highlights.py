@@ -99,7 +99,7 @@ def test_highlights_extractive_connective_dropped(fake_checker: Checker) -> None
 
 
 def test_highlights_every_printed_bullet_passed_the_checker(news: str) -> None:
-    checker = Checker(RejectWords(["ferries"]), top_k=2)
+    checker = Checker(RejectWords(["ferries"]), top_k=2, verbatim_shortcut=False)
     result = write_highlights(news, 3, checker=checker)
     assert result.check is not None and result.check.ok
     assert all(sv.label is Label.SUPPORTED for sv in result.check.sentences)
@@ -114,7 +114,7 @@ def test_highlights_every_printed_bullet_passed_the_checker(news: str) -> None:
 
 
 def test_highlights_nothing_passes_gives_empty_result(news: str) -> None:
-    checker = Checker(RejectWords(["the", "a", "of", "to", "on", "in"]), top_k=1)
+    checker = Checker(RejectWords(["the", "a", "of", "to", "on", "in"]), top_k=1, verbatim_shortcut=False)
     result = write_highlights(news, 3, checker=checker)
     assert result.highlights == () and result.check is None
     assert result.dropped and all(isinstance(d, Dropped) for d in result.dropped)

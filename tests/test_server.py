@@ -381,8 +381,11 @@ def test_server_highlights_when_no_candidate_passes(client_for: Callable[..., Te
         def judge(self, pairs: Sequence[Any]) -> list[Judgement]:
             return [Judgement(supported=0.01, contradicted=0.01, unsupported=0.98) for _ in pairs]
 
-    client = client_for(judge=Doubter())
-    response = client.post("/v1/highlights", json={"doc": ARTICLE, "n": 2})
+    # verbatim_shortcut off: the writer's candidates copy article sentences, which the shortcut
+    # would pass without asking the judge.
+    app = create_app(ServerSettings(), checker=Checker(Doubter(), verbatim_shortcut=False))
+    with TestClient(app) as client:
+        response = client.post("/v1/highlights", json={"doc": ARTICLE, "n": 2})
     assert response.status_code == 200, response.text
     body = response.json()
     HighlightsResultModel.model_validate(body)
