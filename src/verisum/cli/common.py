@@ -151,6 +151,16 @@ def judge_options(fn: F) -> F:
                      help="llm: endpoint base URL, e.g. http://127.0.0.1:8080/v1 [env VERISUM_BASE_URL, then OPENAI_BASE_URL]."),
         click.option("--api-key", default=None, metavar="KEY",
                      help="llm: API key [env VERISUM_API_KEY, then OPENAI_API_KEY]."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return decision_options(fn)
+
+
+def decision_options(fn: F) -> F:
+    """How the Checker decides (threshold, calibration, evidence per claim), for every command
+    that checks, whatever its backend flags look like."""
+    options = [
         click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None,
                      help="Score at or above which a claim is supported [default: the calibrated one]."),
         click.option("--calibration", type=click.Path(dir_okay=False), default=None, metavar="FILE",

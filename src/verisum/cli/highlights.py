@@ -14,6 +14,7 @@ from .common import (
     EXIT_FOUND,
     EXIT_OK,
     build_checker,
+    decision_options,
     handle_errors,
     limit_options,
     open_output,
@@ -46,16 +47,10 @@ def _writer_options(fn: Any) -> Any:
                      help="Judge backend that checks every bullet: embedded, hf, llm, or any registered judge."),
         click.option("--judge-model", default=None, metavar="NAME_OR_PATH",
                      help="The judge's model (hf folder or id; llm model name) when --backend is not embedded."),
-        click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None,
-                     help="Score at or above which a claim is supported [default: the calibrated one]."),
-        click.option("--calibration", type=click.Path(dir_okay=False), default=None, metavar="FILE",
-                     help="A calibration file written by `verisum calibrate`."),
-        click.option("--top-k", type=click.IntRange(1, 20), default=3, show_default=True,
-                     help="Evidence sentences retrieved per claim."),
     ]
     for option in reversed(options):
         fn = option(fn)
-    return fn
+    return decision_options(fn)
 
 
 def _build(writer: str, base_url: str | None, model: str | None, api_key: str | None, timeout: float,
