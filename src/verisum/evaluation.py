@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
 import numpy as np
 
 from .errors import BadRecord, InputError, VerisumError
+from .io import iter_jsonl
 
 __all__ = [
     "LabelledRecord",
@@ -134,24 +135,15 @@ def _record(obj: Any, line: int, file: str) -> LabelledRecord:
 def read_labelled(paths: Sequence[str | Path]) -> Iterator[LabelledRecord | tuple[str | None, int, VerisumError]]:
     """Records of JSONL files in order; a bad line yields ``(id, line, error)`` instead."""
     for path in paths:
-        try:
-            fh = open(path, encoding="utf-8-sig")
-        except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
-        with fh:
-            for n, raw in enumerate(fh, 1):
-                if not raw.strip():
-                    continue
-                try:
-                    obj = json.loads(raw)
-                except ValueError as exc:
-                    yield (None, n, BadRecord(f"{path}:{n}: not valid JSON ({exc.msg})"))
-                    continue
-                try:
-                    yield _record(obj, n, str(path))
-                except BadRecord as exc:
-                    rid = obj.get("id") if isinstance(obj, dict) else None
-                    yield (None if rid is None else str(rid), n, exc)
+        for n, obj in iter_jsonl(path):
+            if isinstance(obj, json.JSONDecodeError):
+                yield (None, n, BadRecord(f"{path}:{n}: not valid JSON ({obj.msg})"))
+                continue
+            try:
+                yield _record(obj, n, str(path))
+            except BadRecord as exc:
+                rid = obj.get("id") if isinstance(obj, dict) else None
+                yield (None if rid is None else str(rid), n, exc)
 
 
 # -- metrics --------------------------------------------------------------------------------

@@ -270,6 +270,24 @@ def read_records(
             yield RecordError(id=_peek_id(raw), line=line_no, error=exc)
 
 
+def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
+    """``(line number, parsed value)`` for each non-blank line of a UTF-8 JSONL file (BOM
+    allowed); a line that is not JSON yields its ``json.JSONDecodeError`` in place of the value,
+    so each caller words the error its own way and reading goes on."""
+    try:
+        fh = open(path, encoding="utf-8-sig")  # noqa: SIM115
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    with fh:
+        for no, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            try:
+                yield no, json.loads(raw)
+            except json.JSONDecodeError as exc:
+                yield no, exc
+
+
 def iter_lines(stream: IO[bytes], max_bytes: int = MAX_INPUT_BYTES) -> Iterator[bytes]:
     """Lines of a binary stream, each cut at ``max_bytes + 1`` bytes so memory stays bounded.
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from ..document import split_sentences
 from ..errors import BadRecord, InputError, VerisumError
+from ..io import iter_jsonl
 
 if TYPE_CHECKING:
     from ..checker import Checker
@@ -110,21 +111,12 @@ def _str_list(value: Any, what: str, line: int) -> tuple[str, ...]:
 
 
 def _read_jsonl(path: str | Path) -> Iterable[tuple[int, dict[str, Any]]]:
-    try:
-        fh = open(path, encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    with fh:
-        for no, raw in enumerate(fh, 1):
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise BadRecord(f"{path} line {no}: not valid JSON ({exc.msg})") from exc
-            if not isinstance(obj, dict):
-                raise BadRecord(f"{path} line {no}: expected a JSON object")
-            yield no, obj
+    for no, obj in iter_jsonl(path):
+        if isinstance(obj, json.JSONDecodeError):
+            raise BadRecord(f"{path} line {no}: not valid JSON ({obj.msg})") from obj
+        if not isinstance(obj, dict):
+            raise BadRecord(f"{path} line {no}: expected a JSON object")
+        yield no, obj
 
 
 def read_references(path: str | Path) -> list[Reference]:
