@@ -77,12 +77,16 @@ def _long_source(words: int = 50_000) -> Document:
     return Document(" ".join(sentences))
 
 
-@pytest.mark.parametrize("retriever_kind", ["lexical", "hybrid"])
+@pytest.mark.parametrize("retriever_kind", ["lexical", "hybrid", "hybrid-all"])
 def test_evidence_reads_a_50000_word_source_in_full_with_bounded_memory(retriever_kind):
     doc = _long_source()
     assert len(doc.text.split()) >= 50_000
     enc = HashEncoder()
-    retriever = LexicalRetriever() if retriever_kind == "lexical" else HybridRetriever(enc)
+    retriever = {
+        "lexical": LexicalRetriever(),
+        "hybrid": HybridRetriever(enc),
+        "hybrid-all": HybridRetriever(enc, shortlist=None),
+    }[retriever_kind]
     doc.sentences  # the document's own views are not the retriever's memory
     doc.words
     tracemalloc.start()
@@ -95,16 +99,45 @@ def test_evidence_reads_a_50000_word_source_in_full_with_bounded_memory(retrieve
     # One block of embeddings is ~0.4 MB; the whole source at once would be ~10 MB.
     assert peak < 8 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
     if retriever_kind == "hybrid":
+        # every sentence was read (the needle is near the end), but only the shortlist embedded:
+        # the query, its 8 best sentences by word overlap and the neighbours of its best two
+        assert enc.calls[0] == 1 and sum(enc.calls[1:]) <= 8 + 4
+    if retriever_kind == "hybrid-all":
         assert max(enc.calls) <= BLOCK_SENTENCES
         assert sum(enc.calls) == len(doc.sentences) + 1  # every sentence once, plus the query
 
 
-def test_evidence_hybrid_caches_a_short_source_between_calls():
+def test_evidence_hybrid_shortlist_keeps_what_matters_and_the_window_neighbours():
+    # 40 sentences; the claim fuses sentence 20 with its neighbour 21, which shares no word with it
+    filler = [f"Item {i} of the agenda covered parking fees in district {i}." for i in range(40)]
+    filler[20] = "The lighthouse keeper Ingrid Solberg found a shipwreck."
+    filler[21] = "It held thousands of silver coins."
+    doc = Document(" ".join(filler))
+    query = "Ingrid Solberg found a shipwreck; it held thousands of silver coins."
+    short, full = HybridRetriever(HashEncoder(), shortlist=3), HybridRetriever(HashEncoder(), shortlist=None)
+    (a,), (b,) = short.search(doc, [query], 2), full.search(doc, [query], 2)
+    assert [e.text for e in a.evidence] == [e.text for e in b.evidence]
+    assert a.stats == pytest.approx(b.stats)
+    assert sum(short.encoder.calls) < sum(full.encoder.calls) / 4
+
+
+def test_evidence_hybrid_caches_embeddings_by_text_between_calls():
     enc = HashEncoder()
     r = HybridRetriever(enc)
     r.retrieve(SOURCE, ["The mayor opened a bridge."], 1)
     r.retrieve(SOURCE, ["The council met."], 1)
-    assert enc.calls == [1, len(SOURCE.sentences), 1]
+    assert enc.calls == [1, len(SOURCE.sentences), 1]  # the second call embeds only its claim
+    r.retrieve(Document("The council met on Monday. Wolves howled."), ["The mayor opened a bridge."], 1)
+    assert enc.calls[3:] == [1]  # a sentence seen in another source is not embedded again
+    r.clear_cache()
+    r.retrieve(SOURCE, ["The council met."], 1)
+    assert enc.calls[4:] == [1, len(SOURCE.sentences)]
+    assert HybridRetriever(HashEncoder(), cache_size=0).embed(["a b", "a b"]).shape == (2, 384)
+
+
+def test_evidence_hybrid_rejects_an_empty_shortlist():
+    with pytest.raises(ValueError, match="shortlist"):
+        HybridRetriever(HashEncoder(), shortlist=0)
 
 
 def test_evidence_hybrid_with_no_queries_returns_nothing():

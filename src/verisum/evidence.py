@@ -24,7 +24,6 @@ class Evidence:
         return self.span.text
 
 
-import hashlib
 import heapq
 import math
 import re
@@ -140,18 +139,32 @@ class HybridRetriever:
     """Sentence embeddings (all-MiniLM-L6-v2) plus IDF-weighted word overlap.
 
     A source sentence's score is ``embedding_weight * cosine + (1 - embedding_weight) * lexical``;
-    the embeddings find paraphrases, the lexical part pins exact names and numbers. The source
-    is read in blocks of :data:`BLOCK_SENTENCES` sentences: each block is embedded, scored against
-    every claim and dropped, keeping only the ``top_k`` best per claim, so memory does not grow
-    with the source. Embeddings of recently seen short sources are cached (a batch often checks
-    several summaries of one article).
+    the embeddings find paraphrases, the lexical part pins exact names and numbers.
+
+    Every source sentence is read and scored lexically, streamed in blocks of
+    :data:`BLOCK_SENTENCES`. Embedding is the expensive part (about 7 ms a sentence on a laptop
+    core), so only a shortlist is embedded: for each claim, the ``shortlist`` sentences with the
+    highest lexical score, plus the neighbours of its two best (so that a claim fused from two
+    adjacent sentences finds its window). ``shortlist=None`` embeds every sentence. Sentence and
+    claim embeddings are kept in a bounded LRU cache keyed by text: a highlights run or a server
+    checks many summaries of one article, and each sentence is embedded once.
     """
 
     name = "hybrid"
 
-    def __init__(self, encoder: "Encoder | None" = None, *, embedding_weight: float = 0.6, cache_size: int = 16) -> None:
+    def __init__(
+        self,
+        encoder: "Encoder | None" = None,
+        *,
+        embedding_weight: float = 0.6,
+        shortlist: int | None = 8,
+        cache_size: int = 4096,
+    ) -> None:
+        if shortlist is not None and shortlist < 1:
+            raise ValueError("shortlist must be at least 1 (or None: embed every sentence)")
         self.encoder = encoder
         self.embedding_weight = embedding_weight
+        self.shortlist = shortlist
         self.cache_size = cache_size
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
@@ -166,22 +179,51 @@ class HybridRetriever:
     def retrieve(self, source: Document, queries: Sequence[str], top_k: int) -> list[list[Evidence]]:
         return [r.evidence for r in self.search(source, queries, top_k)]
 
-    def _embed_block(self, source: Document, lo: int, hi: int, sentences: Sequence[Span]) -> np.ndarray:
-        texts = [s.text for s in sentences[lo:hi]]
-        if len(sentences) > BLOCK_SENTENCES:  # long sources stream; never cached
-            return self._encoder().encode(texts)
-        key = hashlib.sha1(source.text.encode("utf-8", "surrogatepass")).hexdigest()
+    def embed(self, texts: Sequence[str], *, cache: bool = True) -> np.ndarray:
+        """Unit-length embeddings of ``texts``, through the cache; only the misses are encoded."""
+        out = np.empty((len(texts), getattr(self._encoder(), "dim", 384)), dtype=np.float32)
+        missing: dict[str, list[int]] = {}
         with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None:
-                self._cache.move_to_end(key)
-                return hit
-        emb = self._encoder().encode(texts)
+            for i, t in enumerate(texts):
+                hit = self._cache.get(t) if cache else None
+                if hit is None:
+                    missing.setdefault(t, []).append(i)
+                else:
+                    self._cache.move_to_end(t)
+                    out[i] = hit
+        if missing:
+            todo = list(missing)
+            emb = self._encoder().encode(todo)
+            with self._lock:
+                for t, row in zip(todo, emb):
+                    out[missing[t]] = row
+                    if cache and self.cache_size > 0:
+                        self._cache[t] = row
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        return out
+
+    def clear_cache(self) -> None:
+        """Forget every cached embedding."""
         with self._lock:
-            self._cache[key] = emb
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
-        return emb
+            self._cache.clear()
+
+    def _shortlist(self, sentences: Sequence[Span], qs: Sequence[tuple[dict[str, float], float]]) -> list[int]:
+        """Indices of the sentences worth embedding, in source order (one streamed lexical pass)."""
+        assert self.shortlist is not None
+        heaps: list[list[tuple[float, int]]] = [[] for _ in qs]
+        for i, s in enumerate(sentences):
+            words = set(content_words(s.text))
+            for q, (weights, total) in enumerate(qs):
+                _push(heaps[q], (_lex_score(weights, total, words), -i), self.shortlist)
+        chosen: set[int] = set()
+        for heap in heaps:
+            for rank, (_, neg) in enumerate(sorted(heap, reverse=True)):
+                i = -neg
+                chosen.add(i)
+                if rank < 2:
+                    chosen.update(j for j in (i - 1, i + 1) if 0 <= j < len(sentences))
+        return sorted(chosen)
 
     def search(self, source: Document, queries: Sequence[str], top_k: int) -> list[Retrieval]:
         sentences = source.sentences
@@ -189,27 +231,36 @@ class HybridRetriever:
             return []
         lex = _Lexicon(sentences)
         qs = [lex.query(q) for q in queries]
-        qemb = self._encoder().encode(list(queries))
+        if self.shortlist is None or len(sentences) <= self.shortlist:
+            chosen: Sequence[int] = range(len(sentences))
+        else:
+            chosen = self._shortlist(sentences, qs)
+        # A long source's sentences are unlikely to come again: they would only evict the cache.
+        cache = len(chosen) <= BLOCK_SENTENCES
+        qemb = self.embed(list(queries))
         w = self.embedding_weight
         heaps: list[list[tuple[float, int]]] = [[] for _ in queries]
         best_sent = np.full(len(queries), -1.0)
         best_win = np.full(len(queries), -1.0)
         best_lex = np.zeros(len(queries))
-        prev: np.ndarray | None = None  # last sentence embedding of the previous block
-        for lo in range(0, len(sentences), BLOCK_SENTENCES):
-            hi = min(lo + BLOCK_SENTENCES, len(sentences))
-            emb = self._embed_block(source, lo, hi, sentences)
+        prev: tuple[int, np.ndarray] | None = None  # last embedded sentence of the previous block
+        for lo in range(0, len(chosen), BLOCK_SENTENCES):
+            idx = list(chosen[lo : lo + BLOCK_SENTENCES])
+            emb = self.embed([sentences[i].text for i in idx], cache=cache)
             cos = qemb @ emb.T  # [queries, block]
             best_sent = np.maximum(best_sent, cos.max(axis=1))
-            ext = emb if prev is None else np.vstack([prev[None, :], emb])
-            if len(ext) > 1:
-                win = ext[:-1] + ext[1:]
+            # Two-sentence windows, where both sentences are embedded and adjacent in the source.
+            ext_idx = idx if prev is None else [prev[0], *idx]
+            ext = emb if prev is None else np.vstack([prev[1][None, :], emb])
+            pairs = [j for j in range(len(ext_idx) - 1) if ext_idx[j + 1] == ext_idx[j] + 1]
+            if pairs:
+                win = ext[pairs] + ext[[j + 1 for j in pairs]]
                 win /= np.maximum(np.linalg.norm(win, axis=1, keepdims=True), 1e-12)
                 best_win = np.maximum(best_win, (qemb @ win.T).max(axis=1))
-            prev = emb[-1]
+            prev = (idx[-1], emb[-1])
             lexs = np.zeros_like(cos)
-            for j in range(hi - lo):
-                words = set(content_words(sentences[lo + j].text))
+            for j, i in enumerate(idx):
+                words = set(content_words(sentences[i].text))
                 for q, (weights, total) in enumerate(qs):
                     lexs[q, j] = _lex_score(weights, total, words)
             best_lex = np.maximum(best_lex, lexs.max(axis=1))
@@ -217,8 +268,8 @@ class HybridRetriever:
             for q in range(len(queries)):
                 row = scores[q]
                 for j in np.argsort(-row)[:top_k]:
-                    _push(heaps[q], (float(row[j]), -(lo + int(j))), top_k)
-        best_win = np.where(best_win < -0.5, best_sent, best_win)  # a one-sentence source
+                    _push(heaps[q], (float(row[j]), -idx[int(j)]), top_k)
+        best_win = np.where(best_win < -0.5, best_sent, best_win)  # no two adjacent sentences
         return [
             Retrieval(
                 _ranked(h, sentences),
