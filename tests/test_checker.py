@@ -147,3 +147,41 @@ def test_checker_verbatim_shortcut_can_be_turned_off():
     judge = _CountingJudge()
     result = Checker(judge, verbatim_shortcut=False).check(SOURCE, "- It cost 12 million pounds to build.")
     assert len(judge.seen) == 1 and result.label is Label.UNSUPPORTED
+
+
+def _evidence_only_calibrator(threshold=0.5):
+    """A fitted combiner over word-overlap evidence features only (no judge output)."""
+    from verisum.calibration import Calibrator
+
+    X = [{"lex_doc": v, "novel_share": 1 - v} for v in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)]
+    return Calibrator(("lex_doc", "novel_share"), threshold=threshold).fit(X, [0, 0, 0, 1, 1, 1])
+
+
+def test_checker_asks_the_judge_only_where_its_answer_can_change_the_result():
+    judge = _CountingJudge()
+    checker = Checker(judge, calibration=_evidence_only_calibrator(), verbatim_shortcut=False)
+    result = checker.check(SOURCE, "- The plant will employ 400 people.\n- Penguins sang opera in Paris.")
+    kept, invented = result.sentences
+    # the combiner supports the first on the evidence alone: no judge call, and it says so
+    assert kept.label is Label.SUPPORTED
+    assert kept.claims[0].probs == {} and "not asked" in kept.claims[0].rationale
+    # the second fails the combiner; the judge is asked, and its answer picks the label
+    assert [p.hypothesis for p in judge.seen] == ["Penguins sang opera in Paris."]
+    assert invented.label is Label.UNSUPPORTED and invented.claims[0].probs["unsupported"] == 0.8
+    assert invented.score == pytest.approx(checker._calibrator.score_many([
+        checker.analyse([(None, SOURCE, "- Penguins sang opera in Paris.")])[0].features[0]])[0])
+
+
+def test_checker_asks_the_judge_about_every_claim_when_the_calibrator_reads_it():
+    judge = _CountingJudge()
+    Checker(judge, verbatim_shortcut=False).check(SOURCE, "- The plant will employ 400 people.\n- Penguins sang.")
+    assert len(judge.seen) == 2  # the default calibrator passes the judge's "supported" through
+
+
+def test_checker_analyse_asks_the_judge_about_every_claim_by_default():
+    judge = _CountingJudge()
+    checker = Checker(judge, calibration=_evidence_only_calibrator(), verbatim_shortcut=False)
+    (a,) = checker.analyse([(None, SOURCE, "- The plant will employ 400 people.\n- Penguins sang.")])
+    assert len(judge.seen) == 2 and all(j is not None for j in a.judgements)
+    (b,) = checker.analyse([(None, SOURCE, "- The plant will employ 400 people.")], judge="needed")
+    assert len(judge.seen) == 2 and b.judgements == [None]

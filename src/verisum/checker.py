@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
 
 from . import __version__
 from .calibration import Calibrator
@@ -25,7 +25,7 @@ from .document import Document, Span
 from .errors import EmptyInput, InputError, InputTooLarge, VerisumError
 from .evidence import Evidence, LexicalRetriever, Retriever
 from .faults import locate_faults
-from .features import SourceIndex, add_summary_context, claim_features
+from .features import EVIDENCE_FEATURES, SourceIndex, add_summary_context, claim_features, judge_features
 from .judges import Judge, Pair, get_judge
 from .judges.base import Judgement
 from .verdicts import CheckResult, ClaimVerdict, aggregate_sentence, aggregate_summary, decide
@@ -259,79 +259,108 @@ class Checker:
             yield from flush()
 
     # -- the pipeline --------------------------------------------------------------------
-    def analyse(self, items: Sequence[tuple[str | None, Any, Any]]) -> list["Analysis"]:
+    def analyse(
+        self, items: Sequence[tuple[str | None, Any, Any]], *, judge: Literal["all", "needed"] = "all"
+    ) -> list["Analysis"]:
         """Everything up to the combiner, for ``(id, source, summary)`` items: the claims, their
         evidence and judgements, and each claim's feature vector (what the calibrator scores).
 
-        ``verisum calibrate`` and the combiner fit use this; ``check`` builds on it.
+        ``judge="all"`` asks the judge about every claim that does not copy a source sentence
+        (``verisum calibrate`` and the combiner fit need every judgement). ``judge="needed"``
+        asks it only where its answer can change the result: every claim when the calibrator
+        scores the judge's output; otherwise only the claims the calibrator does not find
+        supported (the judge then tells contradicted from unsupported and points at the words).
+        A claim the judge was not asked about has ``None`` as its judgement.
         """
         self.load()
-        assert self._judge is not None and self._retriever is not None
-        prepared = []
-        for rid, source, summary in items:
-            src = _as_document(source, "source")
-            summ = _as_document(summary, "summary")
-            if len(src.text) > self.max_source_chars:
-                raise InputTooLarge(
-                    f"the source has {len(src.text):,} characters; the limit is {self.max_source_chars:,} "
-                    "(raise max_source_chars to check it)"
-                )
-            sentences = summary_claims(summ)
-            if not sentences:
-                raise EmptyInput("the summary has no sentences")
-            if len(sentences) > self.max_summary_sentences:
-                raise InputTooLarge(
-                    f"the summary has {len(sentences):,} sentences; the limit is {self.max_summary_sentences:,}"
-                )
-            claims = [c for _, cs in sentences for c in cs]
-            queries = [c.hypothesis for c in claims]
-            search = getattr(self._retriever, "search", None)
-            if callable(search):
-                found = search(src, queries, self.top_k)
-                evidence = [r.evidence for r in found]
-                stats = [r.stats for r in found]
-            else:
-                evidence = self._retriever.retrieve(src, queries, self.top_k)
-                stats = [{} for _ in claims]
-            if self.verbatim_shortcut:
-                copies = {_copy_key(s.text) for s in src.sentences}
-                verbatim = [_copy_key(c.sentence.text) in copies for c in claims]
-            else:
-                verbatim = [False] * len(claims)
-            prepared.append((rid, src, summ, sentences, claims, evidence, stats, verbatim))
-
-        pairs = [
-            Pair(premise=_premise(ev), hypothesis=c.hypothesis)
-            for *_, claims, evidence, _, verbatim in prepared
-            for c, ev, copied in zip(claims, evidence, verbatim)
-            if not copied
+        assert self._judge is not None and self._calibrator is not None
+        prepared = [self._prepare(rid, source, summary) for rid, source, summary in items]
+        judgements: list[list[Judgement | None]] = [
+            [_COPY_JUDGEMENT if copied else None for copied in p.verbatim] for p in prepared
         ]
+        lazy = judge == "needed" and not _scores_judge(self._calibrator.features)
+        if not lazy:
+            self._judge_claims(prepared, judgements, [
+                (i, j) for i, js in enumerate(judgements) for j, jd in enumerate(js) if jd is None
+            ])
+        out = []
+        for p, js in zip(prepared, judgements):
+            index = SourceIndex.build(p.source)
+            feats = [claim_features(c, ev, jd, p.source, index, st)
+                     for c, ev, jd, st in zip(p.claims, p.evidence, js, p.stats)]
+            add_summary_context(feats)
+            out.append(Analysis(p.id, p.source, p.summary, p.sentences, p.claims, p.evidence, js, feats, index,
+                                p.verbatim))
+        if lazy:
+            threshold = self.threshold_
+            todo = [
+                (i, j)
+                for i, a in enumerate(out)
+                for j, score in enumerate(self._calibrator.score_many(a.features))
+                if a.judgements[j] is None and score < threshold
+            ]
+            self._judge_claims(prepared, judgements, todo)
+            for i, j in todo:
+                # The calibrator does not read these, so the claim's score stays as it was.
+                out[i].features[j].update(judge_features(judgements[i][j]))
+        return out
+
+    def _prepare(self, rid: str | None, source: Any, summary: Any) -> "_Prepared":
+        """Split, check the limits and retrieve evidence for one item."""
+        assert self._retriever is not None
+        src = _as_document(source, "source")
+        summ = _as_document(summary, "summary")
+        if len(src.text) > self.max_source_chars:
+            raise InputTooLarge(
+                f"the source has {len(src.text):,} characters; the limit is {self.max_source_chars:,} "
+                "(raise max_source_chars to check it)"
+            )
+        sentences = summary_claims(summ)
+        if not sentences:
+            raise EmptyInput("the summary has no sentences")
+        if len(sentences) > self.max_summary_sentences:
+            raise InputTooLarge(
+                f"the summary has {len(sentences):,} sentences; the limit is {self.max_summary_sentences:,}"
+            )
+        claims = [c for _, cs in sentences for c in cs]
+        queries = [c.hypothesis for c in claims]
+        search = getattr(self._retriever, "search", None)
+        if callable(search):
+            found = search(src, queries, self.top_k)
+            evidence = [r.evidence for r in found]
+            stats = [r.stats for r in found]
+        else:
+            evidence = self._retriever.retrieve(src, queries, self.top_k)
+            stats = [{} for _ in claims]
+        if self.verbatim_shortcut:
+            copies = {_copy_key(s.text) for s in src.sentences}
+            verbatim = [_copy_key(c.sentence.text) in copies for c in claims]
+        else:
+            verbatim = [False] * len(claims)
+        return _Prepared(rid, src, summ, sentences, claims, evidence, stats, verbatim)
+
+    def _judge_claims(
+        self,
+        prepared: Sequence["_Prepared"],
+        judgements: list[list[Judgement | None]],
+        which: Sequence[tuple[int, int]],
+    ) -> None:
+        """Ask the judge about claims ``(item, claim)``, ``batch_size`` pairs per call; fills
+        ``judgements`` in place."""
+        assert self._judge is not None
+        pairs = [Pair(premise=_premise(prepared[i].evidence[j]), hypothesis=prepared[i].claims[j].hypothesis)
+                 for i, j in which]
         judged: list[Judgement] = []
-        for i in range(0, len(pairs), self.batch_size):
-            judged.extend(self._judge.judge(pairs[i : i + self.batch_size]))
+        for k in range(0, len(pairs), self.batch_size):
+            judged.extend(self._judge.judge(pairs[k : k + self.batch_size]))
         if len(judged) != len(pairs):
             raise VerisumError(f"judge {self._judge.name} returned {len(judged)} judgements for {len(pairs)} pairs")
-        judged_iter = iter(judged)
-        judgements = [
-            _COPY_JUDGEMENT if copied else next(judged_iter)
-            for *_, verbatim in prepared
-            for copied in verbatim
-        ]
-
-        out = []
-        k = 0
-        for rid, src, summ, sentences, claims, evidence, stats, verbatim in prepared:
-            index = SourceIndex.build(src)
-            js = judgements[k : k + len(claims)]
-            k += len(claims)
-            feats = [claim_features(c, ev, jd, src, index, st) for c, ev, jd, st in zip(claims, evidence, js, stats)]
-            add_summary_context(feats)
-            out.append(Analysis(rid, src, summ, sentences, claims, evidence, js, feats, index, verbatim))
-        return out
+        for (i, j), jd in zip(which, judged):
+            judgements[i][j] = jd
 
     def _check_batch(self, items: Sequence[tuple[str | None, Any, Any]]) -> list[CheckResult]:
         started = time.perf_counter()
-        analysed = self.analyse(items)
+        analysed = self.analyse(items, judge="needed")
         assert self._calibrator is not None
         threshold = self.threshold_
         meta_base = {"verisum": __version__, "judge": self.params()}
@@ -341,17 +370,18 @@ class Checker:
             verdicts: dict[int, ClaimVerdict] = {}
             for j, (c, ev, jd) in enumerate(zip(a.claims, a.evidence, a.judgements)):
                 score = 1.0 if a.verbatim[j] else float(scores[j])
-                label = decide(score, _decision_probs(jd.probs), threshold)
-                faults = () if label == "supported" else locate_faults(c, a.source, jd.quotes, a.index, ev)
+                probs = {} if jd is None else jd.probs
+                label = decide(score, _decision_probs(probs), threshold)
+                faults = () if label == "supported" else locate_faults(c, a.source, jd.quotes if jd else (), a.index, ev)
                 verdicts[id(c)] = ClaimVerdict(
                     claim=c,
                     label=label,
                     score=score,
-                    probs=jd.probs,
+                    probs=probs,
                     evidence=tuple(ev),
                     faults=faults,
-                    truncated=jd.truncated,
-                    rationale=jd.rationale,
+                    truncated=jd is not None and jd.truncated,
+                    rationale=_NOT_ASKED if jd is None else jd.rationale,
                 )
             sent_verdicts = tuple(aggregate_sentence(s, [verdicts[id(c)] for c in cs]) for s, cs in a.sentences)
             label, score = aggregate_summary(sent_verdicts)
@@ -377,7 +407,7 @@ class Analysis:
     sentences: tuple[tuple[Span, tuple[Claim, ...]], ...]
     claims: list[Claim]
     evidence: list[list[Evidence]]
-    judgements: list[Judgement]
+    judgements: list[Judgement | None]  # None: the judge was not asked (``judge="needed"``)
     features: list[dict[str, float]]
     index: SourceIndex
     verbatim: list[bool]  # the claim's sentence copies a source sentence (not sent to the judge)
@@ -392,6 +422,29 @@ def _decision_probs(probs: Mapping[str, float]) -> dict[str, float]:
         out["contradicted"] = 0.0
     return out
 
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """One item split, checked against the limits, and with its evidence retrieved."""
+
+    id: str | None
+    source: Document
+    summary: Document
+    sentences: tuple[tuple[Span, tuple[Claim, ...]], ...]
+    claims: list[Claim]
+    evidence: list[list[Evidence]]
+    stats: list[dict[str, float]]
+    verbatim: list[bool]
+
+
+def _scores_judge(features: Sequence[str]) -> bool:
+    """Whether a calibrator over ``features`` reads the judge's output (anything but the
+    retrieval and lexical features, including a judge's own extras)."""
+    return any(f not in EVIDENCE_FEATURES for f in features)
+
+
+#: Rationale of a claim the combiner supports on the evidence features alone.
+_NOT_ASKED = "supported on the evidence features; the judge was not asked"
 
 #: What a verbatim copy gets instead of a judge call.
 _COPY_JUDGEMENT = Judgement(supported=1.0, contradicted=0.0, unsupported=0.0, rationale="copies a source sentence")

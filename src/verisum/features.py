@@ -25,7 +25,8 @@ from .claims import Claim
 from .document import Document
 from .evidence import Evidence, _STOPWORDS, _stem
 
-__all__ = ["SourceIndex", "claim_features", "judge_features", "add_summary_context", "FEATURE_NAMES", "novel_tokens", "NEGATIONS"]
+__all__ = ["SourceIndex", "claim_features", "judge_features", "add_summary_context", "FEATURE_NAMES", "EVIDENCE_FEATURES",
+           "novel_tokens", "NEGATIONS"]
 
 #: Every feature ``claim_features`` produces (besides any ``judgement.extra``).
 FEATURE_NAMES = (
@@ -53,6 +54,12 @@ FEATURE_NAMES = (
     "sum_lex_doc",
     "sum_novel_share",
 )
+
+#: The features that do not depend on the judge: a calibrator that reads only these scores a
+#: claim before (and without) any judge call.
+EVIDENCE_FEATURES = frozenset(FEATURE_NAMES) - {
+    "supported", "contradicted", "unsupported", "logit_supported", "logit_contradicted"
+}
 
 #: Per-summary context added to each claim (means over the summary's claims): a summary that
 #: is far from the source overall makes each of its claims more suspect.

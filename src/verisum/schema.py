@@ -81,7 +81,8 @@ class ClaimModel(SpanModel):
     label: LabelName
     score: float = Field(ge=0.0, le=1.0, description="Calibrated probability that the source supports the claim.")
     probs: dict[str, float] = Field(
-        description="The judge's raw probabilities for supported / contradicted / unsupported."
+        description="The judge's raw probabilities for supported / contradicted / unsupported; empty when "
+        "the judge was not asked (the evidence features alone support the claim, see ``rationale``)."
     )
     faults: list[SpanModel] = Field(description="Words at fault, as spans of ``summary``.")
     evidence: list[EvidenceModel] = Field(description="Source sentences the claim was judged against, best first.")
