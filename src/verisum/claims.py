@@ -32,6 +32,9 @@ _CUT_RE = re.compile(
                   saying|stating|adding|noting|claiming|citing|calling|leaving|raising|bringing|
                   reflecting|suggesting|indicating|showing|demonstrating|pointing|urging|
                   according\ to|in\ a\ bid|in\ an\ effort|a\ move)\b)
+      | ,\s+(?=(?!(?:during|nothing|something|anything|everything|morning|evening|king|thing|spring|
+                  string|ring|wing|building|ceiling|meeting|wedding|funding|training|clothing|
+                  housing|according|notwithstanding)\b)[a-z]{2,}ing\b\s+\w)  # any other participle
       | ;\s+
     )""",
     re.VERBOSE | re.IGNORECASE,
