@@ -547,7 +547,8 @@ def calibrate(
 # -- speed ----------------------------------------------------------------------------------
 def _bench_article(words: int = 500) -> tuple[str, list[str]]:
     """A ~``words``-word article built from the packaged example (its sentences, repeated with
-    numbered variations), and 3 highlights reworded from it."""
+    numbered variations), and 3 highlights: two reworded from it and one with an invented
+    clause, as in the seed."""
     from .document import Document
 
     path = Path(__file__).parent / "examples" / "article.txt"
@@ -557,26 +558,31 @@ def _bench_article(words: int = 500) -> tuple[str, list[str]]:
     sents = [s.text for s in doc.sentences]
     out: list[str] = [body[0]]
     n, k = len(body[0].split()), 0
-    while n < words:
+    while n + k < words:  # each sentence gets a one-word tag in ``_rotate``
         s = sents[k % len(sents)]
         if k >= len(sents):
             s = f"In update {k // len(sents)}, {s[0].lower()}{s[1:]}"
         out.append(s)
         n += len(s.split())
         k += 1
-    # Highlights reworded from three sentences (an attribution added), so that every claim goes
-    # to the judge: a verbatim copy would take the Checker's shortcut and time nothing.
-    highlights = [f"{s.rstrip('.')}, officials said." for s in (sents[0], sents[2], sents[len(sents) // 2])]
+    # Reworded (an attribution added), so that no highlight takes the Checker's verbatim
+    # shortcut; the invented clause makes the judge run, as it does for any claim the evidence
+    # features do not support.
+    highlights = [f"{s.rstrip('.')}, officials said." for s in (sents[0], sents[2])]
+    highlights.append(f"{sents[len(sents) // 2].rstrip('.')}, delighting tourists from abroad.")
     return out[0] + "\n" + " ".join(out[1:]), highlights
 
 
 def _rotate(article: str, k: int) -> str:
+    """Variant ``k`` of the bench article: its sentences rotated and every one reworded, so no
+    sentence of it was seen before and the retriever's embedding cache cannot help."""
     from .document import split_sentences
 
     spans = split_sentences(article)
     sents = [article[a:b] for a, b in spans]
-    k = k % max(len(sents) - 1, 1)
-    return " ".join(sents[1 + k :] + sents[1 : 1 + k]) + f" Report {k}."
+    r = k % max(len(sents) - 1, 1)
+    body = sents[1 + r :] + sents[1 : 1 + r]
+    return " ".join(f"({k}.{i}) {s}" for i, s in enumerate(body))
 
 
 def _rss_mb() -> float:
@@ -614,12 +620,12 @@ def bench(
     checker.load()
     result["load_s"] = round(time.perf_counter() - t0, 3)
     article, highlights = _bench_article()
-    result["article_words"] = len(article.split())
+    result["article_words"] = len(_rotate(article, 1).split())
     result["highlights"] = len(highlights)
     checker.check(article, highlights)  # warm-up
     lat, cpu = [], []
     for i in range(runs):
-        src = article if i == 0 else _rotate(article, i)  # a new text each time: no cache hits
+        src = _rotate(article, i + 1)  # a new text each time: no cache hits
         t, c = time.perf_counter(), time.process_time()
         checker.check(src, highlights)
         lat.append(time.perf_counter() - t)
@@ -632,7 +638,7 @@ def bench(
     if records:
         from .checker import Record, RecordError
 
-        items = [Record(str(i), _rotate(article, i), highlights) for i in range(records)]
+        items = [Record(str(i), _rotate(article, runs + 1 + i), highlights) for i in range(records)]
         t, c = time.perf_counter(), time.process_time()
         n_sent = errors = 0
         for item in checker.check_many(items, batch_size=batch_size):
