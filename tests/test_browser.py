@@ -10,8 +10,6 @@ skip, saying which is missing, otherwise. ``playwright install`` is never needed
 
 from __future__ import annotations
 
-import json
-import shutil
 import socket
 import threading
 import time

@@ -90,7 +90,7 @@ def test_checker_backend_failure_never_passes_as_supported(fake_backend):
 
 def test_checker_constructor_validates_and_does_no_work(fake_judge):
     checker = Checker(fake_judge)
-    assert fake_judge.calls == 0
+    assert fake_judge.calls == 0 and checker._judge is None
     with pytest.raises(InputError):
         Checker(fake_judge, top_k=0)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import tracemalloc
 
 import numpy as np

@@ -226,17 +226,23 @@ def test_highlights_cli_json(cli, fake_backend: str, tmp_path: Path, news: str) 
 def test_highlights_cli_jsonl_one_line_per_input(cli, fake_backend: str, tmp_path: Path, news: str) -> None:
     src = tmp_path / "in.jsonl"
     src.write_text(
-        json.dumps({"id": "a", "doc": news}) + "\n" + "{not json\n" + json.dumps({"id": "c", "article": news}) + "\n",
+        json.dumps({"id": "a", "doc": news}) + "\n" + "{not json\n" + json.dumps({"id": "c", "article": news})
+        + "\n\n" + json.dumps({"id": "e", "doc": 5}) + "\n",
         encoding="utf-8",
     )
     out = tmp_path / "out.jsonl"
     res = cli("highlights", "--jsonl", src, "-o", out, "--backend", fake_backend)
     assert res.exit_code == 2, res
     lines = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
-    assert len(lines) == 3
+    assert len(lines) == 5  # one per input line, the bad ones included
     assert lines[0]["id"] == "a" and lines[0]["highlights"]
     assert lines[1]["ok"] is False and lines[1]["line"] == 2 and lines[1]["code"] == "bad_record"
     assert lines[2]["id"] == "c" and lines[2]["highlights"]
+    assert lines[3]["line"] == 4 and lines[3]["code"] == "empty_input"
+    assert lines[4]["id"] == "e" and lines[4]["error"] == 'line 5: "doc" must be a string, not a number'
+    # and from standard input
+    res = cli("highlights", "--jsonl", "-", "--backend", fake_backend, input=src.read_bytes())
+    assert [json.loads(x).get("id") for x in res.stdout.splitlines()] == ["a", None, "c", None, "e"]
 
 
 def test_highlights_cli_llm_needs_url(cli, tmp_path: Path, news: str) -> None:

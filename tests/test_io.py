@@ -178,6 +178,15 @@ def test_io_parse_record_bad_lines_say_what_is_wrong(line: str, error: type, mes
     assert str(err.value) == message
 
 
+def test_io_parse_record_without_summary_for_articles_alone() -> None:
+    rec = parse_record('{"id": "a", "article": "The sky is blue."}', 2, require_summary=False)
+    assert rec == Record(id="a", doc="The sky is blue.", summary=(), line=2)
+    with pytest.raises(BadRecord, match=r'"summary" must be a string'):  # present, so still validated
+        parse_record('{"doc": "x", "summary": 3}', 2, require_summary=False)
+    with pytest.raises(BadRecord, match=r'missing field "doc"'):
+        parse_record('{"id": "a"}', 2, require_summary=False)
+
+
 def test_io_parse_record_10000_bullets_are_too_many() -> None:
     line = json.dumps({"id": "a", "doc": "x", "summary": [f"b{i}" for i in range(10_000)]})
     with pytest.raises(InputTooLarge, match=r'^line 2: "summary" has 10,000 bullets; the limit is 200'):

@@ -200,9 +200,12 @@ def check_summary_size(summary: str | list[str], max_bullets: int = MAX_BULLETS,
 
 
 def parse_record(
-    line_text: str, line_no: int | None = None, *, max_bullets: int = MAX_BULLETS
+    line_text: str, line_no: int | None = None, *, max_bullets: int = MAX_BULLETS, require_summary: bool = True
 ) -> Record:
-    """One JSONL line -> Record; raises BadRecord (or InputTooLarge) saying what is wrong."""
+    """One JSONL line -> Record; raises BadRecord (or InputTooLarge) saying what is wrong.
+
+    ``require_summary=False`` reads articles alone (``verisum highlights --jsonl``): a record
+    without "summary" gets an empty one, and one that has it is still validated."""
     where = f"line {line_no}" if line_no is not None else "record"
     try:
         obj = json.loads(line_text)
@@ -222,6 +225,8 @@ def parse_record(
     if not doc.strip():
         raise EmptyInput(f"{where}: \"{doc_key}\" is empty")
     if "summary" not in obj:
+        if not require_summary:
+            return Record(id=None if rid is None else str(rid), doc=doc, summary=(), line=line_no)
         raise BadRecord(f"{where}: missing field \"summary\"")
     summary = obj["summary"]
     if isinstance(summary, list):
@@ -248,11 +253,13 @@ def read_records(
     *,
     max_bytes: int = MAX_INPUT_BYTES,
     max_bullets: int = MAX_BULLETS,
+    require_summary: bool = True,
 ) -> Iterator[Record | RecordError]:
     """JSONL records from binary lines: exactly one item per line, in order.
 
     A line that cannot be used (a blank line included) becomes a ``RecordError`` with its
-    1-based line number, and reading goes on. ``max_bytes`` bounds each line.
+    1-based line number, and reading goes on. ``max_bytes`` bounds each line;
+    ``require_summary`` is passed to :func:`parse_record`.
     """
     for line_no, raw in enumerate(lines, start=1):
         try:
@@ -265,7 +272,7 @@ def read_records(
             if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
             text = decode_text(raw, name=f"line {line_no}")
-            yield parse_record(text, line_no, max_bullets=max_bullets)
+            yield parse_record(text, line_no, max_bullets=max_bullets, require_summary=require_summary)
         except InputError as exc:
             yield RecordError(id=_peek_id(raw), line=line_no, error=exc)
 

@@ -58,7 +58,7 @@ def eval_(
     "dataset", "origin"}. Prints, per dataset and origin: n, balanced accuracy at the
     threshold, ROC AUC, and character-level span F1 where records carry spans.
     """
-    from ..evaluation import Prediction, format_table, mean_balanced_accuracy, predict, report
+    from ..evaluation import format_table, mean_balanced_accuracy, predict, report
 
     records, bad = _load_records(files, split)
     checker = build_checker(backend, model, base_url, api_key, threshold, calibration, top_k)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import IO, Any, Iterator
+import sys
+from typing import Any
 
 import click
 
-from ..errors import BadRecord, EmptyInput, InputError, InputTooLarge, VerisumError
-from ..io import DOC_KEYS, decode_text, iter_lines, split_seed
+from ..checker import RecordError
+from ..errors import InputError, VerisumError
+from ..io import iter_lines, open_binary, read_records, split_seed
 from .common import (
     EXIT_ERROR,
     EXIT_FOUND,
@@ -135,75 +137,35 @@ def highlights(file: str | None, jsonl: str | None, fmt: str | None, output: str
     raise SystemExit(EXIT_OK if result.highlights else EXIT_FOUND)
 
 
-def _open_binary(path: str) -> IO[bytes]:
-    if path == "-":
-        return click.get_binary_stream("stdin")
-    try:
-        return open(path, "rb")  # noqa: SIM115
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
-
-
-def _articles(stream: IO[bytes], max_bytes: int) -> Iterator[tuple[int, str | None, str | VerisumError]]:
-    """(line, id, article text or the error of that line), one per input line."""
-    for no, raw in enumerate(iter_lines(stream, max_bytes), start=1):
-        rid = None
-        try:
-            if len(raw) > max_bytes:
-                raise InputTooLarge(f"line {no} is larger than the limit of {max_bytes:,} bytes; raise it with --max-bytes")
-            if not raw.strip():
-                raise EmptyInput(f"line {no} is blank; every line must hold one JSON record")
-            if no == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            try:
-                obj = json.loads(decode_text(raw, name=f"line {no}"))
-            except json.JSONDecodeError as exc:
-                raise BadRecord(f"line {no}: not valid JSON ({exc.msg} at column {exc.colno})") from exc
-            if not isinstance(obj, dict):
-                raise BadRecord(f"line {no}: expected a JSON object")
-            rid = None if obj.get("id") is None else str(obj.get("id"))
-            key = next((k for k in DOC_KEYS if k in obj), None)
-            if key is None or not isinstance(obj[key], str):
-                raise BadRecord(f"line {no}: missing field \"doc\" (or \"article\" / \"source\") as a string")
-            if not obj[key].strip():
-                raise EmptyInput(f"line {no}: \"{key}\" is empty")
-            yield no, rid, obj[key]
-        except VerisumError as exc:
-            yield no, rid, exc
-
-
 def _highlights_jsonl(path: str, output: str, n: int, writer: str, writer_params: dict[str, Any],
                       max_rounds: int, checker: Any, max_bytes: int) -> int:
     from ..highlights import write_highlights
     from ..schema import ErrorModel, HighlightsResultModel
 
-    stream = _open_binary(path)
     worst = EXIT_OK
-    try:
-        with open_output(output) as out, progress_reporter("writing highlights") as progress:
-            for done, (no, rid, item) in enumerate(_articles(stream, max_bytes), start=1):
-                if isinstance(item, str):
-                    try:
-                        res = write_highlights(item, n, writer, checker, writer_params=writer_params,
-                                               max_rounds=max_rounds, id=rid)
-                        line = HighlightsResultModel.from_result(res).model_dump(mode="json")
-                        if not res.highlights:
-                            worst = max(worst, EXIT_FOUND)
-                    except VerisumError as exc:
-                        if exc.exit_code == EXIT_ERROR and not isinstance(exc, InputError):
-                            raise  # a failed backend fails every record alike: stop, say why
-                        line = ErrorModel.from_exception(exc, id=rid, line=no).model_dump(mode="json")
-                        worst = EXIT_ERROR
-                else:
-                    line = ErrorModel.from_exception(item, id=rid, line=no).model_dump(mode="json")
+    with open_binary(path, stdin=sys.stdin.buffer) as stream, open_output(output) as out, \
+            progress_reporter("writing highlights") as progress:
+        records = read_records(iter_lines(stream, max_bytes), max_bytes=max_bytes, require_summary=False)
+        for done, item in enumerate(records, start=1):
+            if isinstance(item, RecordError):
+                line = ErrorModel.from_exception(item.error, id=item.id, line=item.line).model_dump(mode="json")
+                worst = EXIT_ERROR
+            else:
+                try:
+                    res = write_highlights(item.doc, n, writer, checker, writer_params=writer_params,
+                                           max_rounds=max_rounds, id=item.id)
+                    line = HighlightsResultModel.from_result(res).model_dump(mode="json")
+                    if not res.highlights:
+                        worst = max(worst, EXIT_FOUND)
+                except VerisumError as exc:
+                    if exc.exit_code == EXIT_ERROR and not isinstance(exc, InputError):
+                        raise  # a failed backend fails every record alike: stop, say why
+                    line = ErrorModel.from_exception(exc, id=item.id, line=item.line).model_dump(mode="json")
                     worst = EXIT_ERROR
-                out.write(json.dumps(line, ensure_ascii=False) + "\n")
-                out.flush()
-                if progress:
-                    progress(done, None)
-    finally:
-        if path != "-":
-            stream.close()
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+            out.flush()
+            if progress:
+                progress(done, None)
     return worst
 
 
