@@ -6,11 +6,17 @@ otherwise), then runs N concurrent clients from 127.0.0.1 for T seconds, each po
 latency percentiles and the error count. Target on a 2-core machine: 16 clients for 60 s,
 0 errors, p99 under 2 s.
 
+Every request carries a variant of the article that no earlier request had (each paragraph
+tagged with the request's number), so the server's embedding cache cannot answer for the model:
+each request costs what a new story costs. ``--same-article`` sends the article unchanged every
+time instead (an editor re-checking one story; the cache then does most of the work).
+
     python benchmarks/load.py                            # 16 clients, 60 s, embedded model
     python benchmarks/load.py --clients 1 --duration 15  # single-request latency
     python benchmarks/load.py --url http://127.0.0.1:8000 # against a server already running
     python benchmarks/load.py --json load.json            # also write the figures as JSON
     python benchmarks/load.py --compare-batching 8        # in process: batched vs one at a time
+    python benchmarks/load.py --same-article              # the same story every time (cache hits)
 
 Needs the [serve] extra (httpx comes with verisum).
 """
@@ -22,6 +28,7 @@ import asyncio
 import json
 import os
 import platform
+import re
 import signal
 import socket
 import statistics
@@ -50,6 +57,21 @@ BULLETS = [
     "The 9.4-kilometre line cost 312 million euros, about 40 percent paid by the national government.",
     "Construction was halted for five months after workers found a medieval harbour wall, delighting tourists.",
 ]
+
+
+def article_variant(n: int | None) -> str:
+    """The article with every sentence tagged "(n.i)": text the server has not seen, the same
+    words for the model (and one token-light tag a sentence). ``None``: the article itself."""
+    if n is None:
+        return ARTICLE
+    i = 0
+
+    def tag(m: re.Match) -> str:
+        nonlocal i
+        i += 1
+        return f"{m.group(0)}({n}.{i}) "
+
+    return re.sub(r"(?:^|(?<=[.!?\"”]) )", tag, ARTICLE.strip("\n"), flags=re.MULTILINE) + "\n"
 
 
 def _free_port() -> int:
@@ -90,8 +112,9 @@ def stop_server(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-async def run_load(url: str, clients: int, duration: float, headers: dict[str, str]) -> dict[str, Any]:
-    body = {"doc": ARTICLE, "summary": BULLETS}
+async def run_load(url: str, clients: int, duration: float, headers: dict[str, str], *,
+                   same_article: bool = False) -> dict[str, Any]:
+    sent = 0
     latencies: list[float] = []
     errors: dict[str, int] = {}
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -100,7 +123,10 @@ async def run_load(url: str, clients: int, duration: float, headers: dict[str, s
         deadline = started + duration
 
         async def client() -> None:
+            nonlocal sent
             while time.perf_counter() < deadline:
+                sent += 1
+                body = {"doc": article_variant(None if same_article else sent), "summary": BULLETS}
                 t0 = time.perf_counter()
                 try:
                     r = await http.post("/v1/check", json=body)
@@ -172,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warmup", type=int, default=3, help="requests sent (and not counted) first [3]")
     ap.add_argument("--url", default=None, help="use a server already running here instead of starting one")
     ap.add_argument("--json", dest="json_out", default=None, metavar="PATH", help="also write the figures here")
+    ap.add_argument("--same-article", action="store_true",
+                    help="send the article unchanged every time (cache hits) instead of a new variant per request")
     ap.add_argument("--compare-batching", type=int, default=None, metavar="N",
                     help="instead of the load test: time N checks one at a time vs batched, in process")
     ap.add_argument("serve_args", nargs=argparse.REMAINDER,
@@ -196,24 +224,27 @@ def main(argv: list[str] | None = None) -> int:
         token = os.environ.get("VERISUM_API_TOKEN")
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         warm = None
-        for _ in range(max(args.warmup, 1)):
-            r = httpx.post(url + "/v1/check", json={"doc": ARTICLE, "summary": BULLETS}, headers=headers, timeout=120)
+        for k in range(max(args.warmup, 1)):
+            body = {"doc": article_variant(None if args.same_article else -1 - k), "summary": BULLETS}
+            r = httpx.post(url + "/v1/check", json=body, headers=headers, timeout=120)
             if r.status_code != 200:
                 raise SystemExit(f"warm-up request failed: HTTP {r.status_code}: {r.text[:300]}")
             warm = r.json()
         labels = [s["label"] for s in warm["sentences"]]
-        words = len(ARTICLE.split())
+        words = len(article_variant(1).split())
         print(f"server ready in {ready_s:.1f} s; judge {health.get('judge')}; article {words} words, "
               f"{len(BULLETS)} bullets -> {labels}", file=sys.stderr)
-        print(f"load: {args.clients} clients for {args.duration:.0f} s ...", file=sys.stderr)
-        figures = asyncio.run(run_load(url, args.clients, args.duration, headers))
+        what = "the same article every time" if args.same_article else "a new article variant per request"
+        print(f"load: {args.clients} clients for {args.duration:.0f} s, {what} ...", file=sys.stderr)
+        figures = asyncio.run(run_load(url, args.clients, args.duration, headers, same_article=args.same_article))
     finally:
         if proc is not None:
             stop_server(proc)
 
     figures.update({
         "judge": health.get("judge"),
-        "article_words": len(ARTICLE.split()),
+        "article_words": len(article_variant(1).split()),
+        "same_article": args.same_article,
         "bullets": len(BULLETS),
         "labels": labels,
         "cpus": os.cpu_count(),
