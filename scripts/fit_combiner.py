@@ -3,16 +3,18 @@
     python scripts/fit_combiner.py                     # everything: collect (cached), judge, fit, ablate
     python scripts/fit_combiner.py --no-write          # same, but do not overwrite models/combiner.json
     python scripts/fit_combiner.py --model-dir DIR     # judge with another model folder
+    python scripts/fit_combiner.py --encoder minilm    # for the MiniLM retriever -> models/combiner-minilm.json
 
 Steps (library functions in verisum.evaluation):
 1. collect: every bench-dev record through the Checker's retrieval and features (no judge),
-   cached in artifacts/combiner/rows.jsonl (resumable; the slow part, done once);
+   cached in artifacts/combiner-ENCODER/rows.jsonl (resumable; with the minilm encoder, the slow part);
 2. rejudge: the cross-encoder's probabilities for every cached (premise, claim) pair, so a new
    model only costs this step;
 3. fit each variant of the ablation on the TRAINING part (split_of(doc) == "train"), threshold
    included; report balanced accuracy / AUC / span F1 per set on the VALIDATION part;
 4. write the best variant (mean balanced accuracy on validation over the target sets) to
-   src/verisum/models/combiner.json and the ablation to artifacts/combiner/ablation.json.
+   src/verisum/models/combiner.json (static encoder) or combiner-minilm.json, and the ablation
+   to artifacts/combiner-ENCODER/ablation.json.
 """
 
 from __future__ import annotations
@@ -86,17 +88,21 @@ def _pick(recs: list, cap: int | None) -> list:
     return val + train
 
 
-def do_collect(cache: Path, datasets: list[str], threads: int | None, train_cap: int | None = None) -> list[dict]:
+def do_collect(cache: Path, datasets: list[str], threads: int | None, train_cap: int | None = None,
+               encoder: str = "static", shortlist: int | None = None) -> list[dict]:
     from verisum.checker import Checker
-    from verisum.encoder import Encoder
-    from verisum.evidence import HybridRetriever
+    from verisum.judges.embedded import EmbeddedJudge
 
     done: dict[str, dict] = {}
     if cache.exists():
         for line in cache.read_text(encoding="utf-8").splitlines():
             r = json.loads(line)
             done[r["id"]] = r
-    checker = Checker(NullJudge(), retriever=HybridRetriever(Encoder(intra_op_num_threads=threads)))
+    # The retriever the embedded judge brings for this encoder (its shortlist unless told).
+    retriever = EmbeddedJudge(encoder=encoder, intra_op_num_threads=threads).retriever()
+    if shortlist is not None:
+        retriever.shortlist = None if shortlist == 0 else shortlist
+    checker = Checker(NullJudge(), retriever=retriever)
     cache.parent.mkdir(parents=True, exist_ok=True)
     with open(cache, "a", encoding="utf-8") as out:
         for ds in datasets:
@@ -118,27 +124,36 @@ def do_collect(cache: Path, datasets: list[str], threads: int | None, train_cap:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--cache", type=Path, default=ROOT / "artifacts" / "combiner" / "rows.jsonl")
+    ap.add_argument("--cache", type=Path, default=None,
+                    help="collected rows [artifacts/combiner-ENCODER/rows.jsonl]")
     ap.add_argument("--datasets", nargs="*", default=ORDER)
     ap.add_argument("--model-dir", default=None, help="model folder to judge with [default: the packaged one]")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--encoder", choices=["static", "minilm"], default="static",
+                    help="the retriever's sentence encoder; the combiner is written for it [static]")
+    ap.add_argument("--shortlist", default=None,
+                    help="sentences embedded per claim, or 'all' [default: the judge's own for the encoder]")
     ap.add_argument("--train-cap", type=int, default=200,
                     help="at most this many training records per set are collected (all validation ones are)")
     ap.add_argument("--no-judge", action="store_true", help="skip the cross-encoder (cheap variants only)")
     ap.add_argument("--collect-only", action="store_true")
     ap.add_argument("--no-collect", action="store_true", help="use the cache as it is (collect nothing new)")
-    ap.add_argument("--no-write", action="store_true", help="do not write src/verisum/models/combiner.json")
+    ap.add_argument("--no-write", action="store_true",
+                    help="do not write the combiner (src/verisum/models/combiner.json, or combiner-minilm.json)")
     ap.add_argument("--ship", default=None, help="ship this variant instead of the best on validation")
     ap.add_argument("--l2", type=float, default=10.0)
     ap.add_argument("--summary-rounds", type=int, default=0,
                     help="refit rounds on each summary's weakest claim (0: claim-level targets only)")
     args = ap.parse_args()
+    if args.cache is None:
+        args.cache = ROOT / "artifacts" / f"combiner-{args.encoder}" / "rows.jsonl"
 
     if args.no_collect:
         rows = [json.loads(x) for x in args.cache.read_text(encoding="utf-8").splitlines()]
         rows = [r for r in rows if r["dataset"] in set(args.datasets)]
     else:
-        rows = do_collect(args.cache, args.datasets, args.threads, args.train_cap)
+        shortlist = None if args.shortlist is None else 0 if args.shortlist == "all" else int(args.shortlist)
+        rows = do_collect(args.cache, args.datasets, args.threads, args.train_cap, args.encoder, shortlist)
     if args.collect_only:
         return
     from verisum.features import add_summary_context
@@ -203,10 +218,13 @@ def main() -> None:
     ablation["_model"] = model_info
     (out_dir / "ablation.json").write_text(json.dumps(ablation, indent=1) + "\n", encoding="utf-8")
     if not args.no_write:
-        target = ROOT / "src" / "verisum" / "models" / "combiner.json"
+        from verisum.judges.embedded import COMBINERS
+
+        target = COMBINERS[args.encoder]
         cal = results[best]["calibrator"]
         state = json.loads(cal.to_json())
         state["variant"] = best
+        state["encoder"] = args.encoder
         state["fitted_on"] = "bench-dev training part (split_of(doc) == 'train'), scripts/fit_combiner.py"
         if model_info and any(f in JUDGE or f in ("supported", "contradicted", "unsupported") for f in cal.features):
             from verisum.judges.embedded import model_fingerprint

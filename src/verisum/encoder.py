@@ -19,7 +19,7 @@ import numpy as np
 
 from .errors import ModelError
 
-__all__ = ["Encoder", "default_tokenizer_path", "MODELS_DIR"]
+__all__ = ["Encoder", "StaticEncoder", "default_tokenizer_path", "MODELS_DIR", "STATIC_DIR"]
 
 MODELS_DIR = Path(__file__).parent / "models"
 
@@ -154,4 +154,82 @@ class Encoder:
             pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
             norms = np.linalg.norm(pooled, axis=1, keepdims=True)
             out[idx] = pooled / np.maximum(norms, 1e-12)
+        return out
+
+
+STATIC_DIR = MODELS_DIR / "static-minilm"
+
+
+class StaticEncoder:
+    """L2-normalised sentence embeddings (384-d) from static token vectors distilled from
+    all-MiniLM-L6-v2 (``verisum train static``): the smooth-inverse-frequency weighted mean of
+    a text's token vectors.
+
+    Microseconds a sentence instead of milliseconds, so the retriever can embed every source
+    sentence of any source; it sees words in their vocabulary sense, not in context (the
+    cross-encoder judge reads context). Same interface as :class:`Encoder`.
+
+    path: a folder with ``vectors.npz``; default the packaged ``models/static-minilm``.
+    tokenizer_path: default the packaged WordPiece tokenizer (the vectors' vocabulary).
+    max_length: tokens per text that count (a text is never split).
+    """
+
+    dim = 384
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        tokenizer_path: str | Path | None = None,
+        *,
+        max_length: int = 512,
+    ) -> None:
+        self.path = path
+        self.tokenizer_path = tokenizer_path
+        self.max_length = max_length
+        self._vectors: np.ndarray | None = None
+        self._weights: np.ndarray | None = None
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()
+
+    def load(self) -> "StaticEncoder":
+        with self._lock:
+            if self._vectors is None:
+                folder = Path(self.path) if self.path else STATIC_DIR
+                file = folder / "vectors.npz"
+                tok_path = Path(self.tokenizer_path) if self.tokenizer_path else default_tokenizer_path()
+                if not tok_path.is_file():
+                    raise ModelError(f"the tokenizer file {tok_path} is missing; reinstall verisum")
+                try:
+                    with np.load(file) as z:
+                        vectors = z["vectors"].astype(np.float32) * z["scales"][:, None]
+                        weights = z["weights"].astype(np.float32)
+                except (OSError, KeyError, ValueError) as exc:
+                    raise ModelError(f"cannot read the static vectors {file}: {exc}; reinstall verisum") from exc
+                tokenizer = load_tokenizer(tok_path)
+                if len(vectors) != tokenizer.get_vocab_size() or len(weights) != len(vectors):
+                    raise ModelError(f"{file} does not match the tokenizer {tok_path} (vocabulary sizes differ)")
+                self.dim = int(vectors.shape[1])
+                # Weighted once here, so a sentence is one sum: sum(w_t * v_t) / sum(w_t).
+                self._vectors = vectors * weights[:, None]
+                self._weights = weights
+                self._tokenizer = tokenizer
+        return self
+
+    def params(self) -> dict[str, Any]:
+        return {"model": str(self.path) if self.path else "static-minilm (packaged)", "max_length": self.max_length}
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """One unit-length row per text, in input order (float32, shape [n, dim]); a text with
+        no tokens gets a zero row."""
+        self.load()
+        assert self._vectors is not None and self._weights is not None
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if len(texts) == 0:
+            return out
+        for i, enc in enumerate(self._tokenizer.encode_batch(list(texts), add_special_tokens=False)):
+            ids = enc.ids[: self.max_length]
+            if not ids:
+                continue
+            v = self._vectors[ids].sum(axis=0) / max(float(self._weights[ids].sum()), 1e-9)
+            out[i] = v / max(float(np.linalg.norm(v)), 1e-12)
         return out

@@ -187,3 +187,28 @@ def test_embedded_combiner_fitted_for_another_model_warns(tiny_dir, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         EmbeddedJudge(folder).calibrator()
+
+
+def test_embedded_encoder_choice_brings_its_retriever_and_combiner():
+    from verisum.encoder import Encoder, StaticEncoder
+    from verisum.errors import InputError
+    from verisum.judges.embedded import COMBINERS
+
+    fast, exact = EmbeddedJudge(), EmbeddedJudge(encoder="minilm")
+    assert isinstance(fast.encoder(), StaticEncoder) and fast.retriever().shortlist is None
+    assert isinstance(exact.encoder(), Encoder) and exact.retriever().shortlist == 8
+    for judge, name in ((fast, "static"), (exact, "minilm")):
+        assert json.loads(COMBINERS[name].read_text())["encoder"] == name
+        assert judge.calibrator().features == tuple(json.loads(COMBINERS[name].read_text())["features"])
+        assert judge.params()["encoder"] == name
+    with pytest.raises(InputError, match="unknown encoder 'bert'"):
+        EmbeddedJudge(encoder="bert")
+
+
+def test_embedded_combiner_fitted_on_another_encoder_warns(tmp_path):
+    from verisum.judges.embedded import COMBINERS
+
+    path = tmp_path / "combiner.json"
+    path.write_text(COMBINERS["minilm"].read_text())
+    with pytest.warns(UserWarning, match="fitted on 'minilm' sentence embeddings"):
+        EmbeddedJudge(combiner=path).calibrator()

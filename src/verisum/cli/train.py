@@ -22,6 +22,7 @@ STEPS = {
     "bench-pairs": ("verisum.training.bench", "write labelled pairs from the bench-dev train or val part"),
     "fit": ("verisum.training.trainer", "train (or resume training) the cross-encoder, with checkpoints"),
     "export": ("verisum.training.export", "export a checkpoint to int8 ONNX in the package's model folder"),
+    "static": ("verisum.training.static", "distil the retriever's static token vectors from all-MiniLM-L6-v2"),
 }
 
 

@@ -8,8 +8,13 @@ than ``max_length`` tokens the premise is cut (never the claim) and the judgemen
 ``truncated=True``.
 
 The judge brings two companions the Checker picks up: :meth:`retriever` (embedding + lexical
-hybrid over the whole source, sharing one sentence encoder) and :meth:`calibrator` (the
-combiner fitted on the bench-dev training part, ``verisum/models/combiner.json``).
+hybrid over the whole source) and :meth:`calibrator` (the combiner fitted on the bench-dev
+training part for the retriever's sentence encoder). The encoder is ``"static"`` by default:
+static token vectors distilled from all-MiniLM-L6-v2 (``verisum/models/static-minilm``), so
+every source sentence is embedded in microseconds, with ``verisum/models/combiner.json``;
+``"minilm"`` runs all-MiniLM-L6-v2 itself on a lexical shortlist of sentences, with
+``verisum/models/combiner-minilm.json``. Both score alike on the validation part
+(``verisum/models/README.md``); the static one is many times faster.
 """
 
 from __future__ import annotations
@@ -21,14 +26,17 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import ModelError
+from ..errors import InputError, ModelError
 from .base import LABELS, Judgement, Pair
 
-__all__ = ["EmbeddedJudge", "DEFAULT_MODEL_DIR", "COMBINER_PATH", "model_fingerprint"]
+__all__ = ["EmbeddedJudge", "DEFAULT_MODEL_DIR", "COMBINER_PATH", "COMBINERS", "ENCODERS", "model_fingerprint"]
 
 _MODELS = Path(__file__).resolve().parent.parent / "models"
 DEFAULT_MODEL_DIR = _MODELS / "nli-minilm"
 COMBINER_PATH = _MODELS / "combiner.json"
+#: The combiner fitted on each sentence encoder's features (their cosines differ in scale).
+COMBINERS = {"static": COMBINER_PATH, "minilm": _MODELS / "combiner-minilm.json"}
+ENCODERS = tuple(COMBINERS)
 _ALIASES = {
     "entailment": "supported", "supported": "supported",
     "contradiction": "contradicted", "contradicted": "contradicted",
@@ -58,8 +66,10 @@ class EmbeddedJudge:
         per call, so a pair batched with others can score a little differently (about 0.01),
         and a summary checked alone must score as it does in a batch.
     intra_op_num_threads: onnxruntime threads; None lets onnxruntime choose.
+    encoder: the retriever's sentence encoder, "static" (default, fast) or "minilm".
     combiner: path of the combiner JSON :meth:`calibrator` returns; default the one shipped
-        beside the model (``combiner.json`` in ``model_dir``, else the packaged one).
+        beside the model (``combiner.json`` in ``model_dir``), else the packaged one for
+        ``encoder``.
     """
 
     name = "embedded"
@@ -72,12 +82,16 @@ class EmbeddedJudge:
         max_length: int | None = None,
         batch_size: int = 1,
         intra_op_num_threads: int | None = None,
+        encoder: str = "static",
         combiner: str | Path | None = None,
     ) -> None:
+        if encoder not in ENCODERS:
+            raise InputError(f"unknown encoder {encoder!r}; choose one of {', '.join(ENCODERS)}")
         self.model_dir = model_dir
         self.max_length = max_length
         self.batch_size = batch_size
         self.intra_op_num_threads = intra_op_num_threads
+        self.encoder_name = encoder
         self.combiner = combiner
         self._session: Any = None
         self._tokenizer: Any = None
@@ -131,22 +145,28 @@ class EmbeddedJudge:
         return {
             "model_dir": str(self.model_dir) if self.model_dir is not None else "packaged:nli-minilm",
             "max_length": self.max_length or self._max_length,
+            "encoder": self.encoder_name,
         }
 
     # -- companions ----------------------------------------------------------------------
     def encoder(self) -> Any:
-        """The sentence encoder shared by the retriever and the features."""
+        """The retriever's sentence encoder."""
         if self._encoder is None:
-            from ..encoder import Encoder
+            from ..encoder import Encoder, StaticEncoder
 
-            self._encoder = Encoder(intra_op_num_threads=self.intra_op_num_threads)
+            if self.encoder_name == "static":
+                self._encoder = StaticEncoder()
+            else:
+                self._encoder = Encoder(intra_op_num_threads=self.intra_op_num_threads)
         return self._encoder
 
     def retriever(self) -> Any:
         if self._retriever is None:
             from ..evidence import HybridRetriever
 
-            self._retriever = HybridRetriever(self.encoder())
+            # Static vectors are cheap enough to embed every sentence: no shortlist needed.
+            shortlist = None if self.encoder_name == "static" else 8
+            self._retriever = HybridRetriever(self.encoder(), shortlist=shortlist)
         return self._retriever
 
     def calibrator(self) -> Any:
@@ -157,7 +177,7 @@ class EmbeddedJudge:
         elif (self.path / "combiner.json").is_file():
             path = self.path / "combiner.json"
         elif self.model_dir is None:
-            path = COMBINER_PATH
+            path = COMBINERS[self.encoder_name]
         else:
             return None
         if not path.is_file():
@@ -165,9 +185,18 @@ class EmbeddedJudge:
         try:
             text = path.read_text(encoding="utf-8")
             cal = Calibrator.from_json(text)
-            fitted_for = json.loads(text).get("model_sha256")
+            state = json.loads(text)
+            fitted_for = state.get("model_sha256")
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"cannot read the combiner {path}: {exc}; reinstall verisum") from exc
+        if state.get("encoder", self.encoder_name) != self.encoder_name:
+            import warnings
+
+            warnings.warn(
+                f"the combiner {path} was fitted on {state['encoder']!r} sentence embeddings, and this judge "
+                f"uses {self.encoder_name!r}; scores may be miscalibrated",
+                stacklevel=2,
+            )
         if fitted_for and (self.path / "model.onnx").is_file() and fitted_for != model_fingerprint(self.path):
             import warnings
 
