@@ -171,7 +171,8 @@ class StaticEncoder:
 
     path: a folder with ``vectors.npz``; default the packaged ``models/static-minilm``.
     tokenizer_path: default the packaged WordPiece tokenizer (the vectors' vocabulary).
-    max_length: tokens per text that count (a text is never split).
+    max_length: tokens per text that count; default None: every token (the cost is a lookup
+        per token, so even a page-long "sentence" is embedded whole).
     """
 
     dim = 384
@@ -181,7 +182,7 @@ class StaticEncoder:
         path: str | Path | None = None,
         tokenizer_path: str | Path | None = None,
         *,
-        max_length: int = 512,
+        max_length: int | None = None,
     ) -> None:
         self.path = path
         self.tokenizer_path = tokenizer_path
@@ -227,7 +228,7 @@ class StaticEncoder:
         if len(texts) == 0:
             return out
         for i, enc in enumerate(self._tokenizer.encode_batch(list(texts), add_special_tokens=False)):
-            ids = enc.ids[: self.max_length]
+            ids = enc.ids if self.max_length is None else enc.ids[: self.max_length]
             if not ids:
                 continue
             v = self._vectors[ids].sum(axis=0) / max(float(self._weights[ids].sum()), 1e-9)
