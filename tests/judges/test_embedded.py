@@ -133,6 +133,15 @@ def test_embedded_batches_give_the_same_answers_as_one_at_a_time(tiny_dir):
         assert t.supported == pytest.approx(a.supported, abs=1e-5)
 
 
+def test_embedded_parallel_calls_give_the_same_answers_in_order(tiny_dir):
+    pairs = [Pair(f"word{i} " * (i + 1), f"word{i}") for i in range(12)]
+    serial = EmbeddedJudge(tiny_dir, workers=1).judge(pairs)
+    parallel_judge = EmbeddedJudge(tiny_dir, workers=4)
+    parallel = parallel_judge.judge(pairs)
+    assert parallel_judge._pool is not None  # the calls really went through the pool
+    assert [p.probs for p in parallel] == [s.probs for s in serial]
+
+
 def test_embedded_registry_builds_it_with_typed_params(tiny_dir):
     judge = get_judge("embedded", model_dir=str(tiny_dir), intra_op_num_threads=1)
     assert isinstance(judge, EmbeddedJudge)

@@ -20,6 +20,7 @@ every source sentence is embedded in microseconds, with ``verisum/models/combine
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 from typing import Any, Sequence
@@ -65,7 +66,10 @@ class EmbeddedJudge:
         keeps every judgement independent of the others: the int8 model quantises activations
         per call, so a pair batched with others can score a little differently (about 0.01),
         and a summary checked alone must score as it does in a batch.
-    intra_op_num_threads: onnxruntime threads; None lets onnxruntime choose.
+    intra_op_num_threads: onnxruntime threads per model call; default 1 (a single pair is too
+        small to spread over cores; parallel calls use them better, see ``workers``).
+    workers: model calls run in parallel (threads; onnxruntime releases the GIL); default the
+        number of CPUs. A pair's score does not depend on it.
     encoder: the retriever's sentence encoder, "static" (default, fast) or "minilm".
     combiner: path of the combiner JSON :meth:`calibrator` returns; default the one shipped
         beside the model (``combiner.json`` in ``model_dir``), else the packaged one for
@@ -82,6 +86,7 @@ class EmbeddedJudge:
         max_length: int | None = None,
         batch_size: int = 1,
         intra_op_num_threads: int | None = None,
+        workers: int | None = None,
         encoder: str = "static",
         combiner: str | Path | None = None,
     ) -> None:
@@ -91,6 +96,7 @@ class EmbeddedJudge:
         self.max_length = max_length
         self.batch_size = batch_size
         self.intra_op_num_threads = intra_op_num_threads
+        self.workers = workers
         self.encoder_name = encoder
         self.combiner = combiner
         self._session: Any = None
@@ -99,6 +105,7 @@ class EmbeddedJudge:
         self._max_length: int = max_length or 256
         self._encoder: Any = None
         self._retriever: Any = None
+        self._pool: Any = None
         self._lock = threading.Lock()
 
     # -- loading -------------------------------------------------------------------------
@@ -130,7 +137,7 @@ class EmbeddedJudge:
             from ..encoder import load_tokenizer, make_session
 
             tokenizer = load_tokenizer(folder / "tokenizer.json")
-            session = make_session(folder / "model.onnx", self.intra_op_num_threads)
+            session = make_session(folder / "model.onnx", self.intra_op_num_threads or 1)
             names = {i.name for i in session.get_inputs()}
             if not {"input_ids", "attention_mask"} <= names:
                 raise ModelError(f"{folder / 'model.onnx'} does not take input_ids and attention_mask")
@@ -239,15 +246,36 @@ class EmbeddedJudge:
             encoded = self._encode(pairs)
         order = np.argsort([len(e.ids) for e, _ in encoded], kind="stable")
         out = np.zeros((len(pairs), len(self._labels)), dtype=np.float32)
-        for i in range(0, len(order), self.batch_size):
-            idx = order[i : i + self.batch_size]
+        chunks = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+
+        def run(idx: np.ndarray) -> None:
             feeds = pad_batch([encoded[j][0] for j in idx])
             feeds = {k: v for k, v in feeds.items() if k in self._inputs}
             try:
                 out[idx] = self._session.run(["logits"], feeds)[0]
             except Exception as exc:  # onnxruntime's own error types
                 raise ModelError(f"the embedded model failed: {exc}") from exc
+
+        pool = self._executor() if len(chunks) > 1 else None
+        if pool is None:
+            for idx in chunks:
+                run(idx)
+        else:
+            for _ in pool.map(run, chunks):  # re-raises the first failure
+                pass
         return out, [t for _, t in encoded]
+
+    def _executor(self) -> Any:
+        """The thread pool for parallel model calls (None when one worker is asked for)."""
+        workers = self.workers if self.workers is not None else (os.cpu_count() or 1)
+        if workers <= 1:
+            return None
+        with self._lock:
+            if self._pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._pool = ThreadPoolExecutor(workers, thread_name_prefix="verisum-embedded")
+        return self._pool
 
     def judge(self, pairs: Sequence[Pair]) -> list[Judgement]:
         if not pairs:
