@@ -372,7 +372,8 @@ class Checker:
                 score = 1.0 if a.verbatim[j] else float(scores[j])
                 probs = {} if jd is None else jd.probs
                 label = decide(score, _decision_probs(probs), threshold)
-                faults = () if label == "supported" else locate_faults(c, a.source, jd.quotes if jd else (), a.index, ev)
+                quotes = jd.quotes if jd is not None else ()
+                faults = () if label == "supported" else locate_faults(c, a.source, quotes, a.index, ev)
                 verdicts[id(c)] = ClaimVerdict(
                     claim=c,
                     label=label,

@@ -136,18 +136,23 @@ class LexicalRetriever:
 
 
 class HybridRetriever:
-    """Sentence embeddings (all-MiniLM-L6-v2) plus IDF-weighted word overlap.
+    """Sentence embeddings plus IDF-weighted word overlap.
 
     A source sentence's score is ``embedding_weight * cosine + (1 - embedding_weight) * lexical``;
     the embeddings find paraphrases, the lexical part pins exact names and numbers.
 
-    Every source sentence is read and scored lexically, streamed in blocks of
-    :data:`BLOCK_SENTENCES`. Embedding is the expensive part (about 7 ms a sentence on a laptop
-    core), so only a shortlist is embedded: for each claim, the ``shortlist`` sentences with the
-    highest lexical score, plus the neighbours of its two best (so that a claim fused from two
-    adjacent sentences finds its window). ``shortlist=None`` embeds every sentence. Sentence and
-    claim embeddings are kept in a bounded LRU cache keyed by text: a highlights run or a server
-    checks many summaries of one article, and each sentence is embedded once.
+    encoder: anything with ``encode(texts) -> unit-length rows``; default all-MiniLM-L6-v2
+        (:class:`~verisum.encoder.Encoder`). The embedded judge passes the static vectors
+        (:class:`~verisum.encoder.StaticEncoder`) with ``shortlist=None``.
+    shortlist: sentences embedded per claim. Every source sentence is read and scored
+        lexically, streamed in blocks of :data:`BLOCK_SENTENCES`; with a transformer encoder
+        embedding is the expensive part (about 12 ms of CPU a sentence), so only a shortlist is
+        embedded: for each claim, the ``shortlist`` sentences with the highest lexical score,
+        plus the neighbours of its two best (so that a claim fused from two adjacent sentences
+        finds its window). ``None`` embeds every sentence.
+    cache_size: embeddings kept in an LRU cache keyed by text (a highlights run or a server
+        checks many summaries of one article, and each sentence is embedded once); sentences of
+        a source longer than one block are not cached.
     """
 
     name = "hybrid"
@@ -181,7 +186,10 @@ class HybridRetriever:
 
     def embed(self, texts: Sequence[str], *, cache: bool = True) -> np.ndarray:
         """Unit-length embeddings of ``texts``, through the cache; only the misses are encoded."""
-        out = np.empty((len(texts), getattr(self._encoder(), "dim", 384)), dtype=np.float32)
+        encoder = self._encoder()
+        if callable(getattr(encoder, "load", None)):
+            encoder.load()  # a loaded encoder knows its dimension
+        out = np.empty((len(texts), getattr(encoder, "dim", 384)), dtype=np.float32)
         missing: dict[str, list[int]] = {}
         with self._lock:
             for i, t in enumerate(texts):
@@ -193,7 +201,7 @@ class HybridRetriever:
                     out[i] = hit
         if missing:
             todo = list(missing)
-            emb = self._encoder().encode(todo)
+            emb = encoder.encode(todo)
             with self._lock:
                 for t, row in zip(todo, emb):
                     out[missing[t]] = row

@@ -150,7 +150,7 @@ def calibrate(
 @click.option("--runs", type=click.IntRange(1), default=30, show_default=True,
               help="Single checks timed for the latency figures.")
 @click.option("--threads", type=click.IntRange(1), default=None,
-              help="onnxruntime threads [default: onnxruntime's choice].")
+              help="onnxruntime threads per model call [default: 1, with one call per CPU in parallel].")
 @click.option("--batch-size", type=click.IntRange(1), default=16, show_default=True)
 @click.option("--no-cold-start", is_flag=True, help="Skip the cold-start measurement (a fresh process).")
 @click.option("--long-words", type=click.IntRange(0), default=50_000, show_default=True,
