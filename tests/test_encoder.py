@@ -81,3 +81,34 @@ def test_static_vectors_quantisation_keeps_direction_and_token_counts_count(tmp_
     counts, docs = token_counts(tok, corpus)
     assert docs == 1
     assert counts[tok.token_to_id("the")] == 2 and counts[tok.token_to_id("mayor")] == 2
+
+
+def test_static_alignment_scores_each_claim_word_against_the_source_words():
+    enc = StaticEncoder()
+    source = ["The mayor opened a new bridge on Monday.", "Fishermen had opposed the plan."]
+    copied, invented, empty = enc.alignment(
+        ["The mayor opened the bridge.", "Penguins sang opera in Paris.", "the of"], source
+    )
+    assert copied == {"align_mean": 1.0, "align_min": 1.0, "soft_novel": 0.0}  # every word is there
+    assert invented["soft_novel"] > 0.5 and invented["align_min"] < 0.6 < copied["align_min"]
+    assert empty == {"align_mean": 1.0, "align_min": 1.0, "soft_novel": 0.0}  # no content words
+
+
+def test_checker_aligns_a_clause_by_its_own_words_not_its_context():
+    from verisum import Checker
+    from verisum.evidence import HybridRetriever
+
+    seen = []
+
+    class Recording(StaticEncoder):
+        def alignment(self, texts, source_texts):
+            seen.extend(texts)
+            return super().alignment(texts, source_texts)
+
+    enc = Recording()
+    checker = Checker("embedded", retriever=HybridRetriever(enc, shortlist=None, aligner=enc))
+    (a,) = checker.analyse([(None, "Putin will meet Erdogan in Astana on Wednesday.",
+                             "Putin will meet Erdogan, highlighting the importance of insulation.")])
+    assert seen == ["Putin will meet Erdogan", "highlighting the importance of insulation."]
+    main, clause = a.features
+    assert clause["soft_novel"] > main["soft_novel"]

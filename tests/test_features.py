@@ -8,6 +8,7 @@ from verisum.claims import split_claims
 from verisum.document import Document
 from verisum.evidence import Evidence
 from verisum.features import (
+    ALIGN_FEATURES,
     FEATURE_NAMES,
     SourceIndex,
     add_summary_context,
@@ -56,9 +57,12 @@ def test_features_claim_features_has_every_name_and_flags_the_invented_clause():
     claim = _claim("Putin will meet Erdogan, highlighting the importance of insulation.")
     ev = [Evidence(SOURCE.sentences[0], 0.9)]
     j = Judgement(0.2, 0.1, 0.7)
-    feats = claim_features(claim, ev, j, SOURCE, INDEX, {"emb_sent": 0.8, "emb_win": 0.85, "lex_best": 0.6})
+    align = {"align_mean": 0.7, "align_min": 0.3, "soft_novel": 0.4}
+    feats = claim_features(claim, ev, j, SOURCE, INDEX, {"emb_sent": 0.8, "emb_win": 0.85, "lex_best": 0.6, **align})
     add_summary_context([feats])
     assert set(FEATURE_NAMES) <= set(feats)
+    assert {k: feats[k] for k in ALIGN_FEATURES} == align  # passed through from the retriever's stats
+    assert not set(ALIGN_FEATURES) & set(claim_features(claim, ev, j, SOURCE, INDEX, {}))
     assert feats["supported"] == pytest.approx(0.2)
     assert feats["emb_best"] == pytest.approx(0.85)
     full = split_claims(Document("Putin will meet Erdogan, highlighting the importance of insulation.").sentences[0])

@@ -332,6 +332,9 @@ class Checker:
         else:
             evidence = self._retriever.retrieve(src, queries, self.top_k)
             stats = [{} for _ in claims]
+        align = getattr(self._retriever, "align", None)
+        if callable(align):  # word-by-word coverage of each claim's own words, when offered
+            stats = [{**st, **al} for st, al in zip(stats, align(src, [c.span.text for c in claims]))]
         if self.verbatim_shortcut:
             copies = {_copy_key(s.text) for s in src.sentences}
             verbatim = [_copy_key(c.sentence.text) in copies for c in claims]

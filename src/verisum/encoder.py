@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -210,10 +210,11 @@ class StaticEncoder:
                 if len(vectors) != tokenizer.get_vocab_size() or len(weights) != len(vectors):
                     raise ModelError(f"{file} does not match the tokenizer {tok_path} (vocabulary sizes differ)")
                 self.dim = int(vectors.shape[1])
-                # Weighted once here, so a sentence is one sum: sum(w_t * v_t) / sum(w_t).
-                self._vectors = vectors * weights[:, None]
+                self._vectors = vectors
                 self._weights = weights
+                self._norms = np.maximum(np.linalg.norm(vectors, axis=1), 1e-9)
                 self._tokenizer = tokenizer
+                self._skip = _function_token_ids(tokenizer)
         return self
 
     def params(self) -> dict[str, Any]:
@@ -231,6 +232,51 @@ class StaticEncoder:
             ids = enc.ids if self.max_length is None else enc.ids[: self.max_length]
             if not ids:
                 continue
-            v = self._vectors[ids].sum(axis=0) / max(float(self._weights[ids].sum()), 1e-9)
+            w = self._weights[ids]
+            v = (self._vectors[ids] * w[:, None]).sum(axis=0) / max(float(w.sum()), 1e-9)
             out[i] = v / max(float(np.linalg.norm(v)), 1e-12)
         return out
+
+    def alignment(self, queries: Sequence[str], source_texts: Iterable[str]) -> list[dict[str, float]]:
+        """How well the source's words cover each query's words, word by word.
+
+        For every content token of a query, its best cosine to any token of the source (1.0
+        when the source has the token itself); per query: ``align_mean`` (their mean),
+        ``align_min`` (the worst-covered token) and ``soft_novel`` (the share below 0.6: words
+        with neither themselves nor a near-synonym in the source). BERTScore's recall, with
+        static vectors. Memory is bounded by the vocabulary, whatever the source's length.
+        """
+        self.load()
+        assert self._vectors is not None
+        present: set[int] = set()
+        for enc in self._tokenizer.encode_batch(list(source_texts), add_special_tokens=False):
+            present.update(enc.ids)
+        present -= self._skip
+        src_ids = np.fromiter(sorted(present), dtype=np.int64)
+        src = self._vectors[src_ids] / self._norms[src_ids, None] if len(src_ids) else None
+        out = []
+        for enc in self._tokenizer.encode_batch(list(queries), add_special_tokens=False):
+            ids = [i for i in enc.ids if i not in self._skip]
+            if not ids or src is None:
+                out.append({"align_mean": 1.0 if not ids else 0.0, "align_min": 1.0 if not ids else 0.0,
+                            "soft_novel": 0.0 if not ids else 1.0})
+                continue
+            q = self._vectors[ids] / self._norms[ids, None]
+            best = (q @ src.T).max(axis=1)
+            best = np.where(np.isin(ids, src_ids), 1.0, best)
+            out.append({"align_mean": float(best.mean()), "align_min": float(best.min()),
+                        "soft_novel": float((best < 0.6).mean())})
+        return out
+
+
+def _function_token_ids(tokenizer: Any) -> set[int]:
+    """Token ids that carry no content for word alignment: special tokens, single characters and
+    punctuation (the first ids of the BERT vocabulary), and function words."""
+    from .evidence import _STOPWORDS
+
+    ids = set(range(min(1001, tokenizer.get_vocab_size())))
+    for word in _STOPWORDS:
+        i = tokenizer.token_to_id(word)
+        if i is not None:
+            ids.add(i)
+    return ids

@@ -29,7 +29,7 @@ import math
 import re
 import threading
 from collections import Counter, OrderedDict
-from typing import TYPE_CHECKING, Iterable, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Protocol, Sequence
 
 import numpy as np
 
@@ -153,6 +153,9 @@ class HybridRetriever:
     cache_size: embeddings kept in an LRU cache keyed by text (a highlights run or a server
         checks many summaries of one article, and each sentence is embedded once); sentences of
         a source longer than one block are not cached.
+    aligner: optional; anything with ``alignment(texts, source_texts) -> [dict]`` (the static
+        vectors' word-by-word coverage, :meth:`~verisum.encoder.StaticEncoder.alignment`), which
+        :meth:`align` offers the Checker for each claim's features.
     """
 
     name = "hybrid"
@@ -164,6 +167,7 @@ class HybridRetriever:
         embedding_weight: float = 0.6,
         shortlist: int | None = 8,
         cache_size: int = 4096,
+        aligner: Any = None,
     ) -> None:
         if shortlist is not None and shortlist < 1:
             raise ValueError("shortlist must be at least 1 (or None: embed every sentence)")
@@ -171,6 +175,7 @@ class HybridRetriever:
         self.embedding_weight = embedding_weight
         self.shortlist = shortlist
         self.cache_size = cache_size
+        self.aligner = aligner
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -285,6 +290,14 @@ class HybridRetriever:
             )
             for h, bs, bw, bl in zip(heaps, best_sent, best_win, best_lex)
         ]
+
+    def align(self, source: Document, texts: Sequence[str]) -> list[dict[str, float]]:
+        """The aligner's word-by-word coverage of each text by the source (empty dicts without
+        an aligner). The Checker passes each claim's own words (its span, not the context a
+        dependent clause is judged with), so an invented clause is measured by itself."""
+        if self.aligner is None:
+            return [{} for _ in texts]
+        return self.aligner.alignment(list(texts), (s.text for s in source.sentences))
 
 
 def _push(heap: list[tuple[float, int]], item: tuple[float, int], k: int) -> None:

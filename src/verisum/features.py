@@ -26,6 +26,7 @@ from .document import Document
 from .evidence import Evidence, _STOPWORDS, _stem
 
 __all__ = ["SourceIndex", "claim_features", "judge_features", "add_summary_context", "FEATURE_NAMES", "EVIDENCE_FEATURES",
+           "ALIGN_FEATURES",
            "novel_tokens", "NEGATIONS"]
 
 #: Every feature ``claim_features`` produces (besides any ``judgement.extra``).
@@ -53,7 +54,14 @@ FEATURE_NAMES = (
     "sum_lex_best",
     "sum_lex_doc",
     "sum_novel_share",
+    "align_mean",
+    "align_min",
+    "soft_novel",
 )
+
+#: Word-alignment figures a retriever may add to a claim's stats (the static vectors' coverage of
+#: the claim's words by the source's words, :meth:`verisum.encoder.StaticEncoder.alignment`).
+ALIGN_FEATURES = ("align_mean", "align_min", "soft_novel")
 
 #: The features that do not depend on the judge: a calibrator that reads only these scores a
 #: claim before (and without) any judge call.
@@ -229,6 +237,7 @@ def claim_features(
         "neg_mismatch": float(_negated(claim.hypothesis) != _negated(best_ev)) if best_ev else 0.0,
         "n_words": math.log1p(len(toks)),
     })
+    feats.update({k: float(stats[k]) for k in ALIGN_FEATURES if k in stats})
     return feats
 
 

@@ -171,9 +171,11 @@ class EmbeddedJudge:
         if self._retriever is None:
             from ..evidence import HybridRetriever
 
-            # Static vectors are cheap enough to embed every sentence: no shortlist needed.
-            shortlist = None if self.encoder_name == "static" else 8
-            self._retriever = HybridRetriever(self.encoder(), shortlist=shortlist)
+            if self.encoder_name == "static":
+                # Cheap enough to embed every sentence (no shortlist), and to align word by word.
+                self._retriever = HybridRetriever(self.encoder(), shortlist=None, aligner=self.encoder())
+            else:
+                self._retriever = HybridRetriever(self.encoder(), shortlist=8)
         return self._retriever
 
     def calibrator(self) -> Any:
