@@ -36,7 +36,9 @@ from verisum.calibration import Calibrator  # noqa: E402
 from verisum.document import Document  # noqa: E402
 from verisum.evidence import content_words  # noqa: E402
 from verisum.highlights.evaluate import read_references, rouge_scores  # noqa: E402
-from verisum.highlights.extractive import _FIRST_PERSON_RE, _QUOTE_RE, ExtractiveWriter  # noqa: E402
+from verisum.highlights.extractive import (  # noqa: E402
+    _FIRST_PERSON_RE, _QUOTE_RE, ExtractiveWriter, _cosine, tfidf_centrality,
+)
 from verisum.highlights.repair import words  # noqa: E402
 
 NEWS = ROOT.parent / "shared" / "data" / "news"
@@ -52,26 +54,17 @@ def sentence_features(article: str) -> list[dict[str, float]]:
     for b in bags:
         df.update(b.keys())
     n = max(len(bags), 1)
-    idf = {w: math.log(1 + n / c) for w, c in df.items()}
-    centroid: Counter[str] = Counter()
-    for b in bags:
-        centroid.update({w: idf[w] for w in b})
-    cnorm = math.sqrt(sum(v * v for v in centroid.values())) or 1.0
-    vecs = []
-    for b in bags:
-        v = {w: c * idf[w] for w, c in b.items()}
-        vecs.append((v, math.sqrt(sum(x * x for x in v.values())) or 1.0))
+    first = bags[0] if bags else Counter()
     out = []
-    for rank, ((i, span, text), bag, (v, vn)) in enumerate(zip(eligible, bags, vecs)):
-        first, fn = vecs[0]
+    for rank, ((i, span, text), bag, cent) in enumerate(zip(eligible, bags, tfidf_centrality(bags))):
         out.append({
             "pos": 1 / (1 + rank), "logrank": math.log1p(rank), "rel": rank / n,
             "abs_rel": i / max(len(doc.sentences), 1),
-            "cent": sum(x * centroid[w] for w, x in v.items()) / (vn * cnorm),
+            "cent": cent,
             "loglen": math.log(words(text)),
             "quote": float(bool(_QUOTE_RE.search(span.text) or _FIRST_PERSON_RE.search(text))),
             "digits": float(bool(re.search(r"\d", text))),
-            "sim_first": sum(x * first.get(w, 0) for w, x in v.items()) / (vn * fn),
+            "sim_first": _cosine(bag, first),
             "novelty": sum(1 for w in bag if df[w] == 1) / max(len(bag), 1),
         })
     return out

@@ -14,7 +14,7 @@ fault; aggregate claim -> sentence -> summary.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
 
@@ -274,23 +274,15 @@ class Checker:
         """
         self.load()
         assert self._judge is not None and self._calibrator is not None
-        prepared = [self._prepare(rid, source, summary) for rid, source, summary in items]
-        judgements: list[list[Judgement | None]] = [
-            [_COPY_JUDGEMENT if copied else None for copied in p.verbatim] for p in prepared
-        ]
+        out = [self._prepare(rid, source, summary) for rid, source, summary in items]
         lazy = judge == "needed" and not _scores_judge(self._calibrator.features)
         if not lazy:
-            self._judge_claims(prepared, judgements, [
-                (i, j) for i, js in enumerate(judgements) for j, jd in enumerate(js) if jd is None
-            ])
-        out = []
-        for p, js in zip(prepared, judgements):
-            index = SourceIndex.build(p.source)
-            feats = [claim_features(c, ev, jd, p.source, index, st)
-                     for c, ev, jd, st in zip(p.claims, p.evidence, js, p.stats)]
-            add_summary_context(feats)
-            out.append(Analysis(p.id, p.source, p.summary, p.sentences, p.claims, p.evidence, js, feats, index,
-                                p.verbatim))
+            self._judge_claims(out, [(i, j) for i, a in enumerate(out) for j, jd in enumerate(a.judgements)
+                                     if jd is None])
+        for a in out:
+            a.features.extend(claim_features(c, ev, jd, a.source, a.index, st)
+                              for c, ev, jd, st in zip(a.claims, a.evidence, a.judgements, a.stats))
+            add_summary_context(a.features)
         if lazy:
             threshold = self.threshold_
             todo = [
@@ -299,14 +291,15 @@ class Checker:
                 for j, score in enumerate(self._calibrator.score_many(a.features))
                 if a.judgements[j] is None and score < threshold
             ]
-            self._judge_claims(prepared, judgements, todo)
+            self._judge_claims(out, todo)
             for i, j in todo:
                 # The calibrator does not read these, so the claim's score stays as it was.
-                out[i].features[j].update(judge_features(judgements[i][j]))
+                out[i].features[j].update(judge_features(out[i].judgements[j]))
         return out
 
-    def _prepare(self, rid: str | None, source: Any, summary: Any) -> "_Prepared":
-        """Split, check the limits and retrieve evidence for one item."""
+    def _prepare(self, rid: str | None, source: Any, summary: Any) -> "Analysis":
+        """One item split, checked against the limits and with its evidence retrieved; its
+        judgements are those of verbatim copies only, its features still empty."""
         assert self._retriever is not None
         src = _as_document(source, "source")
         summ = _as_document(summary, "summary")
@@ -340,18 +333,15 @@ class Checker:
             verbatim = [_copy_key(c.sentence.text) in copies for c in claims]
         else:
             verbatim = [False] * len(claims)
-        return _Prepared(rid, src, summ, sentences, claims, evidence, stats, verbatim)
+        judgements: list[Judgement | None] = [_COPY_JUDGEMENT if copied else None for copied in verbatim]
+        return Analysis(rid, src, summ, sentences, claims, evidence, judgements, [], SourceIndex.build(src),
+                        verbatim, stats)
 
-    def _judge_claims(
-        self,
-        prepared: Sequence["_Prepared"],
-        judgements: list[list[Judgement | None]],
-        which: Sequence[tuple[int, int]],
-    ) -> None:
-        """Ask the judge about claims ``(item, claim)``, ``batch_size`` pairs per call; fills
-        ``judgements`` in place."""
+    def _judge_claims(self, items: Sequence["Analysis"], which: Sequence[tuple[int, int]]) -> None:
+        """Ask the judge about claims ``(item, claim)``, ``batch_size`` pairs per call; fills the
+        items' ``judgements`` in place."""
         assert self._judge is not None
-        pairs = [Pair(premise=_premise(prepared[i].evidence[j]), hypothesis=prepared[i].claims[j].hypothesis)
+        pairs = [Pair(premise=_premise(items[i].evidence[j]), hypothesis=items[i].claims[j].hypothesis)
                  for i, j in which]
         judged: list[Judgement] = []
         for k in range(0, len(pairs), self.batch_size):
@@ -359,7 +349,7 @@ class Checker:
         if len(judged) != len(pairs):
             raise VerisumError(f"judge {self._judge.name} returned {len(judged)} judgements for {len(pairs)} pairs")
         for (i, j), jd in zip(which, judged):
-            judgements[i][j] = jd
+            items[i].judgements[j] = jd
 
     def _check_batch(self, items: Sequence[tuple[str | None, Any, Any]]) -> list[CheckResult]:
         started = time.perf_counter()
@@ -415,6 +405,7 @@ class Analysis:
     features: list[dict[str, float]]
     index: SourceIndex
     verbatim: list[bool]  # the claim's sentence copies a source sentence (not sent to the judge)
+    stats: list[dict[str, float]] = field(default_factory=list)  # the retriever's, per claim
 
 
 def _decision_probs(probs: Mapping[str, float]) -> dict[str, float]:
@@ -425,20 +416,6 @@ def _decision_probs(probs: Mapping[str, float]) -> dict[str, float]:
     if out.get("contradicted", 0.0) < max(out.get("supported", 0.0), out.get("unsupported", 0.0)):
         out["contradicted"] = 0.0
     return out
-
-
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    """One item split, checked against the limits, and with its evidence retrieved."""
-
-    id: str | None
-    source: Document
-    summary: Document
-    sentences: tuple[tuple[Span, tuple[Claim, ...]], ...]
-    claims: list[Claim]
-    evidence: list[list[Evidence]]
-    stats: list[dict[str, float]]
-    verbatim: list[bool]
 
 
 def _scores_judge(features: Sequence[str]) -> bool:

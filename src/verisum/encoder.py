@@ -189,6 +189,8 @@ class StaticEncoder:
         self.max_length = max_length
         self._vectors: np.ndarray | None = None
         self._weights: np.ndarray | None = None
+        self._norms: np.ndarray | None = None
+        self._skip: set[int] = set()
         self._tokenizer: Any = None
         self._lock = threading.Lock()
 
@@ -247,7 +249,7 @@ class StaticEncoder:
         static vectors. Memory is bounded by the vocabulary, whatever the source's length.
         """
         self.load()
-        assert self._vectors is not None
+        assert self._vectors is not None and self._norms is not None
         present: set[int] = set()
         for enc in self._tokenizer.encode_batch(list(source_texts), add_special_tokens=False):
             present.update(enc.ids)

@@ -110,20 +110,8 @@ class ExtractiveWriter:
         """(score, index, sentence, cleaned text, content-word bag), in article order."""
         eligible = self._eligible(article)
         bags = [Counter(content_words(t)) for _, _, t in eligible]
-        df: Counter[str] = Counter()
-        for b in bags:
-            df.update(b.keys())
-        n = max(len(bags), 1)
-        idf = {w: math.log(1 + n / c) for w, c in df.items()}
-        centroid: Counter[str] = Counter()
-        for b in bags:
-            centroid.update({w: idf[w] for w in b})
-        cnorm = math.sqrt(sum(v * v for v in centroid.values())) or 1.0
         out = []
-        for rank, ((i, s, text), bag) in enumerate(zip(eligible, bags)):
-            vec = {w: c * idf[w] for w, c in bag.items()}
-            vnorm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-            cent = sum(v * centroid[w] for w, v in vec.items()) / (vnorm * cnorm)
+        for rank, ((i, s, text), bag, cent) in enumerate(zip(eligible, bags, tfidf_centrality(bags))):
             pos = 1.0 / (1.0 + rank) ** self.position_decay
             score = self.position_weight * pos + self.centrality_weight * cent
             if _QUOTE_RE.search(s.text) or _FIRST_PERSON_RE.search(text):
@@ -163,6 +151,25 @@ class ExtractiveWriter:
             candidates.append(Candidate(bullet, round(score, 4), (span.start, span.end), shorter))
         meta = {"sentences": len(article.sentences), "eligible": len(scored), "lowercased_article": lowered}
         return Proposal(tuple(candidates), tuple(dropped), meta)
+
+
+def tfidf_centrality(bags: list[Counter]) -> list[float]:
+    """Each bag's TF-IDF cosine to the sum of all bags (IDF over the bags themselves)."""
+    df: Counter[str] = Counter()
+    for b in bags:
+        df.update(b.keys())
+    n = max(len(bags), 1)
+    idf = {w: math.log(1 + n / c) for w, c in df.items()}
+    centroid: Counter[str] = Counter()
+    for b in bags:
+        centroid.update({w: idf[w] for w in b})
+    cnorm = math.sqrt(sum(v * v for v in centroid.values())) or 1.0
+    out = []
+    for bag in bags:
+        vec = {w: c * idf[w] for w, c in bag.items()}
+        vnorm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        out.append(sum(v * centroid[w] for w, v in vec.items()) / (vnorm * cnorm))
+    return out
 
 
 def _cosine(a: Counter, b: Counter) -> float:
