@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from verisum.features import ALIGN_FEATURES  # noqa: E402
 from verisum.evaluation import (  # noqa: E402
     TARGET_SETS,
     LabelledRecord,
@@ -48,7 +49,7 @@ FLOOR = ("emb_best",)
 CHEAP = ("emb_sent", "emb_win", "lex_best", "lex_doc", "novel_share", "novel_ents", "novel_nums",
          "novel_dates", "novel_bigrams", "neg_mismatch", "n_words",
          "sum_emb_best", "sum_lex_best", "sum_lex_doc", "sum_novel_share")
-ALIGN = ("align_mean", "align_min", "soft_novel")  # the static retriever's word alignment
+ALIGN = ALIGN_FEATURES  # the static retriever's word alignment
 JUDGE = ("logit_supported", "logit_contradicted")
 JUDGE_KEYS = ("supported", "contradicted", "unsupported", "logit_supported", "logit_contradicted")
 VARIANTS = {

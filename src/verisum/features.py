@@ -8,7 +8,9 @@ to any 2-sentence window), and lexical signals that catch extrinsic content:
 - content words with no match (exact or crudely stemmed) anywhere in the source;
 - content-word bigrams of the claim that never occur in the source;
 - a negation mismatch between the claim and its best evidence;
-- the claim's length.
+- the claim's length;
+- when the retriever offers it, the word alignment of the claim's own words with the source's
+  (``align_mean`` / ``align_min`` / ``soft_novel``, passed through from ``stats``).
 
 All of it is regular expressions and set look-ups over a :class:`SourceIndex` built once per
 source (memory linear in the source's vocabulary, not its length squared).
@@ -25,9 +27,8 @@ from .claims import Claim
 from .document import Document
 from .evidence import Evidence, _STOPWORDS, _stem
 
-__all__ = ["SourceIndex", "claim_features", "judge_features", "add_summary_context", "FEATURE_NAMES", "EVIDENCE_FEATURES",
-           "ALIGN_FEATURES",
-           "novel_tokens", "NEGATIONS"]
+__all__ = ["SourceIndex", "claim_features", "judge_features", "add_summary_context", "FEATURE_NAMES",
+           "EVIDENCE_FEATURES", "ALIGN_FEATURES", "novel_tokens", "NEGATIONS"]
 
 #: Every feature ``claim_features`` produces (besides any ``judgement.extra``).
 FEATURE_NAMES = (
