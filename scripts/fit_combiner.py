@@ -49,7 +49,6 @@ FLOOR = ("emb_best",)
 CHEAP = ("emb_sent", "emb_win", "lex_best", "lex_doc", "novel_share", "novel_ents", "novel_nums",
          "novel_dates", "novel_bigrams", "neg_mismatch", "n_words",
          "sum_emb_best", "sum_lex_best", "sum_lex_doc", "sum_novel_share")
-ALIGN = ALIGN_FEATURES  # the static retriever's word alignment
 JUDGE = ("logit_supported", "logit_contradicted")
 JUDGE_KEYS = ("supported", "contradicted", "unsupported", "logit_supported", "logit_contradicted")
 VARIANTS = {
@@ -164,7 +163,7 @@ def main() -> None:
         add_summary_context([c["features"] for c in r.get("claims") or []])
     variants = dict(VARIANTS)
     if args.encoder == "static":  # only the static vectors align word by word
-        variants = {k: v + ALIGN if any(f in CHEAP for f in v) else v for k, v in variants.items()}
+        variants = {k: v + ALIGN_FEATURES if any(f in CHEAP for f in v) else v for k, v in variants.items()}
     model_info = None
     if args.no_judge:
         variants = {k: v for k, v in variants.items() if not any(f in JUDGE for f in v)}

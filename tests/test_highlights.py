@@ -15,8 +15,9 @@ from verisum.highlights import Dropped, HighlightsResult, write_highlights
 from verisum.highlights.extractive import ExtractiveWriter
 from verisum.highlights.repair import DANGLING_WORDS, clean_sentence, dangling_start
 from verisum.io import split_seed
-from verisum.judges import Judgement
 from verisum.verdicts import Label
+
+from support.judges import RejectWords
 
 _TOKENS = re.compile(r"\w+")
 
@@ -40,25 +41,6 @@ def _tokens(text: str) -> list[str]:
 def _is_subsequence(small: Sequence[str], big: Sequence[str]) -> bool:
     it = iter(big)
     return all(tok in it for tok in small)
-
-
-class RejectWords:
-    """A judge that rejects any claim containing one of ``words`` and supports the rest."""
-
-    name = "reject-words"
-
-    def __init__(self, words: Sequence[str]) -> None:
-        self.words = [w.lower() for w in words]
-
-    def params(self) -> dict[str, Any]:
-        return {"words": self.words}
-
-    def judge(self, pairs: Sequence[Any]) -> list[Judgement]:
-        out = []
-        for p in pairs:
-            bad = any(w in _tokens(p.hypothesis) for w in self.words)
-            out.append(Judgement(0.02, 0.08, 0.9) if bad else Judgement(0.98, 0.01, 0.01))
-        return out
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import httpx
 import pytest
@@ -13,8 +13,9 @@ from verisum.checker import Checker
 from verisum.errors import BackendResponseError, BackendUnavailable
 from verisum.highlights import write_highlights
 from verisum.highlights.llm import LLMWriter
-from verisum.judges import Judgement
 from verisum.verdicts import Label
+
+from support.judges import RejectWords
 
 ARTICLE = (
     "Russian President Vladimir Putin will meet Turkish President Recep Tayyip Erdogan in Kazakhstan on "
@@ -26,27 +27,6 @@ GOOD = "Vladimir Putin will meet Recep Tayyip Erdogan in Kazakhstan on Wednesday
 INVENTED = "Putin will meet Xi Jinping in Astana, highlighting the importance of insulation."
 FIXED = "Putin is set to meet Xi Jinping at the summit in Astana on Thursday."
 THIRD = "Narendra Modi is not expected at the summit."
-
-_WORD = re.compile(r"\w+")
-
-
-class RejectWords:
-    """Rejects any claim containing one of ``words``; supports the rest."""
-
-    name = "reject-words"
-
-    def __init__(self, words: Sequence[str]) -> None:
-        self.words = [w.lower() for w in words]
-
-    def params(self) -> dict[str, Any]:
-        return {"words": self.words}
-
-    def judge(self, pairs: Sequence[Any]) -> list[Judgement]:
-        return [
-            Judgement(0.02, 0.08, 0.9) if any(w in _WORD.findall(p.hypothesis.lower()) for w in self.words)
-            else Judgement(0.98, 0.01, 0.01)
-            for p in pairs
-        ]
 
 
 def _reply(content: str, finish: str = "stop") -> httpx.Response:
