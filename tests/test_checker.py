@@ -143,6 +143,17 @@ def test_checker_verbatim_copy_is_supported_without_asking_the_judge():
     assert [p.hypothesis for p in judge.seen] == ["The plant will employ 4,000 people."]
 
 
+def test_checker_copy_without_the_source_photo_pointer_is_still_a_copy():
+    judge = _CountingJudge()
+    source = "Jo Bloggs (pictured left) opened the bridge on Monday. It cost 12 million pounds."
+    summary = "- Jo Bloggs opened the bridge on Monday.\n- Jo Bloggs (not pictured) opened the bridge on Monday."
+    copied, own_parenthesis = Checker(judge).check(source, summary).sentences
+    assert copied.label is Label.SUPPORTED and copied.score == 1.0
+    # Only the source's pointer is ignored: a parenthesis the summary adds is judged.
+    assert own_parenthesis.label is Label.UNSUPPORTED
+    assert [p.hypothesis for p in judge.seen] == ["Jo Bloggs (not pictured) opened the bridge on Monday."]
+
+
 def test_checker_verbatim_shortcut_can_be_turned_off():
     judge = _CountingJudge()
     result = Checker(judge, verbatim_shortcut=False).check(SOURCE, "- It cost 12 million pounds to build.")

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
 from . import __version__
 from .calibration import Calibrator
 from .claims import Claim, summary_claims
-from .document import Document, Span
+from .document import PHOTO_POINTER_RE, Document, Span
 from .errors import EmptyInput, InputError, InputTooLarge, VerisumError
 from .evidence import Evidence, LexicalRetriever, Retriever
 from .faults import locate_faults
@@ -89,7 +89,8 @@ class Checker:
     calibration: a Calibrator, or a path to one saved by ``verisum calibrate``.
     retriever: how evidence is found; default lexical, or the judge's own (``judge.retriever()``).
     verbatim_shortcut: a summary sentence that repeats a whole source sentence word for word
-        (ignoring case, spacing and the final stop) is supported with score 1.0 without asking
+        (ignoring case, spacing, the final stop and the source's photo pointers such as
+        "(pictured)") is supported with score 1.0 without asking
         the judge: a copy cannot misstate its source, and extractive highlights are mostly copies.
     """
 
@@ -329,7 +330,7 @@ class Checker:
         if callable(align):  # word-by-word coverage of each claim's own words, when offered
             stats = [{**st, **al} for st, al in zip(stats, align(src, [c.span.text for c in claims]))]
         if self.verbatim_shortcut:
-            copies = {_copy_key(s.text) for s in src.sentences}
+            copies = {key for s in src.sentences for key in _copy_keys(s.text)}
             verbatim = [_copy_key(c.sentence.text) in copies for c in claims]
         else:
             verbatim = [False] * len(claims)
@@ -434,6 +435,13 @@ _COPY_JUDGEMENT = Judgement(supported=1.0, contradicted=0.0, unsupported=0.0, ra
 def _copy_key(text: str) -> str:
     """A sentence's words for the verbatim test: case, spacing and the final stop ignored."""
     return " ".join(text.split()).rstrip(".!?;: ").casefold()
+
+
+def _copy_keys(source_sentence: str) -> set[str]:
+    """What a copy of a source sentence may read: the sentence, and the sentence without its
+    photo pointers ("(pictured)"), which state nothing. Only the source side is stripped, so a
+    summary's own parenthesis is never ignored."""
+    return {_copy_key(source_sentence), _copy_key(PHOTO_POINTER_RE.sub("", source_sentence))}
 
 
 def _premise(evidence: Sequence[Evidence]) -> str:

@@ -20,10 +20,18 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Iterator, Literal
 
-__all__ = ["Document", "Span", "split_sentences", "BULLET_RE"]
+__all__ = ["Document", "Span", "split_sentences", "BULLET_RE", "PHOTO_POINTER_RE"]
 
 #: A bullet marker at the start of a line (after optional indentation).
 BULLET_RE = re.compile(r"[ \t]*(?:[-*•·–]|\d{1,2}[.)])[ \t]+")
+
+#: A photo caption's pointer, "(pictured)", "(left)", "(shown above)": it points at a picture
+#: and states nothing, so a sentence says the same without it.
+PHOTO_POINTER_RE = re.compile(
+    r"\s*\((?:pictured|picture|shown|left|right|centre|center|above|below|top|bottom|inset|file photo)"
+    r"(?:\s+(?:left|right|above|below|centre|center|top|bottom|with \w+|in \d{4}))*\)",
+    re.IGNORECASE,
+)
 
 _ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof sr jr st mt ft gen lt col sgt capt cmdr adm gov sen rep rev hon pres

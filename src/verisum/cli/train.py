@@ -23,6 +23,7 @@ STEPS = {
     "fit": ("verisum.training.trainer", "train (or resume training) the cross-encoder, with checkpoints"),
     "export": ("verisum.training.export", "export a checkpoint to int8 ONNX in the package's model folder"),
     "static": ("verisum.training.static", "distil the retriever's static token vectors from all-MiniLM-L6-v2"),
+    "ranker": ("verisum.training.ranker", "fit the highlights writer's sentence ranker on reference highlights"),
 }
 
 

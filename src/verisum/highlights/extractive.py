@@ -1,18 +1,20 @@
 """The default writer: offline, CPU-only, fast. It picks the article sentences that carry the
 main news and makes them read as stand-alone bullets.
 
-Each sentence is scored by
+Sentences too short or too long for a bullet, and page furniture ("click here"), are never
+candidates. The others are scored by the learned ranker (``verisum.highlights.ranker``: a
+logistic regression over position, centrality, length, quoted speech and repetition, fitted on
+CNN/DM stories with reference highlights), or with ``ranker=None`` by the hand-set score:
 
 - position: news puts the main facts first (a decaying weight on the sentence index);
 - centrality: TF-IDF cosine of the sentence to the whole article, so sentences about what the
   article is about rank above asides;
-- length: very short fragments and very long run-ons are bad bullets;
-- quotes and page furniture: quoted speech and "click here" lines are rarely the news.
+- quotes: quoted speech is rarely the news.
 
 Candidates are then ordered by maximal marginal relevance (a candidate that repeats a better
 one ranks lower), made stand-alone (``repair.make_standalone``), and given shorter forms for
 long sentences (``repair.shorter_forms``). ``write_highlights`` checks them and prints only
-the ones that pass. The weights were tuned on the 100 CNN/DM stories of
+the ones that pass. Both scores were tuned on the 100 CNN/DM stories of
 ``../shared/data/news/cnndm_dev.jsonl`` (see the README's Highlights section).
 """
 
@@ -21,11 +23,14 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
+from ..calibration import Calibrator
 from ..document import Document, Span
 from ..evidence import content_words
 from .repair import BOILERPLATE_RE, clean_sentence, is_lowercased, make_standalone, recase, shorter_forms, words
+from .ranker import load_ranker, sentence_features
 from .result import Dropped
 from .writer import Candidate, Finding, Proposal
 
@@ -40,9 +45,12 @@ class ExtractiveWriter:
     """Picks and repairs article sentences; never writes a word the article does not have,
     except a name put in place of a leading pronoun and a dropped leading connective.
 
-    position_decay: how fast the position weight falls (weight = 1 / (1 + index) ** decay).
-    position_weight, centrality_weight: how much each signal counts.
-    quote_penalty: subtracted from sentences with quoted speech.
+    ranker: the sentence ranker: "default" (the shipped one), a path to one made by
+        ``verisum train ranker``, a fitted :class:`~verisum.calibration.Calibrator` over
+        ``ranker.FEATURES``, or None for the hand-set score below.
+    position_decay: how fast the hand-set position weight falls (1 / (1 + index) ** decay).
+    position_weight, centrality_weight: how much each signal counts in the hand-set score.
+    quote_penalty: subtracted from sentences with quoted speech in the hand-set score.
     min_words, max_words: sentences outside these lengths are not candidates.
     shorten_above: sentences longer than this (in words) are offered in shorter forms.
     redundancy: MMR weight of the similarity to a better-ranked candidate.
@@ -54,6 +62,7 @@ class ExtractiveWriter:
     def __init__(
         self,
         *,
+        ranker: "str | Path | Calibrator | None" = "default",
         position_decay: float = 1.0,
         position_weight: float = 1.0,
         centrality_weight: float = 1.0,
@@ -64,6 +73,12 @@ class ExtractiveWriter:
         redundancy: float = 0.5,
         candidates: int = 4,
     ) -> None:
+        self.ranker = ranker
+        # Loaded here so that a bad path fails when the writer is made, not mid-batch.
+        if ranker is None or isinstance(ranker, Calibrator):
+            self._ranker = ranker
+        else:
+            self._ranker = load_ranker(None if ranker == "default" else ranker)
         self.position_decay = position_decay
         self.position_weight = position_weight
         self.centrality_weight = centrality_weight
@@ -76,6 +91,8 @@ class ExtractiveWriter:
 
     def params(self) -> dict[str, Any]:
         return {
+            "ranker": (self.ranker if self.ranker is None or self.ranker == "default"
+                       else "in-process" if isinstance(self.ranker, Calibrator) else str(self.ranker)),
             "position_decay": self.position_decay,
             "position_weight": self.position_weight,
             "centrality_weight": self.centrality_weight,
@@ -110,8 +127,13 @@ class ExtractiveWriter:
         """(score, index, sentence, cleaned text, content-word bag), in article order."""
         eligible = self._eligible(article)
         bags = [Counter(content_words(t)) for _, _, t in eligible]
+        centrality = tfidf_centrality(bags)
+        if self._ranker is not None:
+            feats = sentence_features(eligible, bags, centrality, len(article.sentences))
+            probs = self._ranker.score_many(feats) if feats else []
+            return [(float(p), i, s, text, bag) for p, (i, s, text), bag in zip(probs, eligible, bags)]
         out = []
-        for rank, ((i, s, text), bag, cent) in enumerate(zip(eligible, bags, tfidf_centrality(bags))):
+        for rank, ((i, s, text), bag, cent) in enumerate(zip(eligible, bags, centrality)):
             pos = 1.0 / (1.0 + rank) ** self.position_decay
             score = self.position_weight * pos + self.centrality_weight * cent
             if _QUOTE_RE.search(s.text) or _FIRST_PERSON_RE.search(text):

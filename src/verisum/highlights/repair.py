@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from ..document import Document, Span
+from ..document import PHOTO_POINTER_RE, Document, Span
 
 __all__ = [
     "clean_sentence",
@@ -84,14 +84,6 @@ BOILERPLATE_RE = re.compile(
 )
 
 
-# Photo-caption pointers, never news: "(pictured)", "(left)", "(shown above)".
-_CAPTION_PAREN_RE = re.compile(
-    r"\s*\((?:pictured|picture|shown|left|right|centre|center|above|below|top|bottom|inset|file photo)"
-    r"(?:\s+(?:left|right|above|below|centre|center|top|bottom|with \w+|in \d{4}))*\)",
-    re.IGNORECASE,
-)
-
-
 def clean_sentence(text: str) -> str:
     """The sentence without datelines, wire tags and stray quote marks, on one line."""
     text = " ".join(text.split())
@@ -104,7 +96,7 @@ def clean_sentence(text: str) -> str:
             if m and m.end() < len(text):
                 text = text[m.end():]
                 changed = True
-    text = _CAPTION_PAREN_RE.sub("", text)
+    text = PHOTO_POINTER_RE.sub("", text)
     m = _CAPTION_RE.match(text)
     if m and len(text) - m.end() > 20:
         text = text[m.end():]  # "Fraud: starrs, 50, was ..." -> "Starrs, 50, was ..."
@@ -378,11 +370,12 @@ def make_standalone(doc: Document, sentence: Span, text: str | None = None) -> S
 # -- shortening --------------------------------------------------------------------------
 # An embedded relative / appositive clause: ", who ... ," / ", which ... ,".
 _RELATIVE_RE = re.compile(r",\s+(?:who|which|whose|whom|where)\b[^,;]{3,}?,\s+", re.IGNORECASE)
-# A trailing subordinate clause: cut from the comma before the connective to the end.
+# A trailing subordinate clause: cut from the comma before the connective to the end. Not ", but"
+# or ", and": what follows them is a main clause, often the news itself.
 _TRAILING_RE = re.compile(
     r",\s+(?:which|who|whose|where|while|whereas|although|though|as|after|before|when|because|since|"
     r"despite|amid|including|according to|with|without|saying|adding|claiming|leaving|making|"
-    r"prompting|sparking|meaning|following|but|and)\b",
+    r"prompting|sparking|meaning|following)\b",
     re.IGNORECASE,
 )
 # A leading adverbial clause: "After the vote on Tuesday, ..." -> "...".
