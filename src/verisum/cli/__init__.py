@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "eval": ("verisum.cli.evaluate", "eval_", "Evaluate the checker on labelled JSONL records."),
     "calibrate": ("verisum.cli.evaluate", "calibrate", "Fit a decision threshold on your own labelled data."),
     "bench": ("verisum.cli.evaluate", "bench", "Measure speed: latency, throughput, memory, cold start."),
-    "train": ("verisum.cli.train", "train", "Train the embedded checker model."),
+    "train": ("verisum.cli.train", "train", "Train the shipped models: the checker, the retrieval vectors, the highlights ranker."),
 }
 
 

@@ -1,9 +1,10 @@
-"""``verisum train STEP [ARGS]...``: the embedded model's training pipeline, step by step.
+"""``verisum train STEP [ARGS]...``: the shipped models' training, step by step.
 
 Each step is a module of :mod:`verisum.training` with its own argparse interface (``verisum
 train STEP --help`` shows it); this command only dispatches, so the training code keeps one
-command-line definition. The steps need the ``[train]`` extra (torch==2.13.0, transformers);
-``scripts/train_embedded.sh`` runs them all in order, resumably.
+command-line definition. The cross-encoder's steps (synth, bench-pairs, fit, export) need the
+``[train]`` extra (torch==2.13.0, transformers), and ``scripts/train_embedded.sh`` runs them in
+order, resumably; ``static`` and ``ranker`` run on the base install.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import importlib
 
 import click
 
-from .common import fail
+from .common import fail, handle_errors
 
 __all__ = ["train", "STEPS"]
 
@@ -34,8 +35,9 @@ STEPS = {
 @click.argument("step", required=False)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_context
+@handle_errors
 def train(ctx: click.Context, step: str | None, args: tuple[str, ...]) -> None:
-    """Train the embedded checker model: verisum train STEP [ARGS]... (STEP --help for its options)."""
+    """Train the shipped models: verisum train STEP [ARGS]... (STEP --help for its options)."""
     if step is None or step in ("-h", "--help"):
         click.echo(ctx.get_help())
         ctx.exit(0)

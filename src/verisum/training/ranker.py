@@ -146,6 +146,7 @@ def cross_validate_printed(references, stories: Sequence[Story], *, folds: int =
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from ..errors import InputError
     from ..highlights.evaluate import read_references
     from ..highlights.ranker import DEFAULT_RANKER
 
@@ -154,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help='JSONL of {"id", "article", "highlights": [...]} (repeatable)')
     ap.add_argument("--out", type=Path, default=DEFAULT_RANKER, help="where to write the ranker (default: the shipped one)")
     ap.add_argument("--l2", type=float, default=1.0, help="L2 penalty of the logistic regression")
-    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--folds", type=int, default=5, help="cross-validation folds (of stories)")
     ap.add_argument("--repeats", type=int, default=3, help="cross-validation repeats (0: fit without the estimate)")
     ap.add_argument("--printed", action="store_true",
                     help="also cross-validate the printed bullets (write_highlights with the embedded checker; slower)")
@@ -170,6 +171,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"\rfeatures and oracle labels: {n}/{total}", end="" if n < total else "\n", file=sys.stderr)
 
     stories = prepare(references, progress)
+    if (args.repeats > 0 or args.printed) and len(stories) < args.folds:
+        raise InputError(f"{len(stories)} stories with candidate sentences: too few for {args.folds}-fold "
+                         "cross-validation (give more, or --repeats 0 to fit without the estimate)")
+    if not any(y for s in stories for y in s.labels) or all(y for s in stories for y in s.labels):
+        raise InputError("the oracle labels are all the same (no sentence, or every sentence, matches the "
+                         "references): nothing to learn from")
     positives = sum(sum(s.labels) for s in stories)
     print(f"{len(stories)} stories, {sum(len(s.labels) for s in stories)} candidate sentences, "
           f"{positives} picked by the ROUGE-1 oracle")
