@@ -255,10 +255,40 @@ def test_highlights_cli_llm_needs_url(cli, tmp_path: Path, news: str) -> None:
         ("As his side won 30-20, Sam Tomkins made his debut.", None),
         ("Ruth Ogden said the storm was the worst since 1987.", None),
         ("On Tuesday, the port closed.", None),
+        ("Another said: 'the water came up to the windows.'", "Another said"),
+        ("Another ferry was cancelled on Wednesday.", None),
     ],
 )
 def test_highlights_repair_dangling_start(text: str, dangling: str | None) -> None:
     assert dangling_start(text) == dangling
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("'I'm really excited about the rest of the year now.", "I'm"),
+        ("We have never seen water this high.", "We"),
+        ("The port will reopen when my crews have checked the piers.", "my"),
+        ("'We have never seen water this high,' said Ruth Ogden.", None),
+        ("Ruth Ogden told reporters that her crews saw nothing like it.", None),
+        ("The US government closed the port.", None),
+    ],
+)
+def test_highlights_repair_unattributed_speech(text: str, word: str | None) -> None:
+    from verisum.highlights.repair import unattributed_speech
+
+    assert unattributed_speech(text) == word
+
+
+def test_highlights_speech_without_its_speaker_is_not_offered(fake_checker: Checker) -> None:
+    article = (
+        "Storm Ellen closed the port of Dunmore on Tuesday, the harbour authority said. "
+        "'Nobody here has seen water this high in my forty years of fishing.' "
+        "Ferries to Calder Island were cancelled for the rest of the week.\n"
+    )
+    result = write_highlights(article, 3, checker=fake_checker)
+    assert result.highlights and not any("Nobody" in b for b in result.highlights)
+    assert any("without saying who is speaking" in d.reason for d in result.dropped)
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,7 @@ __all__ = [
     "clean_sentence",
     "drop_connective",
     "dangling_start",
+    "unattributed_speech",
     "make_standalone",
     "shorter_forms",
     "Standalone",
@@ -143,6 +144,13 @@ _SUBORDINATE_PRONOUN_RE = re.compile(
 _CAPTION_RE = re.compile(r"^(?![^:]*\b(?:said|says|added|told|wrote|explained|insisted|claimed|admitted)\b)[^:.!?]{1,30}:\s")
 
 
+# Speech verbs: "Another said: ..." leans on whoever the article quoted before.
+_SPEECH = frozenset("said says added told wrote tweeted posted replied insisted claimed admitted explained".split())
+# First person in a bullet is somebody's speech; without a speech verb the bullet never says whose.
+_FIRST_PERSON_RE = re.compile(r"(?<![.\w])(?:i|i'm|i've|i'd|i'll|me|my|mine|we|we're|we've|our|ours)(?![.\w'’])", re.IGNORECASE)
+_ATTRIBUTION_RE = re.compile(r"\b(?:" + "|".join(sorted(_SPEECH)) + r"|says?|according to|revealed|told)\b", re.IGNORECASE)
+
+
 def dangling_start(text: str) -> str | None:
     """The word(s) that make ``text`` lean on missing context, or None when it stands alone."""
     m = _CONNECTIVE_RE.match(text)
@@ -168,7 +176,17 @@ def dangling_start(text: str) -> str | None:
         return fm.group(1)
     if f"{first} {second}" in ("the latter", "the former"):
         return f"{fm.group(1)} {fm.group(2)}"
+    if first in ("another", "others", "both") and second in _SPEECH:
+        return f"{fm.group(1)} {fm.group(2)}"
     return None
+
+
+def unattributed_speech(text: str) -> str | None:
+    """The first-person word of ``text`` when nothing in it says who is speaking, else None."""
+    m = _FIRST_PERSON_RE.search(text)
+    if m is None or _ATTRIBUTION_RE.search(text):
+        return None
+    return m.group(0)
 
 
 # -- names -------------------------------------------------------------------------------
@@ -364,6 +382,9 @@ def make_standalone(doc: Document, sentence: Span, text: str | None = None) -> S
     reason = dangling_start(out)
     if reason is not None:
         return Standalone(None, f"starts with {reason!r}, which leans on the sentence before it")
+    speech = unattributed_speech(out)
+    if speech is not None:
+        return Standalone(None, f"says {speech!r} without saying who is speaking")
     return Standalone(out, changed=out != original)
 
 
