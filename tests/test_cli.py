@@ -382,3 +382,37 @@ def test_cli_check_jsonl_any_lines_give_one_output_line_each(cli, fake_backend, 
             CheckResultModel.model_validate(item)
     worst = 2 if any("error" in x for x in out) else (1 if any(x["label"] != "supported" for x in out) else 0)
     assert res.exit_code == worst
+
+
+# -- --judge-param: the judge's constructor parameters from the command line --------------------
+def test_cli_parse_judge_params_reads_json_values_and_rejects_bad_pairs() -> None:
+    from verisum.cli.common import parse_judge_params
+    from verisum.errors import InputError
+
+    assert parse_judge_params(["encoder=minilm", "workers=2", "device=cuda:0", "x=[1, 2]", "flag=true"]) == {
+        "encoder": "minilm", "workers": 2, "device": "cuda:0", "x": [1, 2], "flag": True}
+    for bad in ("encoder", "=minilm", "two words=1"):
+        with pytest.raises(InputError, match="KEY=VALUE"):
+            parse_judge_params([bad])
+
+
+def test_cli_judge_param_reaches_the_judge(cli, fake_backend, article) -> None:
+    # FakeJudge(contradict_words=...): the sentence is contradicted only because of the parameter.
+    path = article("The sky is blue today.\nIt rained in Paris.\n- Today the sky is green.\n")
+    plain = cli("check", path, "--backend", fake_backend, "--format", "json")
+    given = cli("check", path, "--backend", fake_backend, "--format", "json",
+                "--judge-param", 'contradict_words=["green"]')
+    _no_traceback(given)
+    assert json.loads(plain.stdout)["label"] != "contradicted"
+    assert json.loads(given.stdout)["label"] == "contradicted"
+    assert json.loads(given.stdout)["meta"]["judge"]["judge_params"]["contradict_words"] == ["green"]
+
+
+def test_cli_judge_param_errors_exit_2(cli, fake_backend, article) -> None:
+    path = article(SUPPORTED)
+    unknown = cli("check", path, "--backend", fake_backend, "--judge-param", "colour=red")
+    assert unknown.exit_code == 2
+    assert unknown.stderr.startswith("verisum: error: judge 'fake' does not take colour")
+    malformed = cli("check", path, "--backend", fake_backend, "--judge-param", "colour")
+    assert malformed.exit_code == 2 and "KEY=VALUE" in malformed.stderr
+    _no_traceback(unknown)

@@ -672,6 +672,16 @@ def test_cli_serve_flags_override_settings(cli: Any, fake_backend: str, monkeypa
     assert "no API token" in res.stderr  # exposed without a token: warned
 
 
+def test_cli_serve_judge_param_reaches_the_settings(cli: Any, fake_backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(kw, app=app))
+    res = cli("serve", "--backend", fake_backend, "--judge-param", 'contradict_words=["green"]')
+    assert res.exit_code == 0, res
+    assert seen["app"].state.settings.judge_params == {"contradict_words": ["green"]}
+
+
 def test_cli_serve_model_that_cannot_load_is_a_clear_error(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     import uvicorn
 

@@ -13,7 +13,7 @@ from ..errors import InputError
 from ..io import check_summary_size, iter_lines, open_binary, read_records, split_seed
 from .common import (
     EXIT_ERROR,
-    build_checker,
+    CheckerOptions,
     exit_code_for,
     handle_errors,
     judge_options,
@@ -49,13 +49,7 @@ def check(
     jsonl: str | None,
     fmt: str | None,
     output: str,
-    backend: str,
-    model: str | None,
-    base_url: str | None,
-    api_key: str | None,
-    threshold: float | None,
-    calibration: str | None,
-    top_k: int,
+    options: CheckerOptions,
     max_bytes: int,
     max_bullets: int,
 ) -> None:
@@ -75,7 +69,7 @@ def check(
     2 bad usage, unreadable input or a failed backend (in a batch: any record that could
     not be checked).
     """
-    checker = build_checker(backend, model, base_url, api_key, threshold, calibration, top_k, max_bytes, max_bullets)
+    checker = options.build(max_bytes=max_bytes, max_bullets=max_bullets)
     if jsonl is not None:
         if file is not None or summary_file is not None or summary_text is not None:
             raise click.UsageError("--jsonl takes no FILE, --summary or --summary-text")

@@ -7,19 +7,23 @@
 - :func:`read_input` reads a path argument ("-" = stdin) with verisum's text rules.
 - :func:`open_output` opens ``-o`` ("-" = stdout) as UTF-8 text.
 - :func:`progress_reporter` draws a progress bar on stderr only when stderr is a terminal.
-- :func:`judge_options` / :func:`build_checker` give every command the same backend flags.
+- :func:`judge_options` / :func:`decision_options` give every command the same checker flags,
+  collected into one :class:`CheckerOptions` that builds the Checker.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, NoReturn, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, NoReturn, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from ..errors import InputError, VerisumError
 from ..io import MAX_BULLETS, MAX_INPUT_BYTES, read_text
@@ -38,9 +42,11 @@ __all__ = [
     "open_output",
     "progress_reporter",
     "judge_options",
+    "decision_options",
     "limit_options",
-    "build_checker",
+    "CheckerOptions",
     "judge_params",
+    "parse_judge_params",
     "API_KEY_ENVVARS",
 ]
 
@@ -138,8 +144,91 @@ def progress_reporter(label: str, total: int | None = None) -> Iterator[Callable
         yield update
 
 
+#: The keyword arguments the shared checker flags arrive as (collected into CheckerOptions).
+_JUDGE_FLAGS = ("backend", "model", "base_url", "api_key")
+_DECISION_FLAGS = ("threshold", "calibration", "top_k", "judge_param")
+
+
+@dataclass(frozen=True)
+class CheckerOptions:
+    """What the shared flags say about the Checker: which judge, and how it decides.
+
+    Commands get one of these (as ``options``) instead of a keyword argument per flag, and
+    build their Checker from it: ``options.build(max_bytes=..., max_bullets=...)``.
+    ``given`` names the flags set on the command line (not left at their defaults), for
+    commands such as ``serve`` whose environment settings only a given flag overrides.
+    """
+
+    backend: str = "embedded"
+    model: str | None = None
+    base_url: str | None = None
+    api_key: str | None = None
+    threshold: float | None = None
+    calibration: str | None = None
+    top_k: int = 3
+    extra_params: Mapping[str, Any] = field(default_factory=dict)
+    given: frozenset[str] = frozenset()
+
+    def judge_params(self) -> dict[str, Any]:
+        """The judge's constructor parameters: from --model/--base-url/--api-key, then --judge-param."""
+        return {**judge_params(self.backend, self.model, self.base_url, self.api_key), **self.extra_params}
+
+    def build(self, *, max_bytes: int = MAX_INPUT_BYTES, max_bullets: int = MAX_BULLETS) -> "Checker":
+        """A Checker from these options (nothing loads until first use)."""
+        from ..checker import Checker
+
+        return Checker(
+            self.backend,
+            judge_params=self.judge_params(),
+            top_k=self.top_k,
+            threshold=self.threshold,
+            calibration=self.calibration,
+            max_source_chars=max_bytes,
+            max_summary_sentences=max_bullets,
+        )
+
+
+def parse_judge_params(values: Iterable[str]) -> dict[str, Any]:
+    """``--judge-param KEY=VALUE`` pairs as a dict; a VALUE that reads as JSON (a number, true,
+    null, a list) is that value, anything else is the string."""
+    out: dict[str, Any] = {}
+    for item in values:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise InputError(f"--judge-param takes KEY=VALUE (e.g. encoder=minilm), not {item!r}")
+        try:
+            out[key] = json.loads(raw)
+        except ValueError:
+            out[key] = raw
+    return out
+
+
+def _collect_options(fn: F, flags: tuple[str, ...]) -> F:
+    """Wrap a command callback so that the shared flags reach it as one ``options`` argument."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        values = {name: kwargs.pop(name) for name in flags if name in kwargs}
+        ctx = click.get_current_context(silent=True)
+        given = frozenset(
+            name for name in values
+            if ctx is not None and ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)
+        )
+        extra = values.pop("judge_param", ())
+        try:
+            extra_params = parse_judge_params(extra)
+        except InputError as exc:
+            raise click.UsageError(str(exc)) from None
+        return fn(*args, options=CheckerOptions(**values, extra_params=extra_params, given=given), **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 def judge_options(fn: F) -> F:
-    """The backend flags shared by check, highlights, serve and eval."""
+    """The backend and decision flags shared by check, eval, calibrate and serve; the command
+    gets them as ``options: CheckerOptions``."""
+    fn = _collect_options(fn, _JUDGE_FLAGS + _DECISION_FLAGS)
     options = [
         click.option("--backend", default="embedded", show_default=True, metavar="NAME",
                      help="Judge backend: embedded (offline, shipped), hf (a Hugging Face NLI model), "
@@ -151,26 +240,36 @@ def judge_options(fn: F) -> F:
                      help="llm: endpoint base URL, e.g. http://127.0.0.1:8080/v1 [env VERISUM_BASE_URL, then OPENAI_BASE_URL]."),
         click.option("--api-key", default=None, metavar="KEY",
                      help="llm: API key [env VERISUM_API_KEY, then OPENAI_API_KEY]."),
+        *_decision_flags(),
     ]
     for option in reversed(options):
         fn = option(fn)
-    return decision_options(fn)
+    return fn
 
 
 def decision_options(fn: F) -> F:
-    """How the Checker decides (threshold, calibration, evidence per claim), for every command
-    that checks, whatever its backend flags look like."""
-    options = [
+    """How the Checker decides (threshold, calibration, evidence per claim, judge parameters),
+    for commands with backend flags of their own (``highlights``); the command gets them as
+    ``options: CheckerOptions`` and sets the judge fields itself (``dataclasses.replace``)."""
+    fn = _collect_options(fn, _DECISION_FLAGS)
+    for option in reversed(_decision_flags()):
+        fn = option(fn)
+    return fn
+
+
+def _decision_flags() -> list[Callable[[F], F]]:
+    return [
         click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None,
                      help="Score at or above which a claim is supported [default: the calibrated one]."),
         click.option("--calibration", type=click.Path(dir_okay=False), default=None, metavar="FILE",
                      help="A calibration file written by `verisum calibrate`."),
         click.option("--top-k", type=click.IntRange(1, 20), default=3, show_default=True,
                      help="Evidence sentences retrieved per claim."),
+        click.option("--judge-param", multiple=True, metavar="KEY=VALUE",
+                     help="A keyword argument for the judge's constructor, repeatable; VALUE is read as "
+                          "JSON when it can be (embedded: encoder=minilm, workers=2, max_length=256; "
+                          "hf: device=cuda; llm: timeout=30)."),
     ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
 
 
 def limit_options(fn: F) -> F:
@@ -198,28 +297,3 @@ def judge_params(backend: str, model: str | None, base_url: str | None, api_key:
     elif base_url is not None:
         raise InputError(f"--base-url is for --backend llm, not {backend}")
     return params
-
-
-def build_checker(
-    backend: str = "embedded",
-    model: str | None = None,
-    base_url: str | None = None,
-    api_key: str | None = None,
-    threshold: float | None = None,
-    calibration: str | None = None,
-    top_k: int = 3,
-    max_bytes: int = MAX_INPUT_BYTES,
-    max_bullets: int = MAX_BULLETS,
-) -> Checker:
-    """A Checker from the shared flags (nothing loads until first use)."""
-    from ..checker import Checker
-
-    return Checker(
-        backend,
-        judge_params=judge_params(backend, model, base_url, api_key),
-        top_k=top_k,
-        threshold=threshold,
-        calibration=calibration,
-        max_source_chars=max_bytes,
-        max_summary_sentences=max_bullets,
-    )

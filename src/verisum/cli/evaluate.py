@@ -7,7 +7,7 @@ from typing import Sequence
 
 import click
 
-from .common import build_checker, handle_errors, judge_options, open_output, progress_reporter
+from .common import CheckerOptions, handle_errors, judge_options, open_output, progress_reporter
 
 __all__ = ["eval_", "calibrate", "bench"]
 
@@ -44,13 +44,7 @@ def eval_(
     predictions: str | None,
     fmt: str,
     batch_size: int,
-    backend: str,
-    model: str | None,
-    base_url: str | None,
-    api_key: str | None,
-    threshold: float | None,
-    calibration: str | None,
-    top_k: int,
+    options: CheckerOptions,
 ) -> None:
     """Evaluate the checker on labelled JSONL records.
 
@@ -61,7 +55,7 @@ def eval_(
     from ..evaluation import format_table, mean_balanced_accuracy, predict, report
 
     records, bad = _load_records(files, split)
-    checker = build_checker(backend, model, base_url, api_key, threshold, calibration, top_k)
+    checker = options.build()
     with progress_reporter("eval", len(records)) as progress:
         preds = predict(checker, records, batch_size=batch_size, progress=progress)
     if predictions:
@@ -114,13 +108,7 @@ def calibrate(
     output: str,
     threshold_only: bool,
     split: str,
-    backend: str,
-    model: str | None,
-    base_url: str | None,
-    api_key: str | None,
-    threshold: float | None,
-    calibration: str | None,
-    top_k: int,
+    options: CheckerOptions,
 ) -> None:
     """Fit a decision threshold (and the combiner) on your own labelled data.
 
@@ -133,7 +121,7 @@ def calibrate(
     records, bad = _load_records(files, split)
     if not records:
         raise InputError("no readable labelled records in " + ", ".join(files))
-    checker = build_checker(backend, model, base_url, api_key, threshold, calibration, top_k)
+    checker = options.build()
     with progress_reporter("calibrate", len(records)) as progress:
         cal = fit(checker, records, threshold_only=threshold_only, progress=progress)
     try:

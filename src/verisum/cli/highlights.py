@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from typing import Any
@@ -15,7 +16,7 @@ from .common import (
     EXIT_ERROR,
     EXIT_FOUND,
     EXIT_OK,
-    build_checker,
+    CheckerOptions,
     decision_options,
     handle_errors,
     limit_options,
@@ -56,8 +57,8 @@ def _writer_options(fn: Any) -> Any:
 
 
 def _build(writer: str, base_url: str | None, model: str | None, api_key: str | None, timeout: float,
-           backend: str, judge_model: str | None, threshold: float | None, calibration: str | None,
-           top_k: int, max_bytes: int, max_bullets: int) -> tuple[Any, dict[str, Any]]:
+           backend: str, judge_model: str | None, options: CheckerOptions, max_bytes: int,
+           max_bullets: int) -> tuple[Any, dict[str, Any]]:
     """(checker, writer_params) from the flags."""
     writer_params: dict[str, Any] = {}
     if writer == "llm":
@@ -67,10 +68,10 @@ def _build(writer: str, base_url: str | None, model: str | None, api_key: str | 
             raise click.UsageError("--writer llm needs --model (the model name the endpoint serves)")
         writer_params = {"base_url": base_url, "model": model, "api_key": api_key, "timeout": timeout}
     judge_model = judge_model or (model if writer != "llm" else None)
-    checker = build_checker(backend, judge_model, base_url if backend == "llm" else None,
-                            api_key if backend == "llm" else None, threshold, calibration, top_k,
-                            max_bytes, max_bullets)
-    return checker, writer_params
+    judge = dataclasses.replace(options, backend=backend, model=judge_model,
+                                base_url=base_url if backend == "llm" else None,
+                                api_key=api_key if backend == "llm" else None)
+    return judge.build(max_bytes=max_bytes, max_bullets=max_bullets), writer_params
 
 
 def _article_of(text: str) -> str:
@@ -91,8 +92,8 @@ def _article_of(text: str) -> str:
 @handle_errors
 def highlights(file: str | None, jsonl: str | None, fmt: str | None, output: str, n: int, writer: str,
                base_url: str | None, model: str | None, api_key: str | None, max_rounds: int, timeout: float,
-               backend: str, judge_model: str | None, threshold: float | None, calibration: str | None,
-               top_k: int, max_bytes: int, max_bullets: int) -> None:
+               backend: str, judge_model: str | None, options: CheckerOptions, max_bytes: int,
+               max_bullets: int) -> None:
     """Write bullet highlights of an article; every bullet printed passed the checker.
 
     FILE is the article ("-" reads standard input); trailing "- " lines, if any, are ignored.
@@ -112,8 +113,8 @@ def highlights(file: str | None, jsonl: str | None, fmt: str | None, output: str
     from ..highlights import write_highlights
     from ..schema import HighlightsResultModel
 
-    checker, writer_params = _build(writer, base_url, model, api_key, timeout, backend, judge_model, threshold,
-                                    calibration, top_k, max_bytes, max_bullets)
+    checker, writer_params = _build(writer, base_url, model, api_key, timeout, backend, judge_model, options,
+                                    max_bytes, max_bullets)
     if jsonl is not None:
         if file is not None:
             raise click.UsageError("--jsonl takes no FILE")
@@ -187,8 +188,7 @@ def _highlights_jsonl(path: str, output: str, n: int, writer: str, writer_params
 def eval_highlights(file: str, systems_file: str | None, predictions: str | None, check_systems: bool,
                     limit: int | None, fmt: str, output: str, n: int, writer: str, base_url: str | None,
                     model: str | None, api_key: str | None, max_rounds: int, timeout: float, backend: str,
-                    judge_model: str | None, threshold: float | None, calibration: str | None, top_k: int,
-                    max_bytes: int, max_bullets: int) -> None:
+                    judge_model: str | None, options: CheckerOptions, max_bytes: int, max_bullets: int) -> None:
     """Score verisum's highlights, Lead-3 and published systems against reference highlights.
 
     FILE is JSONL of {"id", "article", "highlights": [...]} (with "article_tokenized" and
@@ -203,8 +203,8 @@ def eval_highlights(file: str, systems_file: str | None, predictions: str | None
     """
     from ..highlights.evaluate import evaluate_highlights, format_table, read_references, read_systems
 
-    checker, writer_params = _build(writer, base_url, model, api_key, timeout, backend, judge_model, threshold,
-                                    calibration, top_k, max_bytes, max_bullets)
+    checker, writer_params = _build(writer, base_url, model, api_key, timeout, backend, judge_model, options,
+                                    max_bytes, max_bullets)
     refs = read_references(file)[:limit]
     systems = read_systems(systems_file, [r.id for r in refs]) if systems_file else None
     with progress_reporter("evaluating") as progress:

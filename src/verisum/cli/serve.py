@@ -8,17 +8,12 @@ import sys
 from typing import Any
 
 import click
-from click.core import ParameterSource
 
-from .common import fail, handle_errors, judge_options, judge_params
+from .common import CheckerOptions, fail, handle_errors, judge_options
 
 __all__ = ["serve"]
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-
-
-def _given(ctx: click.Context, name: str) -> bool:
-    return ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)
 
 
 @click.command("serve")
@@ -40,23 +35,15 @@ def _given(ctx: click.Context, name: str) -> bool:
               default="info", show_default=True)
 @click.option("--openapi", "print_openapi", is_flag=True,
               help="Print the OpenAPI document and exit (the repo keeps it in src/verisum/schema/openapi.json).")
-@click.pass_context
 @handle_errors
 def serve(
-    ctx: click.Context,
     host: str | None,
     port: int | None,
     workers: int,
     max_body_bytes: int | None,
     max_summary_sentences: int | None,
     max_highlights: int | None,
-    backend: str,
-    model: str | None,
-    base_url: str | None,
-    api_key: str | None,
-    threshold: float | None,
-    calibration: str | None,
-    top_k: int,
+    options: CheckerOptions,
     log_level: str,
     print_openapi: bool,
 ) -> None:
@@ -81,14 +68,15 @@ def serve(
     overrides: dict[str, Any] = {}
     for name, value in (("host", host), ("port", port), ("max_body_bytes", max_body_bytes),
                         ("max_summary_sentences", max_summary_sentences), ("max_highlights", max_highlights),
-                        ("threshold", threshold), ("calibration", calibration)):
+                        ("threshold", options.threshold), ("calibration", options.calibration)):
         if value is not None:
             overrides[name] = value
-    if _given(ctx, "backend"):
-        overrides["judge"] = backend
-    if _given(ctx, "top_k"):
-        overrides["top_k"] = top_k
-    params = judge_params(backend, model, base_url, api_key)
+    # Only a flag given on the command line overrides its VERISUM_* setting.
+    if "backend" in options.given:
+        overrides["judge"] = options.backend
+    if "top_k" in options.given:
+        overrides["top_k"] = options.top_k
+    params = options.judge_params()
     if params:
         overrides["judge_params"] = params
     try:
