@@ -133,6 +133,28 @@ def test_highlights_pronoun_becomes_name(fake_checker: Checker, news: str) -> No
     assert any(d.text.startswith("They") and "lean" in d.reason for d in dropped)
 
 
+@pytest.mark.parametrize("cased", [True, False])
+def test_highlights_pronoun_is_never_given_to_the_wrong_namesake(cased: bool) -> None:
+    from verisum.highlights.repair import find_referent
+
+    # Two Smiths, a son and his father: "Smith" alone does not say which one "He" is.
+    text = (
+        "Paramedics were called to the block of flats near the city centre on Sunday evening after "
+        "neighbours heard a loud noise. "
+        "Phil Smith, 25, scaled a fence to get into his flat but fell and hit his head. "
+        "His father, Nick Smith, 50, said he was a lovely lad. "
+        "Mr Smith was taken to hospital by ambulance that night. "
+        "He was placed in a medically induced coma at Hull Royal Infirmary.\n"
+    )
+    if not cased:  # as CNN/DailyMail publish it: lower case but for each sentence's first letter
+        text = ". ".join(part[:1] + part[1:].lower() for part in text.split(". "))
+    doc = Document(text)
+    assert find_referent(doc, doc.sentences[-1]) is None
+    # With the full name in the sentence before, it is clear.
+    clear = Document(text.replace("Mr Smith was" if cased else "Mr smith was", "Phil Smith was" if cased else "Phil smith was"))
+    assert find_referent(clear, clear.sentences[-1]) == "Phil Smith"
+
+
 def test_highlights_lowercased_article(fake_checker: Checker) -> None:
     text = (
         "(cnn) a mother has been arrested after a dispute with her neighbors over a parking space in west linn, oregon. "

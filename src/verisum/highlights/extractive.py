@@ -21,7 +21,6 @@ the ones that pass. Both scores were tuned on the 100 CNN/DM stories of
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -30,15 +29,12 @@ from ..calibration import Calibrator
 from ..document import Document, Span
 from ..evidence import content_words
 from .repair import BOILERPLATE_RE, clean_sentence, is_lowercased, make_standalone, recase, shorter_forms, words
-from .ranker import load_ranker, sentence_features
+from .ranker import is_speech, load_ranker, sentence_features
 from .result import Dropped
 from .writer import Candidate, Finding, Proposal
 
 __all__ = ["ExtractiveWriter"]
 
-# Speech: first- and second-person words outside quotes mean a quote lost its quote marks.
-_FIRST_PERSON_RE = re.compile(r"(?<![.\w])(?:i|me|my|mine|we|our|you|your)(?![.\w])", re.IGNORECASE)
-_QUOTE_RE = re.compile(r"[\"“”]|(?:^|\s)'|'(?:\s|[.,]|$)|‘|’(?:\s|$)")
 
 
 class ExtractiveWriter:
@@ -136,7 +132,7 @@ class ExtractiveWriter:
         for rank, ((i, s, text), bag, cent) in enumerate(zip(eligible, bags, centrality)):
             pos = 1.0 / (1.0 + rank) ** self.position_decay
             score = self.position_weight * pos + self.centrality_weight * cent
-            if _QUOTE_RE.search(s.text) or _FIRST_PERSON_RE.search(text):
+            if is_speech(s.text, text):
                 score -= self.quote_penalty
             out.append((score, i, s, text, bag))
         return out
@@ -192,10 +188,3 @@ def tfidf_centrality(bags: list[Counter]) -> list[float]:
         vnorm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
         out.append(sum(v * centroid[w] for w, v in vec.items()) / (vnorm * cnorm))
     return out
-
-
-def _cosine(a: Counter, b: Counter) -> float:
-    if not a or not b:
-        return 0.0
-    dot = sum(v * b.get(w, 0) for w, v in a.items())
-    return dot / (math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values())))

@@ -37,7 +37,7 @@ from ..calibration import Calibrator
 from ..document import PHOTO_POINTER_RE, Span
 from ..errors import InputError
 
-__all__ = ["FEATURES", "DEFAULT_RANKER", "sentence_features", "load_ranker"]
+__all__ = ["FEATURES", "DEFAULT_RANKER", "sentence_features", "load_ranker", "is_speech"]
 
 DEFAULT_RANKER = Path(__file__).resolve().parent.parent / "models" / "highlights-ranker.json"
 
@@ -50,6 +50,22 @@ FEATURES = (
 
 _SAID_RE = re.compile(r"\b(?:said|says|told|according to)\b", re.IGNORECASE)
 _DIGIT_RE = re.compile(r"\d")
+_QUOTE_RE = re.compile(r"[\"“”]|(?:^|\s)'|'(?:\s|[.,]|$)|‘|’(?:\s|$)")
+# First- and second-person words outside quote marks mean a quote lost its marks.
+_PERSON_RE = re.compile(r"(?<![.\w])(?:i|me|my|mine|we|our|you|your)(?![.\w])", re.IGNORECASE)
+
+
+def is_speech(raw: str, cleaned: str) -> bool:
+    """Whether a sentence is quoted speech: quote marks in its ``raw`` text, or first- or
+    second-person words in its ``cleaned`` text (``repair.clean_sentence`` drops stray marks)."""
+    return bool(_QUOTE_RE.search(raw) or _PERSON_RE.search(cleaned))
+
+
+def _cosine(a: Counter, b: Counter) -> float:
+    if not a or not b:
+        return 0.0
+    dot = sum(v * b.get(w, 0) for w, v in a.items())
+    return dot / (math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values())))
 
 
 def sentence_features(
@@ -64,7 +80,6 @@ def sentence_features(
     bags: each candidate's content-word counts; centrality: each one's TF-IDF centrality.
     sentences: how many sentences the article has (candidates or not).
     """
-    from .extractive import _FIRST_PERSON_RE, _QUOTE_RE, _cosine
     from .repair import words
 
     n = max(len(eligible), 1)
@@ -91,7 +106,7 @@ def sentence_features(
             "digits": float(bool(_DIGIT_RE.search(text))),
             "loglen": math.log(max(nw, 1)),
             "nw": nw / 30.0,
-            "quote": float(bool(_QUOTE_RE.search(span.text) or _FIRST_PERSON_RE.search(text))),
+            "quote": float(is_speech(span.text, text)),
             "said": float(bool(_SAID_RE.search(text))),
             "caption": float(bool(PHOTO_POINTER_RE.search(span.text))),
             "echo": max(sims[rank][:rank], default=0.0),

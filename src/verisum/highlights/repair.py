@@ -236,15 +236,19 @@ def _cased_names(text: str) -> list[str]:
     out = []
     for m in _CASED_NAME_RE.finditer(text):
         words = m.group(0).split()
+        titled = False
         while words and (
             words[0].lower().rstrip(".") in _NOT_NAME_WORDS
             or words[0].lower().rstrip(".") in _TITLE_WORDS
             or (len(words) > 2 and re.fullmatch(r"[A-Z][a-z]+(?:an|ish|ese|i)", words[0]))
         ):
+            titled = titled or bool(re.fullmatch(_TITLES, words[0]))
             words = words[1:]
         if len(words) >= 2 or (words and re.fullmatch(_TITLES, words[0])):
             if not any(w.lower() in _NOT_NAME_WORDS for w in words[1:]):
                 out.append(" ".join(words))
+        elif titled and len(words) == 1:
+            out.append(m.group(0))  # "Mr Smith": a surname with its title names a person
     return out
 
 
@@ -267,8 +271,11 @@ def _lower_names(text: str) -> list[str]:
 
 
 def _same_person(a: str, b: str) -> bool:
-    la, lb = a.lower().split(), b.lower().split()
-    return la[-1] == lb[-1] or set(la) <= set(lb) or set(lb) <= set(la)
+    """"Erdogan" and "Recep Tayyip Erdogan", or "Mr Smith" and "Phil Smith", name one person;
+    "Phil Smith" and "Nick Smith" name two (a father and son share a surname)."""
+    la = [w for w in a.lower().replace(".", "").split() if w not in _TITLE_WORDS] or a.lower().split()
+    lb = [w for w in b.lower().replace(".", "").split() if w not in _TITLE_WORDS] or b.lower().split()
+    return set(la) <= set(lb) or set(lb) <= set(la)
 
 
 _HE = re.compile(r"\b(?:he|him|his|himself)\b", re.IGNORECASE)
@@ -329,11 +336,15 @@ def find_referent(doc: Document, sentence: Span, *, lookback: int = 3) -> str | 
     if _is_lowercased(doc):
         # No capitals to go by: names the article introduces by pattern anywhere ("eva chapin,
         # 34, ..."), then found by their surname in the sentences before this one.
-        known = {n for s in sentences for n in _lower_names(s.text)}
+        # In article order, so that the same article always gives the same bullet.
+        known = list(dict.fromkeys(n for s in sentences for n in _lower_names(s.text)))
 
         def finder(text: str) -> list[str]:
+            # A full name in the sentence is who it names; a bare surname names every known
+            # person with that surname (two of them make the sentence ambiguous).
             low = text.lower()
-            return [n for n in known if re.search(rf"\b{re.escape(n.split()[-1].lower())}\b", low)]
+            full = [n for n in known if re.search(rf"\b{re.escape(n.lower())}\b", low)]
+            return full or [n for n in known if re.search(rf"\b{re.escape(n.split()[-1].lower())}\b", low)]
     else:
         finder = _cased_names
     for j in range(idx - 1, max(idx - 1 - lookback, -1), -1):
@@ -354,11 +365,14 @@ def find_referent(doc: Document, sentence: Span, *, lookback: int = 3) -> str | 
         person = people[0]
         if not _gender_agrees(sentences, person, sentence.text):
             return None
-        # The fullest form of the name used earlier in the article.
-        for s in sentences[: idx]:
-            for n in finder(s.text):
-                if _same_person(n, person) and len(n) > len(person):
-                    person = n
+        # The fullest form of the name used earlier in the article; "Mr Smith" is not made
+        # "Phil Smith" when the article also has a Nick Smith.
+        fuller = [n for s in sentences[: idx] for n in finder(s.text) if _same_person(n, person) and len(n) > len(person)]
+        if any(not _same_person(a, b) for a in fuller for b in fuller):
+            return None
+        for n in fuller:
+            if len(n) > len(person):
+                person = n
         return re.sub(rf"^{_TITLES}\s+", "", person) if len(person.split()) > 2 else person
     return None
 
