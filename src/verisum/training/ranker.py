@@ -181,7 +181,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{len(stories)} stories, {sum(len(s.labels) for s in stories)} candidate sentences, "
           f"{positives} picked by the ROUGE-1 oracle")
     record = {"trained_on": [p.name for p in args.references], "stories": len(stories), "label": "greedy ROUGE-1 oracle, at most 3"}
+    try:
+        ranker = _estimate_and_fit(args, references, stories, record, tty)
+    except ValueError as exc:  # a fold (or the whole set) without both labels
+        raise InputError(f"cannot fit the ranker on these references: {exc}") from None
+    state = json.loads(ranker.to_json())
+    state.update(record)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _estimate_and_fit(args: argparse.Namespace, references, stories: Sequence[Story], record: dict, tty: bool):
+    """Print (and record) the cross-validated figures asked for, then fit on every story."""
     if args.repeats > 0:
+        if tty:
+            print(f"cross-validating ({args.repeats} x {args.folds} folds) ...", file=sys.stderr)
         hand = first_three_rouge1(stories, None)
         cv = cross_validate(stories, folds=args.folds, repeats=args.repeats, l2=args.l2)
         print(f"ROUGE-1 F1 of the first three candidates (no checker): hand-set score {hand:.2f}; "
@@ -190,17 +206,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         record.update(hand_set_rouge1=round(hand, 2), cv_rouge1=round(statistics.mean(cv), 2),
                       cv=f"{args.repeats} x {args.folds}-fold by story")
     if args.printed:
+        if tty:
+            print(f"cross-validating the printed bullets ({args.folds} folds, embedded checker) ...", file=sys.stderr)
         learned, hand = cross_validate_printed(references, stories, folds=args.folds, l2=args.l2)
         print(f"ROUGE-1 F1 of the printed bullets ({args.folds}-fold CV, embedded checker): "
               f"hand-set score {hand:.2f}; learned ranker {learned:.2f}")
         record.update(printed_hand_set_rouge1=round(hand, 2), printed_cv_rouge1=round(learned, 2))
-    ranker = fit(stories, args.l2)
-    state = json.loads(ranker.to_json())
-    state.update(record)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {args.out}")
-    return 0
+    return fit(stories, args.l2)
 
 
 if __name__ == "__main__":
