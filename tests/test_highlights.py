@@ -11,6 +11,7 @@ import pytest
 
 from verisum.checker import Checker
 from verisum.document import Document
+from verisum.errors import InputError
 from verisum.highlights import Dropped, HighlightsResult, write_highlights
 from verisum.highlights.extractive import ExtractiveWriter
 from verisum.highlights.repair import DANGLING_WORDS, clean_sentence, dangling_start
@@ -382,3 +383,20 @@ def test_highlights_final_check_together_drops_what_fails_beside_the_others(news
     assert all(word not in h for h in result.highlights)
     assert any(word in d.text and "together" in d.reason for d in result.dropped)
     assert len(result.highlights) == 2
+
+
+def test_highlights_printed_in_article_order_unless_rank_is_asked(fake_checker: Checker, news: str) -> None:
+    by_rank = write_highlights(news, 3, checker=fake_checker, order="rank")
+    by_article = write_highlights(news, 3, checker=fake_checker)
+    assert sorted(by_rank.highlights) == sorted(by_article.highlights)
+    start = {}
+    for c in ExtractiveWriter().propose(Document(news), 3).candidates:
+        for form in (c.text, *c.shorter):
+            start.setdefault(form, c.source[0])
+    positions = [start[b] for b in by_article.highlights]
+    assert positions == sorted(positions)
+    # The shipped ranker does not lead with the article's first sentence here, so the two differ.
+    assert by_rank.highlights != by_article.highlights
+    assert by_article.check is not None and by_article.check.summary.text == by_article.text
+    with pytest.raises(InputError, match="order must be"):
+        write_highlights(news, 3, checker=fake_checker, order="alphabetical")  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Mapping, Protocol, Sequence, runtime_checkable
 
 from ..document import Document
 from ..errors import InputError
@@ -212,6 +212,7 @@ def write_highlights(
     writer_params: Mapping[str, Any] | None = None,
     max_rounds: int = MAX_ROUNDS,
     window: int = 1,
+    order: Literal["article", "rank"] = "article",
     id: str | None = None,
 ) -> HighlightsResult:
     """Write up to ``n`` bullet highlights of ``article``; every one passed ``checker``.
@@ -222,6 +223,9 @@ def write_highlights(
     writer_params: keyword arguments for the writer's constructor.
     max_rounds: rewrites a rejected bullet gets (writers that can rewrite) before it is dropped.
     window: extra candidates checked together with the ones needed, to save checker calls.
+    order: "article" prints the bullets in the order their sentences have in the article (a
+        name is then introduced before a bullet uses its short form), bullets that came from
+        no article sentence last; "rank" in the writer's order of preference.
 
     Fewer than ``n`` bullets come back when fewer candidates pass; ``check`` is then the
     check of those, or None when none passed (``dropped`` says why).
@@ -231,6 +235,8 @@ def write_highlights(
         raise InputError(f"n must be a positive whole number of bullets, not {n!r}")
     if max_rounds < 0:
         raise InputError("max_rounds must be 0 or more")
+    if order not in ("article", "rank"):
+        raise InputError(f"order must be 'article' or 'rank', not {order!r}")
     doc = article if isinstance(article, Document) else Document(article)
     if not doc.text.strip():
         from ..errors import EmptyInput
@@ -244,6 +250,7 @@ def write_highlights(
     proposal = w.propose(doc, n)
     dropped: list[Dropped] = list(proposal.dropped)
     kept: list[str] = []
+    positions: dict[str, float] = {}  # bullet -> start of the article sentence it came from
     queue = [c for c in proposal.candidates]
     checked = 0
     while len(kept) < n and queue:
@@ -303,6 +310,9 @@ def write_highlights(
                     text = s
                     break
             kept.append(text)
+            positions[text] = c.source[0] if c.source is not None else float("inf")
+    if order == "article":
+        kept.sort(key=lambda k: positions[k])  # stable: unsourced bullets keep their rank order
 
     # The printed bullets are checked together, as `verisum check` would read them. Some
     # features are summary-level (means over the summary's claims), so a bullet that passed
