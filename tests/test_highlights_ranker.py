@@ -14,7 +14,8 @@ from verisum.errors import InputError
 from verisum.evidence import content_words
 from verisum.highlights.extractive import ExtractiveWriter, tfidf_centrality
 from verisum.highlights.ranker import DEFAULT_RANKER, FEATURES, load_ranker, sentence_features
-from verisum.training.ranker import fit, main as train_main, oracle_labels, prepare
+from verisum.errors import BadRecord
+from verisum.training.ranker import fit, main as train_main, oracle_labels, prepare, read_stories
 
 ARTICLE = (
     "Flood waters forced 2,000 people from their homes in the town of Riverton on Sunday. "
@@ -118,7 +119,23 @@ def test_ranker_training_step_writes_a_loadable_ranker(tmp_path: Path, capsys: p
     printed = capsys.readouterr().out
     assert "12 stories" in printed and "learned ranker" in printed
     record = json.loads(out.read_text(encoding="utf-8"))
-    assert record["trained_on"] == ["refs.jsonl"] and record["stories"] == 12
-    assert record["cv_rouge1"] > record["hand_set_rouge1"]
+    assert record["trained_on"] == {"refs.jsonl": 12} and record["stories"] == 12
+    assert record["rouge1"]["refs.jsonl"]["learned"] > record["rouge1"]["refs.jsonl"]["hand_set"]
     writer = ExtractiveWriter(ranker=out)
     assert writer.params()["ranker"] == str(out)
+
+
+def test_ranker_reads_every_reference_form(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in [
+        {"id": "a", "article": "One. Two.", "highlights": ["One."]},
+        {"id": "b", "article": "One. Two.", "reference": "Two."},
+        {"id": "c", "article": "One. Two.", "writer_summaries": ["First writer.", "Second writer."]},
+    ]) + "\n", encoding="utf-8")
+    refs = read_stories(path)
+    assert [r.id for r in refs] == ["mixed.jsonl:a", "mixed.jsonl:b", "mixed.jsonl:c"]
+    assert [r.highlights for r in refs] == [("One.",), ("Two.",), ("First writer.",)]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"id": "x", "article": "One. Two.", "summary": 3}) + "\n", encoding="utf-8")
+    with pytest.raises(BadRecord, match="no reference"):
+        read_stories(bad)
