@@ -4,7 +4,7 @@ main news and makes them read as stand-alone bullets.
 Sentences too short or too long for a bullet, and page furniture ("click here"), are never
 candidates. The others are scored by the learned ranker (``verisum.highlights.ranker``: a
 logistic regression over position, centrality, length, quoted speech and repetition, fitted on
-CNN/DM stories with reference highlights), or with ``ranker=None`` by the hand-set score:
+news stories with reference summaries), or with ``ranker=None`` by the hand-set score:
 
 - position: news puts the main facts first (a decaying weight on the sentence index);
 - centrality: TF-IDF cosine of the sentence to the whole article, so sentences about what the

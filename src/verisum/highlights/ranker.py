@@ -1,12 +1,13 @@
 """The extractive writer's learned sentence score: which article sentences make highlights.
 
 A logistic regression (:class:`verisum.calibration.Calibrator`) over cheap features of each
-candidate sentence, fitted on stories with reference highlights: a sentence is a positive
+candidate sentence, fitted on stories with reference summaries: a sentence is a positive
 example when the greedy ROUGE-1 oracle picks it for the reference (the usual extractive
-label). The shipped model, ``models/highlights-ranker.json``, was fitted on the 100 CNN/DM
-stories of ``../shared/data/news/cnndm_dev.jsonl``:
+label). The shipped model, ``models/highlights-ranker.json``, was fitted on 269 stories of
+three kinds (CNN/DM highlights, Newsroom summaries, freelance writers' summaries) in
+``../shared/data/news/``:
 
-    verisum train ranker --references ../shared/data/news/cnndm_dev.jsonl
+    verisum train ranker --references cnndm_dev.jsonl --references newsroom_eval.jsonl --references writer_summaries_eval.jsonl --printed
 
 which also prints the cross-validated ROUGE-1 of the learned score against the hand-set one
 (the README's Highlights section has the figures). The features need no model and cost

@@ -1,9 +1,8 @@
 """Fit the extractive writer's sentence ranker on stories with reference summaries.
 
-    verisum train ranker --references ../shared/data/news/cnndm_dev.jsonl \
-        --references ../shared/data/news/newsroom_eval.jsonl \
-        --references ../shared/data/news/writer_summaries_eval.jsonl --printed
-    # -> src/verisum/models/highlights-ranker.json
+    D=../shared/data/news      # -> src/verisum/models/highlights-ranker.json
+    verisum train ranker --references $D/cnndm_dev.jsonl --references $D/newsroom_eval.jsonl
+                         --references $D/writer_summaries_eval.jsonl --printed
 
 Every candidate sentence of a story (``ExtractiveWriter._eligible``) gets the features of
 :func:`verisum.highlights.ranker.sentence_features` and a label: 1 when the greedy ROUGE-1
