@@ -1,8 +1,7 @@
 """Fit the extractive writer's sentence ranker on stories with reference summaries.
 
-    D=../shared/data/news      # -> src/verisum/models/highlights-ranker.json
-    verisum train ranker --references $D/cnndm_dev.jsonl --references $D/newsroom_eval.jsonl
-                         --references $D/writer_summaries_eval.jsonl --printed
+    D=../shared/data/news      # writes src/verisum/models/highlights-ranker.json
+    verisum train ranker --references $D/cnndm_dev.jsonl --references $D/newsroom_eval.jsonl --references $D/writer_summaries_eval.jsonl --printed
 
 Every candidate sentence of a story (``ExtractiveWriter._eligible``) gets the features of
 :func:`verisum.highlights.ranker.sentence_features` and a label: 1 when the greedy ROUGE-1
