@@ -20,7 +20,7 @@ microseconds a sentence:
 - form: ``loglen``, ``nw`` (words / 30), ``quote`` (quoted or first-person speech), ``said``
   (an attribution), ``caption`` (a photo pointer such as "(pictured)");
 - repetition: ``echo`` (its best likeness to an earlier sentence) and ``echoed`` (to a later
-  one). News sites repeat the main facts in photo captions and summaries further down, so a
+  one), within :data:`ECHO_WINDOW` candidates. News sites repeat the main facts in photo captions and summaries further down, so a
   sentence that is echoed later tends to be one the highlights carry.
 """
 
@@ -49,6 +49,9 @@ FEATURES = (
     "echo", "echoed",
 )
 
+#: How many candidates either side a sentence's repetition is looked for in.
+ECHO_WINDOW = 64
+
 _SAID_RE = re.compile(r"\b(?:said|says|told|according to)\b", re.IGNORECASE)
 _DIGIT_RE = re.compile(r"\d")
 _QUOTE_RE = re.compile(r"[\"“”]|(?:^|\s)'|'(?:\s|[.,]|$)|‘|’(?:\s|$)")
@@ -62,11 +65,16 @@ def is_speech(raw: str, cleaned: str) -> bool:
     return bool(_QUOTE_RE.search(raw) or _PERSON_RE.search(cleaned))
 
 
-def _cosine(a: Counter, b: Counter) -> float:
-    if not a or not b:
-        return 0.0
-    dot = sum(v * b.get(w, 0) for w, v in a.items())
-    return dot / (math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values())))
+def _unit(bag: Counter) -> dict[str, float]:
+    norm = math.sqrt(sum(v * v for v in bag.values()))
+    return {w: v / norm for w, v in bag.items()} if norm else {}
+
+
+def _dot(a: dict[str, float], b: dict[str, float]) -> float:
+    """Cosine of two unit bags."""
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(v * b.get(w, 0.0) for w, v in a.items())
 
 
 def sentence_features(
@@ -87,11 +95,17 @@ def sentence_features(
     df: Counter[str] = Counter()
     for bag in bags:
         df.update(bag.keys())
-    # Pairwise likeness once: echo looks back, echoed looks ahead.
-    sims = [[0.0] * len(bags) for _ in bags]
+    # Likeness to the neighbours within ECHO_WINDOW candidates (all of them in a news story):
+    # echo looks back, echoed ahead. The window keeps a book-length source linear in its
+    # length (every pair of 6,000 sentences took two minutes).
+    unit = [_unit(bag) for bag in bags]
+    echo = [0.0] * len(bags)
+    echoed = [0.0] * len(bags)
     for a in range(len(bags)):
-        for b in range(a + 1, len(bags)):
-            sims[a][b] = sims[b][a] = _cosine(bags[a], bags[b])
+        for b in range(a + 1, min(a + 1 + ECHO_WINDOW, len(bags))):
+            sim = _dot(unit[a], unit[b])
+            echoed[a] = max(echoed[a], sim)
+            echo[b] = max(echo[b], sim)
     out = []
     for rank, ((i, span, text), bag, cent) in enumerate(zip(eligible, bags, centrality)):
         nw = words(text)
@@ -102,7 +116,7 @@ def sentence_features(
             "abs_rel": i / max(sentences, 1),
             "first": float(rank == 0),
             "cent": cent,
-            "sim_first": sims[rank][0] if rank else 1.0,
+            "sim_first": _dot(unit[rank], unit[0]) if rank else 1.0,
             "novelty": sum(1 for w in bag if df[w] == 1) / max(len(bag), 1),
             "digits": float(bool(_DIGIT_RE.search(text))),
             "loglen": math.log(max(nw, 1)),
@@ -110,8 +124,8 @@ def sentence_features(
             "quote": float(is_speech(span.text, text)),
             "said": float(bool(_SAID_RE.search(text))),
             "caption": float(bool(PHOTO_POINTER_RE.search(span.text))),
-            "echo": max(sims[rank][:rank], default=0.0),
-            "echoed": max(sims[rank][rank + 1:], default=0.0),
+            "echo": echo[rank],
+            "echoed": echoed[rank],
         })
     return out
 
