@@ -139,3 +139,17 @@ def test_ranker_reads_every_reference_form(tmp_path: Path) -> None:
     bad.write_text(json.dumps({"id": "x", "article": "One. Two.", "summary": 3}) + "\n", encoding="utf-8")
     with pytest.raises(BadRecord, match="no reference"):
         read_stories(bad)
+
+
+def test_ranker_repetition_is_looked_for_within_the_window() -> None:
+    from verisum.highlights.ranker import ECHO_WINDOW
+
+    lead = "Flood waters forced 2,000 people from their homes in the town of Riverton on Sunday."
+    filler = [f"Item {k} mentions topic{k} and detail{k} in a plain sentence here." for k in range(ECHO_WINDOW + 5)]
+    near = [lead, *filler[:3], lead.replace("Sunday", "Monday")]
+    far = [lead, *filler, lead.replace("Sunday", "Monday")]
+    _, near_feats = _features(" ".join(near))
+    _, far_feats = _features(" ".join(far))
+    assert near_feats[-1]["echo"] > 0.8 and near_feats[0]["echoed"] > 0.8
+    # Beyond the window the restatement is not looked for (a long source stays linear).
+    assert far_feats[-1]["echo"] < 0.3 and far_feats[0]["echoed"] < 0.3
