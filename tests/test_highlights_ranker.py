@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import math
-from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from verisum.document import Document
 from verisum.errors import InputError
-from verisum.evidence import content_words
-from verisum.highlights.extractive import ExtractiveWriter, tfidf_centrality
-from verisum.highlights.ranker import DEFAULT_RANKER, FEATURES, load_ranker, sentence_features
+from verisum.highlights.extractive import ExtractiveWriter
+from verisum.highlights.ranker import DEFAULT_RANKER, FEATURES, load_ranker
 from verisum.errors import BadRecord
 from verisum.training.ranker import fit, main as train_main, oracle_labels, prepare, read_stories
 
@@ -27,10 +25,8 @@ ARTICLE = (
 
 
 def _features(article: str) -> tuple[list[tuple[int, object, str]], list[dict[str, float]]]:
-    doc = Document(article)
-    eligible = ExtractiveWriter(ranker=None)._eligible(doc)
-    bags = [Counter(content_words(t)) for _, _, t in eligible]
-    return eligible, sentence_features(eligible, bags, tfidf_centrality(bags), len(doc.sentences))
+    eligible, _, feats = ExtractiveWriter(ranker=None).ranker_features(Document(article))
+    return eligible, feats
 
 
 def test_ranker_features_describe_each_candidate() -> None:
@@ -139,6 +135,10 @@ def test_ranker_reads_every_reference_form(tmp_path: Path) -> None:
     bad.write_text(json.dumps({"id": "x", "article": "One. Two.", "summary": 3}) + "\n", encoding="utf-8")
     with pytest.raises(BadRecord, match="no reference"):
         read_stories(bad)
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"id": "x", "article": "One. Two."\n', encoding="utf-8")
+    with pytest.raises(BadRecord, match="line 1: not valid JSON"):
+        read_stories(broken)
 
 
 def test_ranker_repetition_is_looked_for_within_the_window() -> None:

@@ -35,6 +35,7 @@ __all__ = [
     "SystemScore",
     "EvalReport",
     "read_references",
+    "read_json_objects",
     "read_systems",
     "lead_sentences",
     "rouge_scores",
@@ -110,7 +111,9 @@ def _str_list(value: Any, what: str, line: int) -> tuple[str, ...]:
     raise BadRecord(f"line {line}: {what} must be a string or a list of strings")
 
 
-def _read_jsonl(path: str | Path) -> Iterable[tuple[int, dict[str, Any]]]:
+def read_json_objects(path: str | Path) -> Iterable[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` for each record of a JSONL file of objects; a line that is
+    not JSON, or not an object, stops the read with a BadRecord naming the line."""
     for no, obj in iter_jsonl(path):
         if isinstance(obj, json.JSONDecodeError):
             raise BadRecord(f"{path} line {no}: not valid JSON ({obj.msg})") from obj
@@ -122,7 +125,7 @@ def _read_jsonl(path: str | Path) -> Iterable[tuple[int, dict[str, Any]]]:
 def read_references(path: str | Path) -> list[Reference]:
     """Stories from a JSONL file of ``{"id", "article", "highlights": [...]}`` records."""
     out = []
-    for no, obj in _read_jsonl(path):
+    for no, obj in read_json_objects(path):
         article = obj.get("article", obj.get("doc"))
         if not isinstance(article, str) or not article.strip():
             raise BadRecord(f"{path} line {no}: missing the \"article\" text")
@@ -146,7 +149,7 @@ def read_systems(path: str | Path, ids: Iterable[str]) -> dict[str, dict[str, tu
     """system -> id -> summary sentences, for the stories in ``ids`` only."""
     wanted = set(ids)
     out: dict[str, dict[str, tuple[str, ...]]] = {}
-    for no, obj in _read_jsonl(path):
+    for no, obj in read_json_objects(path):
         rid = str(obj.get("id"))
         if rid not in wanted:
             continue

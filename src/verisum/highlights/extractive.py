@@ -119,17 +119,24 @@ class ExtractiveWriter:
             out.append((i, s, text))
         return out
 
-    def score_sentences(self, article: Document) -> list[tuple[float, int, Span, str, Counter]]:
-        """(score, index, sentence, cleaned text, content-word bag), in article order."""
+    def ranker_features(self, article: Document) -> tuple[list[tuple[int, Span, str]], list[Counter], list[dict[str, float]]]:
+        """The candidates (index, sentence, cleaned text), their content-word bags and the
+        ranker's features of each: what the ranker scores here and what ``verisum train
+        ranker`` fits it on, computed in this one place so the two cannot drift apart."""
         eligible = self._eligible(article)
         bags = [Counter(content_words(t)) for _, _, t in eligible]
-        centrality = tfidf_centrality(bags)
+        return eligible, bags, sentence_features(eligible, bags, tfidf_centrality(bags), len(article.sentences))
+
+    def score_sentences(self, article: Document) -> list[tuple[float, int, Span, str, Counter]]:
+        """(score, index, sentence, cleaned text, content-word bag), in article order."""
         if self._ranker is not None:
-            feats = sentence_features(eligible, bags, centrality, len(article.sentences))
+            eligible, bags, feats = self.ranker_features(article)
             probs = self._ranker.score_many(feats) if feats else []
             return [(float(p), i, s, text, bag) for p, (i, s, text), bag in zip(probs, eligible, bags)]
+        eligible = self._eligible(article)
+        bags = [Counter(content_words(t)) for _, _, t in eligible]
         out = []
-        for rank, ((i, s, text), bag, cent) in enumerate(zip(eligible, bags, centrality)):
+        for rank, ((i, s, text), bag, cent) in enumerate(zip(eligible, bags, tfidf_centrality(bags))):
             pos = 1.0 / (1.0 + rank) ** self.position_decay
             score = self.position_weight * pos + self.centrality_weight * cent
             if is_speech(s.text, text):

@@ -31,7 +31,6 @@ import json
 import random
 import statistics
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -52,14 +51,11 @@ def read_stories(path: str | Path) -> list[Any]:
     ``references`` or ``writer_summaries``; ids are prefixed with the file name, so that two
     files may reuse ids."""
     from ..errors import BadRecord, InputError
-    from ..highlights.evaluate import Reference
-    from ..io import iter_jsonl
+    from ..highlights.evaluate import Reference, read_json_objects
 
     name = Path(path).name
     out = []
-    for no, obj in iter_jsonl(path):
-        if not isinstance(obj, dict):
-            raise BadRecord(f"{path} line {no}: not a JSON object")
+    for no, obj in read_json_objects(path):
         article = obj.get("article", obj.get("doc"))
         if not isinstance(article, str) or not article.strip():
             raise BadRecord(f"{path} line {no}: missing the \"article\" text")
@@ -107,18 +103,13 @@ def oracle_labels(texts: Sequence[str], reference: Sequence[str], k: int = 3) ->
 def prepare(references, progress=None, source: str = "") -> list[Story]:
     """Features and labels of every story that has candidate sentences."""
     from ..document import Document
-    from ..evidence import content_words
-    from ..highlights.extractive import ExtractiveWriter, tfidf_centrality
-    from ..highlights.ranker import sentence_features
+    from ..highlights.extractive import ExtractiveWriter
 
     writer = ExtractiveWriter(ranker=None)
     stories = []
     for n, ref in enumerate(references, 1):
-        doc = Document(ref.article)
-        eligible = writer._eligible(doc)
+        eligible, _, feats = writer.ranker_features(Document(ref.article))
         if eligible:
-            bags = [Counter(content_words(t)) for _, _, t in eligible]
-            feats = sentence_features(eligible, bags, tfidf_centrality(bags), len(doc.sentences))
             labels = oracle_labels([t for _, _, t in eligible], ref.rouge_reference)
             stories.append(Story(ref.id, ref.article, ref.rouge_reference, feats, labels, source))
         if progress:
