@@ -136,7 +136,7 @@ class _CountingJudge:
 def test_checker_verbatim_copy_is_supported_without_asking_the_judge():
     judge = _CountingJudge()
     summary = "- the plant will employ 400 people,   the company said\n- The plant will employ 4,000 people."
-    result = Checker(judge).check(SOURCE, summary)
+    result = Checker(judge, premises="joined", occlusion=False).check(SOURCE, summary)
     copied, changed = result.sentences
     assert copied.label is Label.SUPPORTED and copied.score == 1.0
     assert changed.label is Label.UNSUPPORTED
@@ -147,7 +147,7 @@ def test_checker_copy_without_the_source_photo_pointer_is_still_a_copy():
     judge = _CountingJudge()
     source = "Jo Bloggs (pictured left) opened the bridge on Monday. It cost 12 million pounds."
     summary = "- Jo Bloggs opened the bridge on Monday.\n- Jo Bloggs (not pictured) opened the bridge on Monday."
-    copied, own_parenthesis = Checker(judge).check(source, summary).sentences
+    copied, own_parenthesis = Checker(judge, premises="joined", occlusion=False).check(source, summary).sentences
     assert copied.label is Label.SUPPORTED and copied.score == 1.0
     # Only the source's pointer is ignored: a parenthesis the summary adds is judged.
     assert own_parenthesis.label is Label.UNSUPPORTED
@@ -156,7 +156,7 @@ def test_checker_copy_without_the_source_photo_pointer_is_still_a_copy():
 
 def test_checker_verbatim_shortcut_can_be_turned_off():
     judge = _CountingJudge()
-    result = Checker(judge, verbatim_shortcut=False).check(SOURCE, "- It cost 12 million pounds to build.")
+    result = Checker(judge, premises="joined", occlusion=False, verbatim_shortcut=False).check(SOURCE, "- It cost 12 million pounds to build.")
     assert len(judge.seen) == 1 and result.label is Label.UNSUPPORTED
 
 
@@ -170,7 +170,7 @@ def _evidence_only_calibrator(threshold=0.5):
 
 def test_checker_asks_the_judge_only_where_its_answer_can_change_the_result():
     judge = _CountingJudge()
-    checker = Checker(judge, calibration=_evidence_only_calibrator(), verbatim_shortcut=False)
+    checker = Checker(judge, premises="joined", occlusion=False, calibration=_evidence_only_calibrator(), verbatim_shortcut=False)
     result = checker.check(SOURCE, "- The plant will employ 400 people.\n- Penguins sang opera in Paris.")
     kept, invented = result.sentences
     # the combiner supports the first on the evidence alone: no judge call, and it says so
@@ -178,21 +178,24 @@ def test_checker_asks_the_judge_only_where_its_answer_can_change_the_result():
     assert kept.claims[0].probs == {} and "not asked" in kept.claims[0].rationale
     # the second fails the combiner; the judge is asked, and its answer picks the label
     assert [p.hypothesis for p in judge.seen] == ["Penguins sang opera in Paris."]
-    assert invented.label is Label.UNSUPPORTED and invented.claims[0].probs["unsupported"] == 0.8
+    probs = invented.claims[0].probs
+    assert invented.label is Label.UNSUPPORTED and probs["unsupported"] > probs["contradicted"]
+    # the claim's probabilities agree with its score and sum to one
+    assert probs["supported"] == invented.claims[0].score and sum(probs.values()) == pytest.approx(1.0)
     assert invented.score == pytest.approx(checker._calibrator.score_many([
-        checker.analyse([(None, SOURCE, "- Penguins sang opera in Paris.")])[0].features[0]])[0])
+        checker.analyse([(None, SOURCE, "- Penguins sang opera in Paris.")])[0].claims[0].features])[0])
 
 
 def test_checker_asks_the_judge_about_every_claim_when_the_calibrator_reads_it():
     judge = _CountingJudge()
-    Checker(judge, verbatim_shortcut=False).check(SOURCE, "- The plant will employ 400 people.\n- Penguins sang.")
+    Checker(judge, premises="joined", occlusion=False, verbatim_shortcut=False).check(SOURCE, "- The plant will employ 400 people.\n- Penguins sang.")
     assert len(judge.seen) == 2  # the default calibrator passes the judge's "supported" through
 
 
 def test_checker_analyse_asks_the_judge_about_every_claim_by_default():
     judge = _CountingJudge()
-    checker = Checker(judge, calibration=_evidence_only_calibrator(), verbatim_shortcut=False)
+    checker = Checker(judge, premises="joined", occlusion=False, calibration=_evidence_only_calibrator(), verbatim_shortcut=False)
     (a,) = checker.analyse([(None, SOURCE, "- The plant will employ 400 people.\n- Penguins sang.")])
-    assert len(judge.seen) == 2 and all(j is not None for j in a.judgements)
+    assert len(judge.seen) == 2 and all(c.judgement is not None for c in a.claims)
     (b,) = checker.analyse([(None, SOURCE, "- The plant will employ 400 people.")], judge="needed")
-    assert len(judge.seen) == 2 and b.judgements == [None]
+    assert len(judge.seen) == 2 and [c.judgement for c in b.claims] == [None]

@@ -110,5 +110,5 @@ def test_checker_aligns_a_clause_by_its_own_words_not_its_context():
     (a,) = checker.analyse([(None, "Putin will meet Erdogan in Astana on Wednesday.",
                              "Putin will meet Erdogan, highlighting the importance of insulation.")])
     assert seen == ["Putin will meet Erdogan", "highlighting the importance of insulation."]
-    main, clause = a.features
+    main, clause = [c.features for c in a.claims]
     assert clause["soft_novel"] > main["soft_novel"]

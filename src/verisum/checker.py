@@ -5,16 +5,27 @@
     for item in checker.check_many(records):  # -> CheckResult | RecordError, in input order
         ...
 
-Pipeline, per summary: split the summary into sentences and claims; retrieve the best
-evidence for every claim from the whole source; judge each (evidence, claim) pair through
-the backend in batches; calibrate the judge's output into P(supported); mark the words at
-fault; aggregate claim -> sentence -> summary.
+The stages, per summary, in order (each a method of :class:`Checker`):
+
+1. **split** (``_prepare``, :mod:`verisum.claims`): summary sentences, and the claims inside each;
+2. **retrieve** (``_prepare``, :mod:`verisum.evidence`): the best ``top_k`` source sentences for
+   every claim, from the whole source;
+3. **judge** (``_judge_claims``, :mod:`verisum.judges`): every claim against each evidence
+   sentence alone and against all of them joined (SummaC-style premises); the best premise's
+   judgement is kept, and the most contradicting premise's for the *contradicted* verdict;
+4. **combine** (``analyse`` + ``_check_batch``, :mod:`verisum.features`,
+   :mod:`verisum.calibration`): features of each claim, and the combiner's calibrated
+   P(supported); the label from it (:func:`decide_claim`);
+5. **locate faults** (``_locate_faults``, :mod:`verisum.faults`): the words of each rejected
+   claim the judge blames, by occlusion, and the words the source never uses;
+6. **aggregate** (:mod:`verisum.verdicts`): a sentence is its weakest claim; a summary's label
+   is its worst sentence's, its score the mean of its sentences' scores.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
 
@@ -24,13 +35,13 @@ from .claims import Claim, summary_claims
 from .document import PHOTO_POINTER_RE, Document, Span
 from .errors import EmptyInput, InputError, InputTooLarge, VerisumError
 from .evidence import Evidence, LexicalRetriever, Retriever
-from .faults import locate_faults
+from .faults import blamed_words, locate_faults, merge_spans, novel_words, occlusions
 from .features import EVIDENCE_FEATURES, SourceIndex, add_summary_context, claim_features, judge_features
 from .judges import Judge, Pair, get_judge
 from .judges.base import Judgement
-from .verdicts import CheckResult, ClaimVerdict, aggregate_sentence, aggregate_summary, decide
+from .verdicts import CheckResult, ClaimVerdict, Label, aggregate_sentence, aggregate_summary
 
-__all__ = ["Checker", "Analysis", "Record", "RecordError", "check", "claim_features", "MAX_SOURCE_CHARS", "MAX_SUMMARY_SENTENCES"]
+__all__ = ["Checker", "Analysis", "ClaimAnalysis", "Record", "RecordError", "check", "claim_features", "MAX_SOURCE_CHARS", "MAX_SUMMARY_SENTENCES"]
 
 #: Default limits; both are constructor parameters (and server settings).
 MAX_SOURCE_CHARS = 5_000_000
@@ -92,6 +103,11 @@ class Checker:
         (ignoring case, spacing, the final stop and the source's photo pointers such as
         "(pictured)") is supported with score 1.0 without asking
         the judge: a copy cannot misstate its source, and extractive highlights are mostly copies.
+    premises: "sentences" (default, as SummaC): each claim is judged against every retrieved
+        sentence alone and against all of them joined in source order, and keeps its best
+        premise; "joined": only the join (one judge call per claim, for slow judges).
+    occlusion: locate the words at fault by asking the judge how much each content word of a
+        rejected claim costs it (one extra pair per word); False keeps the word lists alone.
     """
 
     def __init__(
@@ -107,6 +123,8 @@ class Checker:
         max_source_chars: int = MAX_SOURCE_CHARS,
         max_summary_sentences: int = MAX_SUMMARY_SENTENCES,
         verbatim_shortcut: bool = True,
+        premises: Literal["sentences", "joined"] = "sentences",
+        occlusion: bool = True,
     ) -> None:
         if top_k < 1:
             raise InputError("top_k must be at least 1")
@@ -122,6 +140,10 @@ class Checker:
         self.max_source_chars = max_source_chars
         self.max_summary_sentences = max_summary_sentences
         self.verbatim_shortcut = verbatim_shortcut
+        if premises not in ("sentences", "joined"):
+            raise InputError(f"premises must be 'sentences' or 'joined', not {premises!r}")
+        self.premises = premises
+        self.occlusion = occlusion
         self._judge: Judge | None = None
         self._calibrator: Calibrator | None = None
         self._retriever: Retriever | None = None
@@ -171,6 +193,8 @@ class Checker:
             max_source_chars=self.max_source_chars,
             max_summary_sentences=self.max_summary_sentences,
             verbatim_shortcut=self.verbatim_shortcut,
+            premises=self.premises,
+            occlusion=self.occlusion,
         )
         return derived.load()
 
@@ -189,6 +213,8 @@ class Checker:
             "retriever": getattr(self._retriever, "name", type(self._retriever).__name__),
             "calibrated": self._calibrator.fitted,
             "verbatim_shortcut": self.verbatim_shortcut,
+            "premises": self.premises,
+            "occlusion": self.occlusion,
         }
 
     # -- checking ------------------------------------------------------------------------
@@ -260,6 +286,10 @@ class Checker:
             yield from flush()
 
     # -- the pipeline --------------------------------------------------------------------
+    # Stages, in order: split (``_prepare``: sentences and claims) -> retrieve (``_prepare``:
+    # evidence for every claim) -> judge (``_judge_claims``: every premise of every claim) ->
+    # combine (``analyse``: features, then the combiner in ``_check_batch``) -> locate faults
+    # (``_locate_faults``) -> aggregate (``verdicts.aggregate_sentence`` / ``aggregate_summary``).
     def analyse(
         self, items: Sequence[tuple[str | None, Any, Any]], *, judge: Literal["all", "needed"] = "all"
     ) -> list["Analysis"]:
@@ -278,29 +308,28 @@ class Checker:
         out = [self._prepare(rid, source, summary) for rid, source, summary in items]
         lazy = judge == "needed" and not _scores_judge(self._calibrator.features)
         if not lazy:
-            self._judge_claims(out, [(i, j) for i, a in enumerate(out) for j, jd in enumerate(a.judgements)
-                                     if jd is None])
+            self._judge_claims([c for a in out for c in a.claims if c.judgement is None])
         for a in out:
-            a.features.extend(claim_features(c, ev, jd, a.source, a.index, st)
-                              for c, ev, jd, st in zip(a.claims, a.evidence, a.judgements, a.stats))
-            add_summary_context(a.features)
+            for c in a.claims:
+                c.features = claim_features(c.claim, c.evidence, c.judgement, a.source, a.index, c.stats)
+            add_summary_context([c.features for c in a.claims])
         if lazy:
             threshold = self.threshold_
             todo = [
-                (i, j)
-                for i, a in enumerate(out)
-                for j, score in enumerate(self._calibrator.score_many(a.features))
-                if a.judgements[j] is None and score < threshold
+                c
+                for a in out
+                for c, score in zip(a.claims, self._calibrator.score_many([c.features for c in a.claims]))
+                if c.judgement is None and score < threshold
             ]
-            self._judge_claims(out, todo)
-            for i, j in todo:
+            self._judge_claims(todo)
+            for c in todo:
                 # The calibrator does not read these, so the claim's score stays as it was.
-                out[i].features[j].update(judge_features(out[i].judgements[j]))
+                c.features.update(judge_features(c.judgement))
         return out
 
     def _prepare(self, rid: str | None, source: Any, summary: Any) -> "Analysis":
-        """One item split, checked against the limits and with its evidence retrieved; its
-        judgements are those of verbatim copies only, its features still empty."""
+        """Split and retrieve: one item checked against the limits, split into claims, with the
+        evidence of every claim; only verbatim copies are judged yet, no features."""
         assert self._retriever is not None
         src = _as_document(source, "source")
         summ = _as_document(summary, "summary")
@@ -321,68 +350,93 @@ class Checker:
         search = getattr(self._retriever, "search", None)
         if callable(search):
             found = search(src, queries, self.top_k)
-            evidence = [r.evidence for r in found]
-            stats = [r.stats for r in found]
+            evidence = [list(r.evidence) for r in found]
+            stats = [dict(r.stats) for r in found]
         else:
-            evidence = self._retriever.retrieve(src, queries, self.top_k)
+            evidence = [list(ev) for ev in self._retriever.retrieve(src, queries, self.top_k)]
             stats = [{} for _ in claims]
         align = getattr(self._retriever, "align", None)
         if callable(align):  # word-by-word coverage of each claim's own words, when offered
             stats = [{**st, **al} for st, al in zip(stats, align(src, [c.span.text for c in claims]))]
-        if self.verbatim_shortcut:
-            copies = {key for s in src.sentences for key in _copy_keys(s.text)}
-            verbatim = [_copy_key(c.sentence.text) in copies for c in claims]
-        else:
-            verbatim = [False] * len(claims)
-        judgements: list[Judgement | None] = [_COPY_JUDGEMENT if copied else None for copied in verbatim]
-        return Analysis(rid, src, summ, sentences, claims, evidence, judgements, [], SourceIndex.build(src),
-                        verbatim, stats)
+        copies = {key for s in src.sentences for key in _copy_keys(s.text)} if self.verbatim_shortcut else set()
+        analysed = [
+            ClaimAnalysis(
+                claim=c, evidence=ev, stats=st, verbatim=_copy_key(c.sentence.text) in copies,
+            )
+            for c, ev, st in zip(claims, evidence, stats)
+        ]
+        for c in analysed:
+            if c.verbatim:
+                c.judgement = _COPY_JUDGEMENT
+        return Analysis(rid, src, summ, sentences, analysed, SourceIndex.build(src))
 
-    def _judge_claims(self, items: Sequence["Analysis"], which: Sequence[tuple[int, int]]) -> None:
-        """Ask the judge about claims ``(item, claim)``, ``batch_size`` pairs per call; fills the
-        items' ``judgements`` in place."""
+    def _premises(self, evidence: Sequence[Evidence]) -> list[tuple[int, ...]]:
+        """The premises a claim is judged against, as indices into its evidence: SummaC-style,
+        every evidence sentence alone and (with two or more) all of them joined in source order;
+        with ``premises="joined"`` only the join."""
+        if not evidence:
+            return []
+        joined = tuple(sorted(range(len(evidence)), key=lambda k: evidence[k].span.start))
+        if self.premises == "joined" or len(evidence) == 1:
+            return [joined]
+        return [(k,) for k in range(len(evidence))] + [joined]
+
+    def _judge_claims(self, claims: Sequence["ClaimAnalysis"]) -> None:
+        """Judge: every premise of every claim, ``batch_size`` pairs per call (each distinct pair
+        once). A claim keeps the judgement of its best premise (highest P(supported) -
+        P(contradicted)) and, for the *contradicted* verdict, the premise that contradicts it most."""
         assert self._judge is not None
-        pairs = [Pair(premise=_premise(items[i].evidence[j]), hypothesis=items[i].claims[j].hypothesis)
-                 for i, j in which]
+        plans = [(c, self._premises(c.evidence)) for c in claims]
+        judged = self._judge_pairs([(_premise(c.evidence, p), c.claim.hypothesis) for c, ps in plans for p in ps])
+        for c, premises in plans:
+            if not premises:  # nothing retrieved (an empty source cannot get here; be safe)
+                c.judgement = _NO_EVIDENCE
+                continue
+            found = [(p, judged[(_premise(c.evidence, p), c.claim.hypothesis)]) for p in premises]
+            best_p, best = max(found, key=lambda pj: pj[1].supported - pj[1].contradicted)
+            worst_p, worst = max(found, key=lambda pj: pj[1].contradicted)
+            c.judgement = replace(best, extra={**best.extra, "max_contradicted": worst.contradicted})
+            c.premise = best_p
+            c.contradiction = worst
+            c.contradiction_premise = worst_p
+
+    def _judge_pairs(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Judgement]:
+        """The judge's reading of each distinct (premise, hypothesis), ``batch_size`` per call."""
+        assert self._judge is not None
+        unique = list(dict.fromkeys(pairs))
         judged: list[Judgement] = []
-        for k in range(0, len(pairs), self.batch_size):
-            judged.extend(self._judge.judge(pairs[k : k + self.batch_size]))
-        if len(judged) != len(pairs):
-            raise VerisumError(f"judge {self._judge.name} returned {len(judged)} judgements for {len(pairs)} pairs")
-        for (i, j), jd in zip(which, judged):
-            items[i].judgements[j] = jd
+        for k in range(0, len(unique), self.batch_size):
+            judged.extend(self._judge.judge([Pair(p, h) for p, h in unique[k : k + self.batch_size]]))
+        if len(judged) != len(unique):
+            raise VerisumError(f"judge {self._judge.name} returned {len(judged)} judgements for {len(unique)} pairs")
+        return dict(zip(unique, judged))
 
     def _check_batch(self, items: Sequence[tuple[str | None, Any, Any]]) -> list[CheckResult]:
         started = time.perf_counter()
         analysed = self.analyse(items, judge="needed")
         assert self._calibrator is not None
         threshold = self.threshold_
+        # Combine: the calibrated score of every claim, then its label from that score and the
+        # judge's contradiction.
+        for a in analysed:
+            scores = self._calibrator.score_many([c.features for c in a.claims])
+            for c, s in zip(a.claims, scores):
+                c.score = 1.0 if c.verbatim else float(s)
+                c.label = decide_claim(c, threshold)
+        self._locate_faults([(a, c) for a in analysed for c in a.claims if c.label != Label.SUPPORTED])
         meta_base = {"verisum": __version__, "judge": self.params()}
         results = []
         for a in analysed:
-            scores = self._calibrator.score_many(a.features)
-            verdicts: dict[int, ClaimVerdict] = {}
-            for j, (c, ev, jd) in enumerate(zip(a.claims, a.evidence, a.judgements)):
-                score = 1.0 if a.verbatim[j] else float(scores[j])
-                probs = {} if jd is None else jd.probs
-                label = decide(score, _decision_probs(probs), threshold)
-                quotes = jd.quotes if jd is not None else ()
-                faults = () if label == "supported" else locate_faults(c, a.source, quotes, a.index, ev)
-                verdicts[id(c)] = ClaimVerdict(
-                    claim=c,
-                    label=label,
-                    score=score,
-                    probs=probs,
-                    evidence=tuple(ev),
-                    faults=faults,
-                    truncated=jd is not None and jd.truncated,
-                    rationale=_NOT_ASKED if jd is None else jd.rationale,
-                )
-            sent_verdicts = tuple(aggregate_sentence(s, [verdicts[id(c)] for c in cs]) for s, cs in a.sentences)
+            verdict_of = {}
+            for c in a.claims:
+                verdict_of[(c.claim.span.start, c.claim.span.end)] = c.verdict()
+            sent_verdicts = tuple(
+                aggregate_sentence(s, [verdict_of[(c.span.start, c.span.end)] for c in cs]) for s, cs in a.sentences
+            )
             label, score = aggregate_summary(sent_verdicts)
             meta = dict(meta_base)
             meta["seconds"] = round(time.perf_counter() - started, 4)
-            meta["truncated"] = any(v.truncated for v in verdicts.values())
+            meta["truncated"] = any(c.judgement is not None and c.judgement.truncated for c in a.claims)
             results.append(
                 CheckResult(
                     source=a.source, summary=a.summary, sentences=sent_verdicts, label=label, score=score,
@@ -390,6 +444,66 @@ class Checker:
                 )
             )
         return results
+
+    def _locate_faults(self, items: Sequence[tuple["Analysis", "ClaimAnalysis"]]) -> None:
+        """Locate faults: the words of each rejected claim that the judge blames (occlusion, see
+        :mod:`verisum.faults`), against the premise behind its verdict, plus any words the source
+        never uses. Judges that quote the words at fault (LLM judges) are taken at their word."""
+        assert self._judge is not None
+        probes: list[tuple[ClaimAnalysis, list[tuple[Span, str]], str]] = []
+        for a, c in items:
+            quotes = c.judgement.quotes if c.judgement is not None else ()
+            if quotes or not self.occlusion or c.judgement is None or c.verbatim or not c.premise:
+                c.faults = locate_faults(c.claim, a.source, quotes, a.index, c.evidence)
+                continue
+            premise_idx = c.contradiction_premise if c.label == Label.CONTRADICTED else c.premise
+            probes.append((c, occlusions(c.claim), _premise(c.evidence, premise_idx)))
+            c.faults = novel_words(c.claim, a.source, a.index)  # the judge's blame is added below
+        judged = self._judge_pairs([(premise, hyp) for _, occ, premise in probes for _, hyp in occ])
+        for c, occ, premise in probes:
+            base = c.contradiction if c.label == Label.CONTRADICTED else c.judgement
+            assert base is not None
+            gains = [
+                (j.supported - j.contradicted) - (base.supported - base.contradicted)
+                for j in (judged[(premise, hyp)] for _, hyp in occ)
+            ]
+            blamed = blamed_words([w for w, _ in occ], gains)
+            c.faults = merge_spans(list(c.faults) + list(blamed)) or (c.claim.span,)
+
+
+@dataclass(slots=True)
+class ClaimAnalysis:
+    """One claim as it goes through the stages: what was retrieved for it, how the judge read
+    it, its features, and (after combining) its score, label and words at fault."""
+
+    claim: Claim
+    evidence: list[Evidence]  # retrieved, best first
+    stats: dict[str, float]  # the retriever's floor statistics
+    verbatim: bool  # its sentence copies a source sentence (not sent to the judge)
+    judgement: Judgement | None = None  # of the best premise; None: the judge was not asked
+    premise: tuple[int, ...] = ()  # the best premise, as indices into ``evidence``
+    contradiction: Judgement | None = None  # of the premise that contradicts the claim most
+    contradiction_premise: tuple[int, ...] = ()
+    features: dict[str, float] = field(default_factory=dict)
+    score: float = 0.0
+    label: Label = Label.UNSUPPORTED
+    faults: tuple[Span, ...] = ()
+
+    def verdict(self) -> ClaimVerdict:
+        jd = self.judgement
+        lead = self.contradiction_premise if self.label == Label.CONTRADICTED else self.premise
+        # The premise behind the verdict first, then the rest of the evidence, best first.
+        order = list(lead) + [k for k in range(len(self.evidence)) if k not in lead]
+        return ClaimVerdict(
+            claim=self.claim,
+            label=self.label,
+            score=self.score,
+            probs={} if jd is None else claim_probs(self, self.label),
+            evidence=tuple(self.evidence[k] for k in order),
+            faults=self.faults if self.label != Label.SUPPORTED else (),
+            truncated=jd is not None and jd.truncated,
+            rationale=_NOT_ASKED if jd is None else jd.rationale,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,23 +514,35 @@ class Analysis:
     source: Document
     summary: Document
     sentences: tuple[tuple[Span, tuple[Claim, ...]], ...]
-    claims: list[Claim]
-    evidence: list[list[Evidence]]
-    judgements: list[Judgement | None]  # None: the judge was not asked (``judge="needed"``)
-    features: list[dict[str, float]]
+    claims: list[ClaimAnalysis]  # in summary order
     index: SourceIndex
-    verbatim: list[bool]  # the claim's sentence copies a source sentence (not sent to the judge)
-    stats: list[dict[str, float]] = field(default_factory=list)  # the retriever's, per claim
 
 
-def _decision_probs(probs: Mapping[str, float]) -> dict[str, float]:
-    """What ``decide`` weighs when a claim is not supported: "contradicted" only when the judge
-    finds contradiction its most likely outcome. When the judge leans "supported" but the
-    combiner does not (e.g. invented words), the claim is unsupported, not contradicted."""
-    out = dict(probs)
-    if out.get("contradicted", 0.0) < max(out.get("supported", 0.0), out.get("unsupported", 0.0)):
-        out["contradicted"] = 0.0
-    return out
+def _contradicts(c: ClaimAnalysis) -> bool:
+    """Contradiction is the judge's most likely outcome on some premise of the claim."""
+    j = c.contradiction
+    return j is not None and j.contradicted > max(j.supported, j.unsupported)
+
+
+def decide_claim(c: ClaimAnalysis, threshold: float) -> Label:
+    """Supported when the calibrated score reaches the threshold; otherwise contradicted when
+    a premise contradicts the claim (see :func:`_contradicts`), else unsupported."""
+    if c.score >= threshold:
+        return Label.SUPPORTED
+    return Label.CONTRADICTED if _contradicts(c) else Label.UNSUPPORTED
+
+
+def claim_probs(c: ClaimAnalysis, label: Label) -> dict[str, float]:
+    """The claim's three probabilities, consistent with its label: ``supported`` is the
+    calibrated score, and the rest is split between contradicted and unsupported as the judge
+    split it on the premise behind the verdict (contradicted gets the larger share exactly when
+    the label is contradicted)."""
+    rest = 1.0 - c.score
+    j = c.contradiction if label == Label.CONTRADICTED else c.judgement
+    assert j is not None
+    q = j.contradicted / max(j.contradicted + j.unsupported, 1e-9)
+    q = max(q, 0.5 + 1e-6) if label == Label.CONTRADICTED else min(q, 0.5)
+    return {"supported": c.score, "contradicted": rest * q, "unsupported": rest * (1.0 - q)}
 
 
 def _scores_judge(features: Sequence[str]) -> bool:
@@ -431,6 +557,9 @@ _NOT_ASKED = "supported on the evidence features; the judge was not asked"
 #: What a verbatim copy gets instead of a judge call.
 _COPY_JUDGEMENT = Judgement(supported=1.0, contradicted=0.0, unsupported=0.0, rationale="copies a source sentence")
 
+#: What a claim with no evidence at all gets (the source has no sentence to compare with).
+_NO_EVIDENCE = Judgement(supported=0.0, contradicted=0.0, unsupported=1.0, rationale="no evidence in the source")
+
 
 def _copy_key(text: str) -> str:
     """A sentence's words for the verbatim test: case, spacing and the final stop ignored."""
@@ -444,9 +573,11 @@ def _copy_keys(source_sentence: str) -> set[str]:
     return {_copy_key(source_sentence), _copy_key(PHOTO_POINTER_RE.sub("", source_sentence))}
 
 
-def _premise(evidence: Sequence[Evidence]) -> str:
-    """Evidence sentences joined in source order, as they read in the article."""
-    return " ".join(e.span.text for e in sorted(evidence, key=lambda e: e.span.start))
+def _premise(evidence: Sequence[Evidence], which: Sequence[int] | None = None) -> str:
+    """Evidence sentences (all, or those at ``which``) joined in source order, as they read in
+    the article."""
+    chosen = evidence if which is None else [evidence[k] for k in which]
+    return " ".join(e.span.text for e in sorted(chosen, key=lambda e: e.span.start))
 
 
 

@@ -11,7 +11,8 @@ carry ``spans``, character-level F1 of the words marked at fault (micro-averaged
 
 The project's train / validation split of bench-dev is by document: see :func:`split_of`.
 Figures are reported on the validation part; the combiner and its threshold are fitted on the
-training part (``scripts/fit_combiner.py``).
+training part; the figures the project reports come from the leave-one-dataset-out protocol
+of :mod:`verisum.lodo` (``verisum eval``), and the shipped combiner from ``verisum train combiner``.
 """
 
 from __future__ import annotations
@@ -47,7 +48,6 @@ __all__ = [
     "report",
     "format_table",
     "collect",
-    "rejudge",
     "claim_targets",
     "fit_combiner",
     "summary_scores",
@@ -342,43 +342,20 @@ def _collected(r: LabelledRecord, a: Any) -> dict[str, Any]:
     sent_of = {}
     for k, (s, cs) in enumerate(a.sentences):
         for c in cs:
-            sent_of[id(c)] = k
+            sent_of[(c.span.start, c.span.end)] = k
     claims = []
-    for c, ev, feats in zip(a.claims, a.evidence, a.features):
-        faults = locate_faults(c, a.source, (), a.index, ev)
+    for c in a.claims:
+        faults = locate_faults(c.claim, a.source, (), a.index, c.evidence)
         claims.append({
-            "sent": sent_of[id(c)], "start": c.span.start, "end": c.span.end,
-            "sent_start": c.sentence.start, "sent_end": c.sentence.end,
-            "premise": _premise(ev), "hypothesis": c.hypothesis,
-            "evidence": [[e.span.start, e.span.end, round(e.score, 4)] for e in ev],
-            "features": {k: round(float(v), 6) for k, v in feats.items()},
+            "sent": sent_of[(c.claim.span.start, c.claim.span.end)], "start": c.claim.span.start,
+            "end": c.claim.span.end, "sent_start": c.claim.sentence.start, "sent_end": c.claim.sentence.end,
+            "premise": _premise(c.evidence, c.premise or None), "hypothesis": c.claim.hypothesis,
+            "evidence": [[e.span.start, e.span.end, round(e.score, 4)] for e in c.evidence],
+            "features": {k: round(float(v), 6) for k, v in c.features.items()},
             "faults": [[f.start, f.end] for f in faults],
         })
     base["claims"] = claims
     return base
-
-
-def rejudge(rows: Sequence[dict[str, Any]], judge: Any, *, batch_size: int = 256,
-            progress: Callable[[int, int | None], None] | None = None) -> None:
-    """Recompute the judge's features of collected rows in place (a new model, same retrieval).
-    Identical (premise, claim) pairs are judged once."""
-    from .features import judge_features
-    from .judges.base import Pair
-
-    claims = [c for r in rows if "claims" in r for c in r["claims"]]
-    unique: dict[tuple[str, str], list[dict]] = {}
-    for c in claims:
-        unique.setdefault((c["premise"], c["hypothesis"]), []).append(c)
-    keys = sorted(unique, key=lambda k: len(k[0]) + len(k[1]))  # similar lengths batch together
-    for i in range(0, len(keys), batch_size):
-        chunk = keys[i : i + batch_size]
-        js = judge.judge([Pair(p, h) for p, h in chunk])
-        for key, j in zip(chunk, js):
-            feats = {k: round(v, 6) for k, v in judge_features(j).items()}
-            for c in unique[key]:
-                c["features"].update(feats)
-        if progress:
-            progress(min(i + batch_size, len(keys)), len(keys))
 
 
 def claim_targets(row: Mapping[str, Any]) -> tuple[list[tuple[int, int]], list[list[int]]]:

@@ -1,6 +1,13 @@
 """Words at fault inside a claim, as spans of the summary Document.
 
-In order of precision:
+With a judge at hand (the Checker's default), the words at fault come from the model:
+:func:`occlusions` drops each content word of the rejected claim in turn, the judge reads each
+shortened claim against the premise behind the verdict, and :func:`blamed_words` keeps the words
+whose removal raises P(supported) - P(contradicted) the most ("did **not** approve", "on
+**Tuesday**"); words the source never uses are added to them. Discourse fillers
+("Additionally", "Interestingly") are never candidates: they state nothing.
+
+Without a judge's help (:func:`locate_faults`), in order of precision:
 
 1. words the source never uses (a name, number, date or content word the writer invented);
 2. words a judge quotes (LLM judges), anchored back into the claim by exact, then
@@ -22,7 +29,20 @@ from .claims import Claim
 from .document import Document, Span
 from .evidence import Evidence, _STOPWORDS, _stem, content_words
 
-__all__ = ["novel_words", "anchor_quotes", "locate_faults"]
+__all__ = ["novel_words", "anchor_quotes", "locate_faults", "occlusions", "blamed_words", "merge_spans",
+           "FILLERS", "MIN_GAIN", "GAIN_SHARE"]
+
+#: Discourse fillers: never at fault.
+FILLERS = frozenset(
+    """additionally also moreover furthermore interestingly notably importantly meanwhile however
+    indeed overall ultimately reportedly apparently currently recently previously""".split()
+)
+#: Words that are stopwords but carry a claim's polarity, so they are occlusion candidates.
+_POLARITY = frozenset("not no never nor without n't".split())
+#: A word is blamed when dropping it raises P(supported) - P(contradicted) by at least MIN_GAIN
+#: and by at least GAIN_SHARE of the largest rise in its claim.
+MIN_GAIN = 0.1
+GAIN_SHARE = 0.5
 
 
 def _source_vocab(source: Document) -> set[str]:
@@ -112,6 +132,48 @@ def _merge(spans: Sequence[Span]) -> tuple[Span, ...]:
         else:
             out.append([s.start, s.end])
     return tuple(doc.span(a, b) for a, b in out)
+
+
+def merge_spans(spans: Sequence[Span]) -> tuple[Span, ...]:
+    """Sorted, de-duplicated spans, neighbours joined into phrases (``G7 countries``)."""
+    return _merge(spans)
+
+
+def _occludable(word: Span) -> bool:
+    low = word.text.lower().replace("’", "'")
+    if low in FILLERS:
+        return False
+    return _is_content(low) or low in _POLARITY or low.endswith("n't")
+
+
+def occlusions(claim: Claim) -> list[tuple[Span, str]]:
+    """Each candidate word of the claim's span with the claim's hypothesis (what the judge
+    reads) without that word."""
+    span = claim.span
+    hyp = claim.hypothesis
+    if claim.context is None or span.start < claim.context.start:
+        base = 0  # the hypothesis starts with the span
+    else:
+        base = len(hyp) - len(span.text)  # "main, clause": the span ends the hypothesis
+    out = []
+    for w in span.words:
+        if not _occludable(w):
+            continue
+        i = base + (w.start - span.start)
+        if hyp[i : i + len(w.text)] != w.text:  # defensive: never misplace a cut
+            continue
+        shortened = " ".join((hyp[:i] + hyp[i + len(w.text) :]).split())
+        out.append((w, shortened))
+    return out
+
+
+def blamed_words(words: Sequence[Span], gains: Sequence[float]) -> tuple[Span, ...]:
+    """The words whose removal helps the claim most (see :data:`MIN_GAIN`, :data:`GAIN_SHARE`)."""
+    if not gains:
+        return ()
+    top = max(gains)
+    cut = max(MIN_GAIN, GAIN_SHARE * top)
+    return tuple(w for w, g in zip(words, gains) if g >= cut)
 
 
 def locate_faults(

@@ -81,11 +81,14 @@ class ClaimModel(SpanModel):
     label: LabelName
     score: float = Field(ge=0.0, le=1.0, description="Calibrated probability that the source supports the claim.")
     probs: dict[str, float] = Field(
-        description="The judge's raw probabilities for supported / contradicted / unsupported; empty when "
+        description="Probabilities of supported / contradicted / unsupported, consistent with ``label``: "
+        "supported is ``score``, and the rest is split as the judge split it on the premise behind the "
+        "verdict (contradicted gets the larger share exactly when the label is contradicted); empty when "
         "the judge was not asked (the evidence features alone support the claim, see ``rationale``)."
     )
     faults: list[SpanModel] = Field(description="Words at fault, as spans of ``summary``.")
-    evidence: list[EvidenceModel] = Field(description="Source sentences the claim was judged against, best first.")
+    evidence: list[EvidenceModel] = Field(description="Source sentences the claim was judged against: the premise behind "
+                                         "the verdict first, then the rest, best first.")
     truncated: bool = Field(description="The evidence had to be cut to fit the judge's input.")
     rationale: str | None = Field(default=None, description="The judge's explanation, when it gives one.")
 
@@ -132,7 +135,7 @@ class CheckResultModel(_Model):
     schema_version: Literal[1] = SCHEMA_VERSION
     id: str | None = Field(default=None, description="The record id, for batch input.")
     label: LabelName = Field(description="The summary's label: its worst sentence's.")
-    score: float = Field(ge=0.0, le=1.0, description="The summary's score: its lowest sentence score.")
+    score: float = Field(ge=0.0, le=1.0, description="The summary's score: the mean of its sentence scores (its label is its worst sentence's).")
     threshold: float = Field(description="A claim is supported when its score is at or above this.")
     source: str = Field(description="The source text exactly as read (BOM removed); source offsets index it.")
     summary: str = Field(description="The summary text exactly as read; summary offsets index it.")

@@ -1,10 +1,12 @@
 """Labels, verdicts and how claim verdicts aggregate into sentence and summary verdicts.
 
 A claim's ``score`` is the calibrated probability that the source supports it. A claim is
-``supported`` when ``score >= threshold``; otherwise it is ``contradicted`` or ``unsupported``
-(the source does not say it), whichever the judge finds more likely. A sentence is as good as
-its weakest claim, and a summary as good as its weakest sentence: one invented clause is
-enough to make a highlight unpublishable.
+``supported`` when ``score >= threshold``; otherwise it is ``contradicted`` when the judge's most
+likely reading of some premise is a contradiction, else ``unsupported`` (the source does not say
+it); see :func:`verisum.checker.decide_claim`. A sentence is as good as its weakest claim, and
+a summary's *label* is its worst sentence's: one invented clause is enough to make a highlight
+unpublishable. A summary's *score* is the mean of its sentences' scores, so summaries of
+different lengths rank fairly (the minimum over many sentences punishes long summaries).
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ __all__ = [
     "ClaimVerdict",
     "SentenceVerdict",
     "CheckResult",
-    "decide",
     "aggregate_sentence",
     "aggregate_summary",
     "DEFAULT_THRESHOLD",
@@ -51,7 +52,7 @@ class ClaimVerdict:
     claim: Claim
     label: Label
     score: float  # calibrated P(supported), in [0, 1]
-    probs: Mapping[str, float]  # the judge's raw supported / contradicted / unsupported
+    probs: Mapping[str, float]  # supported = score; the rest split as the judge split it
     evidence: tuple[Evidence, ...]
     faults: tuple[Span, ...] = ()  # words at fault, spans of the summary Document
     truncated: bool = False  # the evidence had to be cut to fit the judge's input
@@ -108,14 +109,6 @@ class CheckResult:
         return tuple(cv for sv in self.sentences for cv in sv.claims)
 
 
-def decide(score: float, probs: Mapping[str, float], threshold: float) -> Label:
-    if score >= threshold:
-        return Label.SUPPORTED
-    if probs.get("contradicted", 0.0) > probs.get("unsupported", 0.0):
-        return Label.CONTRADICTED
-    return Label.UNSUPPORTED
-
-
 def _worst(labels: Sequence[Label]) -> Label:
     return max(labels, key=_SEVERITY.__getitem__) if labels else Label.SUPPORTED
 
@@ -134,4 +127,4 @@ def aggregate_sentence(sentence: Span, claims: Sequence[ClaimVerdict]) -> Senten
 def aggregate_summary(sentences: Sequence[SentenceVerdict]) -> tuple[Label, float]:
     if not sentences:
         raise ValueError("a summary needs at least one sentence")
-    return _worst([s.label for s in sentences]), min(s.score for s in sentences)
+    return _worst([s.label for s in sentences]), sum(s.score for s in sentences) / len(sentences)

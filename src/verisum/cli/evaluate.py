@@ -28,18 +28,30 @@ def _load_records(files: Sequence[str], split: str) -> tuple[list, list]:
 
 @click.command("eval")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--protocol", type=click.Choice(["auto", "lodo", "as-is"]), default="auto", show_default=True,
+              help="lodo: leave one dataset out (the combiner and its threshold fitted on the other sets, "
+                   "with the cosine floor and the novel-word span baseline beside every row); as-is: the "
+                   "checker as configured on every record; auto: lodo when the records hold two or more "
+                   "datasets.")
+@click.option("--variant", "variants", multiple=True, metavar="NAME",
+              help="lodo: combiner variant(s) to report (default all: nli, nli+novelty, nli+novelty+align).")
+@click.option("--rows", "rows_path", type=click.Path(dir_okay=False), default=None, metavar="ROWS.jsonl",
+              help="lodo: cache of the collected per-claim signals; read when it exists, written otherwise "
+                   "(a re-run then costs no model time).")
 @click.option("--split", type=click.Choice(["val", "train", "all"]), default="all", show_default=True,
-              help="Which part of the project's document split to use (val = the ~40% of documents "
-                   "the shipped combiner never saw).")
+              help="Which part of the project's document split to use.")
 @click.option("--predictions", type=click.Path(dir_okay=False, allow_dash=True), default=None, metavar="OUT.jsonl",
-              help='Write one line per input record (of the chosen split), in input order: {"id", "score", '
-                   '"label"} or {"id", "error"}.')
+              help='as-is: write one line per input record (of the chosen split), in input order: {"id", '
+                   '"score", "label"} or {"id", "error"}.')
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--batch-size", type=click.IntRange(1), default=16, show_default=True, help="Records per model batch.")
 @judge_options
 @handle_errors
 def eval_(
     files: tuple[str, ...],
+    protocol: str,
+    variants: tuple[str, ...],
+    rows_path: str | None,
     split: str,
     predictions: str | None,
     fmt: str,
@@ -49,12 +61,18 @@ def eval_(
     """Evaluate the checker on labelled JSONL records.
 
     Records: {"id", "doc", "summary", "label" (1 faithful / 0 not), optional "spans",
-    "dataset", "origin"}. Prints, per dataset and origin: n, balanced accuracy at the
-    threshold, ROC AUC, and character-level span F1 where records carry spans.
+    "dataset", "origin"}. Prints, per dataset: n, balanced accuracy at the threshold, ROC AUC,
+    and character-level span F1 where records carry spans; under leave-one-dataset-out, each
+    row is scored by a combiner fitted on the other datasets only.
     """
     from ..evaluation import format_table, mean_balanced_accuracy, predict, report
 
     records, bad = _load_records(files, split)
+    if protocol == "auto":
+        protocol = "lodo" if len({r.dataset for r in records}) >= 2 else "as-is"
+    if protocol == "lodo":
+        _eval_lodo(records, bad, variants, rows_path, fmt, batch_size, options)
+        return
     checker = options.build()
     with progress_reporter("eval", len(records)) as progress:
         preds = predict(checker, records, batch_size=batch_size, progress=progress)
@@ -64,6 +82,7 @@ def eval_(
     if fmt == "json":
         mean = mean_balanced_accuracy(rows)
         click.echo(json.dumps({
+            "protocol": "as-is",
             "split": split,
             "threshold": checker.threshold_,
             "rows": [r.to_dict() for r in rows],
@@ -74,6 +93,50 @@ def eval_(
         click.echo(format_table(rows))
         click.echo(f"threshold {checker.threshold_:.4f}; split {split}; {len(records)} records"
                    + (f"; {len(bad)} unreadable" if bad else ""))
+
+
+def _eval_lodo(records: Sequence, bad: Sequence, variants: Sequence[str], rows_path: str | None, fmt: str,
+               batch_size: int, options: CheckerOptions) -> None:
+    import os
+
+    from .. import lodo
+    from ..errors import InputError
+
+    unknown = [v for v in variants if v not in lodo.VARIANTS]
+    if unknown:
+        raise InputError(f"unknown variant {unknown[0]!r}; choose from {', '.join(lodo.VARIANTS)}")
+    if len({r.dataset for r in records}) < 2:
+        raise InputError("leave-one-dataset-out needs records of two or more datasets; use --protocol as-is")
+    if rows_path and os.path.exists(rows_path):
+        with open(rows_path, encoding="utf-8") as fh:
+            rows = [json.loads(line) for line in fh]
+    else:
+        checker = options.build()
+        with progress_reporter("collect", len(records)) as progress:
+            rows = lodo.collect(checker, records, batch_size=batch_size, progress=progress)
+        if rows_path:
+            with open(rows_path, "w", encoding="utf-8") as fh:
+                for r in rows:
+                    fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    results, scored = {}, {}
+    for v in variants or tuple(lodo.VARIANTS):
+        results[v], scored[v] = lodo.evaluate(rows, v)
+    errors = sum(1 for r in rows if r.get("error"))
+    if fmt == "json":
+        click.echo(json.dumps({
+            "protocol": "lodo",
+            "variants": {v: [r.to_dict() for r in rs] for v, rs in results.items()},
+            "thresholds": {v: lodo.threshold_table(scored[v]) for v in results},
+            "records": len(rows), "errors": errors, "bad_records": len(bad),
+        }, indent=2))
+        return
+    click.echo(lodo.format_lodo(results))
+    for v in results:
+        click.echo(f"{v}: flagging unfaithful summaries (weakest claim below t), pooled held-out predictions:")
+        for t in lodo.threshold_table(scored[v]):
+            click.echo(f"  t={t['threshold']:.1f}  precision {t['flag_precision']:.3f}  recall {t['flag_recall']:.3f}"
+                       f"  faithful passed {t['faithful_passed']:.3f}")
+    click.echo(f"{len(rows)} records ({errors} could not be checked)" + (f"; {len(bad)} unreadable" if bad else ""))
 
 
 def _write_predictions(path: str, files: Sequence[str], split: str, records: Sequence, preds: Sequence) -> None:

@@ -22,7 +22,9 @@ STEPS = {
     "synth": ("verisum.training.synth", "generate synthetic (premise, claim, label) pairs from a news corpus"),
     "bench-pairs": ("verisum.training.bench", "write labelled pairs from the bench-dev train or val part"),
     "fit": ("verisum.training.trainer", "train (or resume training) the cross-encoder, with checkpoints"),
+    "nli": ("verisum.training.nli", "train the cross-encoder on real NLI / claim-evidence pairs (resumable)"),
     "export": ("verisum.training.export", "export a checkpoint to int8 ONNX in the package's model folder"),
+    "combiner": ("verisum.training.combiner", "fit the combiner on labelled records (figures: leave-one-dataset-out)"),
     "static": ("verisum.training.static", "distil the retriever's static token vectors from all-MiniLM-L6-v2"),
     "ranker": ("verisum.training.ranker", "fit the highlights writer's sentence ranker on reference highlights"),
 }

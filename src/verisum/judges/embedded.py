@@ -211,7 +211,7 @@ class EmbeddedJudge:
 
             warnings.warn(
                 f"the combiner {path} was fitted for another model than {self.path / 'model.onnx'}; "
-                "scores may be miscalibrated: rerun `python scripts/fit_combiner.py`",
+                "scores may be miscalibrated: refit it with `verisum train combiner`",
                 stacklevel=2,
             )
         return cal

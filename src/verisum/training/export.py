@@ -33,10 +33,18 @@ class _Logits(torch.nn.Module):
 
 
 def load_model(ckpt: str, base: str):
+    """The model of a full checkpoint (``state.pt``, ``best/model.pt``) or of a compact warm
+    start (``warm.pt`` of :mod:`verisum.training.nli`: fp16, frozen embeddings left out)."""
     from transformers import AutoModelForSequenceClassification
     model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=3)
     st = torch.load(ckpt, map_location="cpu", weights_only=False)
-    model.load_state_dict(st["model"])
+    if "weights" in st:
+        from verisum.training.nli import load_warm
+        meta = load_warm(model, ckpt)
+        st = {"step": meta.get("step", 0), "n_data": meta.get("n_rows"), "pos": meta.get("examples_seen"),
+              "args": {"seed": meta.get("seed")}, "meta": meta}
+    else:
+        model.load_state_dict(st["model"])
     model.eval()
     return model, st
 
@@ -133,6 +141,8 @@ def main(argv=None):
                     "seed": st["args"].get("seed")})
     if report:
         cfg["int8_check"] = report
+    if "meta" in st:
+        cfg.update({"training_data": st["meta"].get("data"), "held_out": st["meta"].get("held_out")})
     if a.extra_config:
         cfg.update(json.loads(a.extra_config))
     with open(os.path.join(a.out, "config.json"), "w") as f:
