@@ -23,6 +23,7 @@ Adjacent faulty words are merged into one span (``G7 countries``), so a reader s
 
 from __future__ import annotations
 
+import re
 from typing import Iterable, Sequence
 
 from .claims import Claim
@@ -37,6 +38,7 @@ FILLERS = frozenset(
     """additionally also moreover furthermore interestingly notably importantly meanwhile however
     indeed overall ultimately reportedly apparently currently recently previously""".split()
 )
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([.,;:!?])")
 #: Words that are stopwords but carry a claim's polarity, so they are occlusion candidates.
 _POLARITY = frozenset("not no never nor without n't".split())
 #: A word is blamed when dropping it raises P(supported) - P(contradicted) by at least MIN_GAIN
@@ -162,7 +164,7 @@ def occlusions(claim: Claim) -> list[tuple[Span, str]]:
         i = base + (w.start - span.start)
         if hyp[i : i + len(w.text)] != w.text:  # defensive: never misplace a cut
             continue
-        shortened = " ".join((hyp[:i] + hyp[i + len(w.text) :]).split())
+        shortened = _SPACE_BEFORE_PUNCT.sub(r"\1", " ".join((hyp[:i] + hyp[i + len(w.text) :]).split()))
         out.append((w, shortened))
     return out
 

@@ -1,0 +1,155 @@
+"""The judge stage and what follows it, with stand-in judges whose answers depend on the premise:
+SummaC-style premises, the contradicted verdict, probabilities that agree with the label, and
+the words at fault found by occlusion."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Sequence
+
+import pytest
+
+from verisum import Checker, Label
+from verisum.faults import FILLERS, blamed_words, occlusions
+from verisum.claims import summary_claims
+from verisum.document import Document
+from verisum.judges import Judgement
+
+_WORD = re.compile(r"\w+")
+
+SOURCE = (
+    "The council approved the budget on Monday. "
+    "The mayor said the new library will open in May. "
+    "Rain fell all week in the valley."
+)
+
+
+class OverlapJudge:
+    """Supported when every word of the claim is in the premise; contradicted when the premise
+    holds a word the claim's ``opposites`` map says it denies; unsupported otherwise."""
+
+    name = "overlap"
+
+    def __init__(self, opposites: dict[str, str] | None = None) -> None:
+        self.opposites = opposites or {}
+        self.seen: list[Any] = []
+
+    def params(self) -> dict[str, Any]:
+        return {}
+
+    def judge(self, pairs: Sequence[Any]) -> list[Judgement]:
+        self.seen.extend(pairs)
+        out = []
+        for p in pairs:
+            prem = set(_WORD.findall(p.premise.lower()))
+            hyp = _WORD.findall(p.hypothesis.lower())
+            if any(self.opposites.get(w) in prem for w in hyp):
+                out.append(Judgement(0.05, 0.85, 0.10))
+            elif hyp and all(w in prem for w in hyp):
+                out.append(Judgement(0.90, 0.02, 0.08))
+            else:
+                out.append(Judgement(0.10, 0.10, 0.80))
+        return out
+
+
+def test_premises_each_sentence_alone_and_all_joined():
+    judge = OverlapJudge()
+    Checker(judge, top_k=2, occlusion=False, verbatim_shortcut=False).check(SOURCE, "- The mayor said the library opens.")
+    premises = {p.premise for p in judge.seen}
+    assert len(premises) == 3  # two sentences alone, and both joined in source order
+    joined = max(premises, key=len)
+    singles = sorted(premises - {joined}, key=SOURCE.index)
+    assert joined == " ".join(singles)  # in source order, as they read in the article
+
+
+def test_premises_joined_only_asks_once_per_claim():
+    judge = OverlapJudge()
+    Checker(judge, top_k=3, premises="joined", occlusion=False, verbatim_shortcut=False).check(
+        SOURCE, "- The mayor said the library opens.")
+    assert len(judge.seen) == 1
+
+
+def test_premises_a_claim_supported_by_one_sentence_is_supported():
+    # Joined, the other sentences dilute nothing for this judge, but the single sentence is the
+    # best premise and the verdict quotes it first.
+    result = Checker(OverlapJudge(), top_k=3, occlusion=False, verbatim_shortcut=False).check(
+        SOURCE, "- Rain fell all week.")
+    (claim,) = result.claims
+    assert claim.label is Label.SUPPORTED
+    assert claim.evidence[0].text == "Rain fell all week in the valley."
+
+
+def test_premises_contradicted_when_a_premise_contradicts_and_its_sentence_leads_the_evidence():
+    judge = OverlapJudge({"rejected": "approved"})
+    result = Checker(judge, top_k=3, occlusion=False, verbatim_shortcut=False).check(
+        SOURCE, "- The council rejected the budget.")
+    (claim,) = result.claims
+    assert claim.label is Label.CONTRADICTED
+    assert claim.evidence[0].text == "The council approved the budget on Monday."
+    # probabilities agree with the label: contradicted is the largest of the three
+    assert max(claim.probs, key=claim.probs.get) == "contradicted"
+    assert claim.probs["supported"] == claim.score
+    assert sum(claim.probs.values()) == pytest.approx(1.0)
+
+
+def test_premises_unsupported_claims_never_read_contradicted_in_their_probs():
+    result = Checker(OverlapJudge(), top_k=2, occlusion=False, verbatim_shortcut=False).check(
+        SOURCE, "- Penguins sang opera in Paris.")
+    (claim,) = result.claims
+    assert claim.label is Label.UNSUPPORTED
+    assert claim.probs["unsupported"] >= claim.probs["contradicted"]
+
+
+def test_premises_summary_score_is_the_mean_of_its_sentences_and_label_the_worst():
+    result = Checker(OverlapJudge(), top_k=2, occlusion=False, verbatim_shortcut=False).check(
+        SOURCE, "- Rain fell all week.\n- Penguins sang opera in Paris.")
+    good, bad = result.sentences
+    assert result.score == pytest.approx((good.score + bad.score) / 2)
+    assert result.label is Label.UNSUPPORTED
+
+
+# -- words at fault by occlusion ----------------------------------------------------------------
+def _claim(text: str, i: int = 0):
+    return [c for _, cs in summary_claims(Document(text)) for c in cs][i]
+
+
+def test_occlusions_drop_one_word_at_a_time_and_skip_fillers():
+    claim = _claim("Additionally, the council did not approve the budget.")
+    dropped = {w.text: hyp for w, hyp in occlusions(claim)}
+    assert "Additionally" not in dropped and "additionally" in FILLERS
+    assert dropped["not"] == "Additionally, the council did approve the budget."
+    assert "the" not in dropped  # stopwords state nothing by themselves
+
+
+def test_occlusions_of_a_clause_keep_its_main_claim():
+    claim = _claim("Putin will meet Xi, highlighting the importance of insulation.", 1)
+    dropped = {w.text: hyp for w, hyp in occlusions(claim)}
+    assert dropped["insulation"] == "Putin will meet Xi, highlighting the importance of."
+    assert "Putin" not in dropped  # only the clause's own words are candidates
+
+
+def test_blamed_words_keep_the_words_that_help_most():
+    words = ["a", "b", "c", "d"]
+    assert blamed_words(words, [0.02, 0.6, 0.35, 0.05]) == ("b", "c")
+    assert blamed_words(words, [0.01, 0.02, 0.03, 0.05]) == ()  # nothing helps enough
+    assert blamed_words([], []) == ()
+
+
+def test_faults_by_occlusion_mark_the_word_the_judge_blames():
+    # Every word is in the source, so no word list can find it: only the judge can.
+    judge = OverlapJudge({"tuesday": "monday"})
+    result = Checker(judge, top_k=2, verbatim_shortcut=False).check(
+        "The council approved the budget on Monday. Rain fell on Tuesday.",
+        "- The council approved the budget on Tuesday.")
+    (claim,) = result.claims
+    assert claim.label is Label.CONTRADICTED
+    assert [f.text for f in claim.faults] == ["Tuesday"]
+
+
+def test_faults_without_occlusion_fall_back_to_the_word_lists():
+    judge = OverlapJudge()
+    result = Checker(judge, top_k=2, occlusion=False, verbatim_shortcut=False).check(
+        SOURCE, "- The council approved the budget in Leeds.")
+    (claim,) = result.claims
+    assert [f.text for f in claim.faults] == ["Leeds"]
+    assert len(judge.seen) == 3  # the premises only: no occluded claims were asked about
