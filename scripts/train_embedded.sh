@@ -1,27 +1,32 @@
 #!/usr/bin/env bash
-# Reproduce the embedded judge (src/verisum/models/nli-minilm) end to end:
-#   data generation -> surface-feature balancing -> bench-dev pairs -> training -> ONNX int8 export.
-# Every step is deterministic (seed 13) and skipped when its output exists; training resumes
-# from .train/run1/ckpt automatically.  Usage: scripts/train_embedded.sh [extra trainer args]
-#   env: DATA=/work/shared/data  RUN=.train/run1  STEPS=1800  THREADS=1  DEADLINE=<unix time>
+# Reproduce the embedded judge (src/verisum/models/nli-minilm) and its combiner end to end:
+#   NLI training (resumable) -> int8 ONNX export -> combiner fit, with the leave-one-dataset-out table.
+# Usage: scripts/train_embedded.sh [extra trainer args]
+#   env: DATA=../shared/data  RUN=.train/nli  PASSES=1  DEVICE=cpu|cuda  INIT=<warm.pt>  DEADLINE=<unix time>
+# On a GPU (one prepared run, about 15 minutes on one H100/H200 for 4 passes):
+#   DEVICE=cuda PASSES=4 BATCH=64 scripts/train_embedded.sh
+# A run stops at DEADLINE (or on SIGTERM) with state.pt and warm.pt in RUN; rerunning the same
+# command resumes from state.pt; on a fresh machine INIT=src/verisum/models/nli-minilm/warm.pt
+# continues from the committed warm start instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data}
-RUN=${RUN:-.train/run1}
-STEPS=${STEPS:-1800}
-THREADS=${THREADS:-1}   # on a shared 2-core box 1 thread was 4x faster than 2
-export PYTHONPATH=src OMP_NUM_THREADS=$THREADS
+RUN=${RUN:-.train/nli}
+PASSES=${PASSES:-1}
+DEVICE=${DEVICE:-cpu}
+BATCH=${BATCH:-32}
 PY=${PY:-.venv/bin/python}
-mkdir -p .train
-[ -s .train/synth_train.jsonl ] || $PY -m verisum.training.synth --corpus "$DATA/news/corpus.jsonl" \
-    --bench "$DATA/bench-dev" --out .train/synth_train.jsonl --val-out .train/synth_val.jsonl --seed 13 --workers 2
-[ -s .train/synth_train_bal.jsonl ] || $PY -m verisum.training.synth --balance .train/synth_train.jsonl .train/synth_train_bal.jsonl
-[ -s .train/bench_train.jsonl ] || $PY -m verisum.training.bench --bench "$DATA/bench-dev" --part train --out .train/bench_train.jsonl
-[ -s .train/bench_val.jsonl ] || $PY -m verisum.training.bench --bench "$DATA/bench-dev" --part val --out .train/bench_val.jsonl
-DL=()
-[ -n "${DEADLINE:-}" ] && DL=(--deadline "$DEADLINE")
-$PY -m verisum.training.trainer --data .train/synth_train_bal.jsonl --extra .train/bench_train.jsonl:4 \
-    --val-synth .train/synth_val.jsonl --bench-val .train/bench_val.jsonl --out "$RUN" --threads "$THREADS" \
-    --total-steps "$STEPS" --warmup 300 --eval-every 400 --ckpt-minutes 10 --seed 13 --resume "${DL[@]}" "$@"
-CKPT="$RUN/best/model.pt"; [ -f "$CKPT" ] || CKPT="$RUN/ckpt/state.pt"
-$PY -m verisum.training.export --ckpt "$CKPT" --out src/verisum/models/nli-minilm --check .train/synth_val.jsonl
+mkdir -p "$RUN"
+ARGS=(--data "$DATA/nli" --out "$RUN" --device "$DEVICE" --total-passes "$PASSES" --batch-size "$BATCH" --resume)
+[ -n "${DEADLINE:-}" ] && ARGS+=(--deadline "$DEADLINE")
+[ -n "${INIT:-}" ] && ARGS+=(--init "$INIT")
+$PY -m verisum.training.nli "${ARGS[@]}" "$@"
+# Export on the CPU (int8 dynamic quantisation is a CPU kernel), then keep the warm start beside it.
+CUDA_VISIBLE_DEVICES="" $PY -m verisum.training.export --ckpt "$RUN/warm.pt" --out src/verisum/models/nli-minilm
+cp "$RUN/warm.pt" src/verisum/models/nli-minilm/warm.pt
+B="$DATA/bench-dev"
+SETS=("$B/frank.jsonl" "$B/polytope.jsonl" "$B/cliff.jsonl" "$B/summedits.jsonl" "$B/goyal21.jsonl"
+      "$B/cao22_entfa.jsonl" "$B/xsumfaith.jsonl" "$B/cogensumm_sentpairs.jsonl")
+rm -f "$RUN/rows.jsonl"
+$PY -m verisum eval "${SETS[@]}" --protocol lodo --rows "$RUN/rows.jsonl"
+$PY -m verisum.training.combiner --rows "$RUN/rows.jsonl" --variant "${VARIANT:-nli+novelty}"
