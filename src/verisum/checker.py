@@ -103,11 +103,14 @@ class Checker:
         (ignoring case, spacing, the final stop and the source's photo pointers such as
         "(pictured)") is supported with score 1.0 without asking
         the judge: a copy cannot misstate its source, and extractive highlights are mostly copies.
-    premises: "sentences" (default, as SummaC): each claim is judged against every retrieved
-        sentence alone and against all of them joined in source order, and keeps its best
-        premise; "joined": only the join (one judge call per claim, for slow judges).
+    premises: "sentences" (as SummaC): each claim is judged against every retrieved sentence
+        alone and against all of them joined in source order, and keeps its best premise;
+        "joined": only the join (one judge call per claim). Default: the judge's own
+        ``premises`` attribute if it has one (the ``llm`` judge says "joined": each call costs
+        seconds), else "sentences".
     occlusion: locate the words at fault by asking the judge how much each content word of a
         rejected claim costs it (one extra pair per word); False keeps the word lists alone.
+        Default: the judge's own ``occlusion`` attribute if it has one, else True.
     """
 
     def __init__(
@@ -123,8 +126,8 @@ class Checker:
         max_source_chars: int = MAX_SOURCE_CHARS,
         max_summary_sentences: int = MAX_SUMMARY_SENTENCES,
         verbatim_shortcut: bool = True,
-        premises: Literal["sentences", "joined"] = "sentences",
-        occlusion: bool = True,
+        premises: Literal["sentences", "joined"] | None = None,
+        occlusion: bool | None = None,
     ) -> None:
         if top_k < 1:
             raise InputError("top_k must be at least 1")
@@ -140,7 +143,7 @@ class Checker:
         self.max_source_chars = max_source_chars
         self.max_summary_sentences = max_summary_sentences
         self.verbatim_shortcut = verbatim_shortcut
-        if premises not in ("sentences", "joined"):
+        if premises not in (None, "sentences", "joined"):
             raise InputError(f"premises must be 'sentences' or 'joined', not {premises!r}")
         self.premises = premises
         self.occlusion = occlusion
@@ -156,6 +159,11 @@ class Checker:
             if hasattr(judge, "load"):
                 judge.load()
             self._judge = judge
+            # A judge may say what its calls cost (see ``CostlyJudge`` in verisum.judges.base).
+            if self.premises is None:
+                self.premises = getattr(judge, "premises", "sentences")
+            if self.occlusion is None:
+                self.occlusion = bool(getattr(judge, "occlusion", True))
         if self._retriever is None:
             own = getattr(self._judge, "retriever", None)
             self._retriever = self.retriever or (own() if callable(own) else None) or LexicalRetriever()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Sequence, runtime_checkable
 
-__all__ = ["Pair", "Judgement", "Judge", "LABELS"]
+__all__ = ["Pair", "Judgement", "Judge", "CostlyJudge", "LABELS"]
 
 #: The judge's three outcomes, in the order every backend reports them.
 LABELS = ("supported", "contradicted", "unsupported")
@@ -64,3 +64,16 @@ class Judge(Protocol):
     def params(self) -> dict[str, Any]:
         """The settings that reproduce this judge (recorded in every result's meta)."""
         ...
+
+
+class CostlyJudge(Judge, Protocol):
+    """Optional: a judge whose calls are expensive says how many the Checker may make.
+
+    ``premises``: "sentences" (default) lets the Checker judge each claim against every
+    evidence sentence alone and all of them joined; "joined" asks once per claim.
+    ``occlusion``: True (default) lets the Checker find the words at fault by asking about the
+    claim with each content word left out (one call per word of a rejected claim).
+    """
+
+    premises: str
+    occlusion: bool

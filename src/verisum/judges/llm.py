@@ -135,6 +135,10 @@ class LLMJudge:
     name = "llm"
     #: A remote model need not answer the same way twice, even at temperature 0.
     deterministic = False
+    #: Each call costs seconds (and money): one call per claim, with the evidence joined, and the
+    #: words at fault from the model's own quotes rather than one call per word.
+    premises = "joined"
+    occlusion = False
 
     def __init__(
         self,
