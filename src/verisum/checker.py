@@ -33,8 +33,8 @@ from . import __version__
 from .calibration import Calibrator
 from .claims import Claim, summary_claims
 from .document import PHOTO_POINTER_RE, Document, Span
-from .errors import EmptyInput, InputError, InputTooLarge, VerisumError
-from .evidence import Evidence, LexicalRetriever, Retriever
+from .errors import EmptyInput, InputError, InputTooLarge, InternalError, VerisumError
+from .evidence import Evidence, LexicalRetriever, Retriever, content_words
 from .faults import blamed_words, locate_faults, merge_spans, novel_words, occlusions
 from .features import EVIDENCE_FEATURES, SourceIndex, add_summary_context, claim_features, judge_features
 from .judges import Judge, Pair, get_judge
@@ -258,7 +258,7 @@ class Checker:
                 results: list[CheckResult | RecordError] = list(
                     self._check_batch([(rid, d, s) for _, rid, d, s in pending])
                 )
-            except VerisumError:
+            except Exception:  # noqa: BLE001 - a batch never fails as a whole
                 # Something in the batch failed: redo one at a time so only the culprit errs.
                 results = []
                 for line, rid, d, s in pending:
@@ -266,6 +266,8 @@ class Checker:
                         results.append(self._check_batch([(rid, d, s)])[0])
                     except VerisumError as exc:
                         results.append(RecordError(rid, line, exc))
+                    except Exception as exc:  # noqa: BLE001 - a bug costs only its own record
+                        results.append(RecordError(rid, line, InternalError.wrap(exc)))
             for item in results:
                 done += 1
                 if progress:
@@ -348,7 +350,9 @@ class Checker:
             )
         sentences = summary_claims(summ)
         if not sentences:
-            raise EmptyInput("the summary has no sentences")
+            raise EmptyInput("the summary has no words")
+        if not any(content_words(s.text) for s, _ in sentences):
+            raise EmptyInput("the summary states nothing to check (it has no content words)")
         if len(sentences) > self.max_summary_sentences:
             raise InputTooLarge(
                 f"the summary has {len(sentences):,} sentences; the limit is {self.max_summary_sentences:,}"

@@ -40,6 +40,7 @@ _CUT_RE = re.compile(
     re.VERBOSE | re.IGNORECASE,
 )
 _MIN_CLAIM_WORDS = 3
+_WORD_RE = re.compile(r"\w")
 # A sentence that opens with a discourse link ("Despite X, Y"): the link and its clause are a
 # claim of their own (judged as "Despite X, Y", marked on "Despite X"), Y is the main claim.
 _LEAD_RE = re.compile(
@@ -129,5 +130,6 @@ def split_claims(sentence: Span) -> tuple[Claim, ...]:
 
 
 def summary_claims(summary: Document) -> tuple[tuple[Span, tuple[Claim, ...]], ...]:
-    """Each summary sentence with its claims."""
-    return tuple((s, split_claims(s)) for s in summary.sentences)
+    """Each summary sentence with its claims; a "sentence" without any word (";", "!", "-")
+    states nothing and is left out."""
+    return tuple((s, split_claims(s)) for s in summary.sentences if _WORD_RE.search(s.text))

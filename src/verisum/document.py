@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Iterator, Literal
 
+from .errors import BadEncoding
+
 __all__ = ["Document", "Span", "split_sentences", "BULLET_RE", "PHOTO_POINTER_RE"]
 
 #: A bullet marker at the start of a line (after optional indentation).
@@ -107,6 +109,16 @@ class Document:
     def __post_init__(self) -> None:
         if not isinstance(self.text, str):
             raise TypeError(f"Document text must be str, not {type(self.text).__name__}")
+        if not self.text.isascii():
+            try:
+                self.text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                # A lone surrogate (from a "\ud800" JSON escape or a bad decode) is not a character:
+                # refused here, where text enters, so no tokenizer or renderer meets it.
+                raise BadEncoding(
+                    f"the text holds an unpaired surrogate (U+{ord(self.text[exc.start]):04X} at offset "
+                    f"{exc.start}), which is not a character; fix the encoding of the input"
+                ) from None
 
     def __len__(self) -> int:
         return len(self.text)

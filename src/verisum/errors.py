@@ -16,7 +16,8 @@ HTTP ``http_status``, so the CLI and the server map errors in exactly one place 
     │   ├── BackendUnavailable             missing extra, model folder or server
     │   ├── BackendTimeout                 HTTP 504
     │   └── BackendResponseError           malformed, refused or truncated reply
-    └── ModelError                         shipped model files missing or corrupt, HTTP 500
+    ├── ModelError                         shipped model files missing or corrupt, HTTP 500
+    └── InternalError                      a bug in verisum, caught at a batch boundary: exit 3, HTTP 500
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ __all__ = [
     "BackendTimeout",
     "BackendResponseError",
     "ModelError",
+    "InternalError",
 ]
 
 
@@ -106,3 +108,16 @@ class BackendResponseError(BackendError):
 class ModelError(VerisumError):
     code = "model_error"
     http_status = 500
+
+
+class InternalError(VerisumError):
+    """An unexpected exception inside verisum, turned into an error of the one record or
+    request that caused it (a batch goes on). Exit code 3, never 0 or 1: a crash is not a verdict."""
+
+    code = "internal_error"
+    exit_code = 3
+    http_status = 500
+
+    @classmethod
+    def wrap(cls, exc: BaseException) -> "InternalError":
+        return cls(f"internal error ({type(exc).__name__}: {exc}); please report it")

@@ -208,7 +208,7 @@ def parse_record(
     without "summary" gets an empty one, and one that has it is still validated."""
     where = f"line {line_no}" if line_no is not None else "record"
     try:
-        obj = json.loads(line_text)
+        obj = loads_json(line_text)
     except json.JSONDecodeError as exc:
         raise BadRecord(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from exc
     if not isinstance(obj, dict):
@@ -277,20 +277,59 @@ def read_records(
             yield RecordError(id=_peek_id(raw), line=line_no, error=exc)
 
 
+def loads_json(text: str | bytes) -> Any:
+    """``json.loads`` whose every failure is a ``json.JSONDecodeError``: not UTF-8, nested too
+    deeply for the parser (``[`` x 3000), or a lone surrogate escape (``"\\ud800"``), which
+    no UTF-8 text can hold and which the tokenizers reject."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise json.JSONDecodeError(
+                f"not valid UTF-8 (byte 0x{text[exc.start]:02x} at offset {exc.start})", "", 0) from exc
+    try:
+        obj = json.loads(text)
+    except RecursionError as exc:
+        raise json.JSONDecodeError("nested too deeply", text, 0) from exc
+    if "\\u" in text and _has_surrogate(obj):
+        raise json.JSONDecodeError("a \\u escape is an unpaired surrogate, not a character", text, 0)
+    return obj
+
+
+def _has_surrogate(obj: Any) -> bool:
+    stack = [obj]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, str):
+            try:
+                x.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(x, dict):
+            stack.extend(x.keys())
+            stack.extend(x.values())
+        elif isinstance(x, list):
+            stack.extend(x)
+    return False
+
+
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
     """``(line number, parsed value)`` for each non-blank line of a UTF-8 JSONL file (BOM
-    allowed); a line that is not JSON yields its ``json.JSONDecodeError`` in place of the value,
-    so each caller words the error its own way and reading goes on."""
+    allowed); a line that is not JSON (or not UTF-8, or nested too deeply) yields its
+    ``json.JSONDecodeError`` in place of the value, so each caller words the error its own way
+    and reading goes on."""
     try:
-        fh = open(path, encoding="utf-8-sig")  # noqa: SIM115
+        fh = open(path, "rb")  # noqa: SIM115
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
     with fh:
         for no, raw in enumerate(fh, 1):
+            if no == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
             if not raw.strip():
                 continue
             try:
-                yield no, json.loads(raw)
+                yield no, loads_json(raw)
             except json.JSONDecodeError as exc:
                 yield no, exc
 
@@ -316,7 +355,7 @@ def iter_lines(stream: IO[bytes], max_bytes: int = MAX_INPUT_BYTES) -> Iterator[
 def _peek_id(raw: bytes) -> str | None:
     """The id of a bad record, when the line is at least JSON with an id."""
     try:
-        obj = json.loads(raw.decode("utf-8", errors="replace"))
+        obj = loads_json(raw.decode("utf-8", errors="replace"))
     except ValueError:
         return None
     rid = obj.get("id") if isinstance(obj, dict) else None

@@ -35,6 +35,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_FOUND",
     "EXIT_ERROR",
+    "EXIT_INTERNAL",
     "fail",
     "handle_errors",
     "exit_code_for",
@@ -53,6 +54,7 @@ __all__ = [
 EXIT_OK = 0  # ran, and everything is supported
 EXIT_FOUND = 1  # ran, and found unsupported or contradicted content
 EXIT_ERROR = 2  # bad usage, unreadable input, or a failed backend
+EXIT_INTERNAL = 3  # a bug in verisum: never read as a verdict (0 or 1)
 
 #: Where --api-key is read from when not given, in order.
 API_KEY_ENVVARS = ("VERISUM_API_KEY", "OPENAI_API_KEY")
@@ -82,6 +84,13 @@ def handle_errors(fn: F) -> F:
             with contextlib.suppress(Exception):
                 sys.stdout = open(os.devnull, "w")  # noqa: SIM115
             sys.exit(EXIT_OK)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:  # a bug: say so, and never exit 0 or 1 (those are verdicts)
+            if os.environ.get("VERISUM_DEBUG"):
+                raise
+            fail(f"internal error ({type(exc).__name__}: {exc}); please report it "
+                 "(VERISUM_DEBUG=1 shows the traceback)", EXIT_INTERNAL)
 
     return wrapper  # type: ignore[return-value]
 
