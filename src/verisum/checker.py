@@ -94,7 +94,8 @@ class Checker:
 
     judge: a registry name ("embedded", "hf", "llm") or a Judge instance.
     judge_params: keyword arguments for the judge's constructor.
-    top_k: evidence sentences retrieved per claim (joined, in source order, as the premise).
+    top_k: evidence sentences retrieved per claim (a dependent clause also gets the best
+        sentence for its own words, when the search for the whole statement missed it).
     batch_size: pairs per judge call.
     threshold: P(supported) at or above which a claim is supported; default from calibration.
     calibration: a Calibrator, or a path to one saved by ``verisum calibrate``.
@@ -359,14 +360,20 @@ class Checker:
             )
         claims = [c for _, cs in sentences for c in cs]
         queries = [c.hypothesis for c in claims]
-        search = getattr(self._retriever, "search", None)
-        if callable(search):
-            found = search(src, queries, self.top_k)
-            evidence = [list(r.evidence) for r in found]
-            stats = [dict(r.stats) for r in found]
-        else:
-            evidence = [list(ev) for ev in self._retriever.retrieve(src, queries, self.top_k)]
-            stats = [{} for _ in claims]
+        found = self._search(src, queries, self.top_k)
+        evidence = [ev for ev, _ in found]
+        stats = [st for _, st in found]
+        # A dependent clause is judged with its main claim, so its search is led by the main
+        # claim's words; it also gets the best sentence for its own words that this search left
+        # out ("..., which is being chaired by X" -> the sentence about the chairmanship).
+        clauses = [i for i, c in enumerate(claims) if c.context is not None]
+        if clauses:
+            own = self._search(src, [claims[i].span.text for i in clauses], self.top_k)
+            for i, (ev_own, _) in zip(clauses, own):
+                have = {(e.span.start, e.span.end) for e in evidence[i]}
+                extra = next((e for e in ev_own if (e.span.start, e.span.end) not in have), None)
+                if extra is not None:
+                    evidence[i] = evidence[i] + [extra]
         align = getattr(self._retriever, "align", None)
         if callable(align):  # word-by-word coverage of each claim's own words, when offered
             stats = [{**st, **al} for st, al in zip(stats, align(src, [c.span.text for c in claims]))]
@@ -381,6 +388,15 @@ class Checker:
             if c.verbatim:
                 c.judgement = _COPY_JUDGEMENT
         return Analysis(rid, src, summ, sentences, analysed, SourceIndex.build(src))
+
+    def _search(self, source: Document, queries: Sequence[str], k: int) -> list[tuple[list[Evidence], dict[str, float]]]:
+        """Retrieve: the best ``k`` source sentences for each query, with the retriever's floor
+        statistics when it offers them (``search``), else its plain ``retrieve``."""
+        assert self._retriever is not None
+        search = getattr(self._retriever, "search", None)
+        if callable(search):
+            return [(list(r.evidence), dict(r.stats)) for r in search(source, queries, k)]
+        return [(list(ev), {}) for ev in self._retriever.retrieve(source, queries, k)]
 
     def _premises(self, evidence: Sequence[Evidence]) -> list[tuple[int, ...]]:
         """The premises a claim is judged against, as indices into its evidence: SummaC-style,

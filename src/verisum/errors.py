@@ -120,4 +120,5 @@ class InternalError(VerisumError):
 
     @classmethod
     def wrap(cls, exc: BaseException) -> "InternalError":
-        return cls(f"internal error ({type(exc).__name__}: {exc}); please report it")
+        # The exception's own text stays out: a server must not hand internals to its clients.
+        return cls(f"internal error ({type(exc).__name__}); please report it")

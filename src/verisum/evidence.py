@@ -63,6 +63,14 @@ def content_words(text: str) -> list[str]:
     return out
 
 
+def _terms(text: str) -> set[str]:
+    """What lexical retrieval matches on: the content words' stems, and for longer words also
+    their first five letters, so that "chaired" finds "chairmanship" and "Kazakhstani" finds
+    "Kazakhstan" (half the credit of the same stem: the word itself counts twice)."""
+    words = content_words(text)
+    return set(words) | {"~" + w[:5] for w in words if len(w) >= 5}
+
+
 def _stem(tok: str) -> str:
     for suffix in ("ing", "ed", "es", "s"):
         if len(tok) > len(suffix) + 3 and tok.endswith(suffix):
@@ -95,12 +103,12 @@ class _Lexicon:
     def __init__(self, sentences: Sequence[Span]) -> None:
         df: Counter[str] = Counter()
         for s in sentences:
-            df.update(set(content_words(s.text)))
+            df.update(_terms(s.text))
         n = max(len(sentences), 1)
         self.idf = {w: math.log(1 + n / c) for w, c in df.items()}
 
     def query(self, text: str) -> tuple[dict[str, float], float]:
-        weights = {w: self.idf.get(w, math.log(1 + 1.0)) for w in set(content_words(text))}
+        weights = {w: self.idf.get(w, math.log(1 + 1.0)) for w in _terms(text)}
         return weights, (sum(weights.values()) or 1.0)
 
 
@@ -127,7 +135,7 @@ class LexicalRetriever:
         best = [0.0] * len(queries)
         for block_start in range(0, len(sentences), BLOCK_SENTENCES):
             for i in range(block_start, min(block_start + BLOCK_SENTENCES, len(sentences))):
-                words = set(content_words(sentences[i].text))
+                words = _terms(sentences[i].text)
                 for q, (weights, total) in enumerate(qs):
                     score = _lex_score(weights, total, words)
                     best[q] = max(best[q], score)
@@ -226,7 +234,7 @@ class HybridRetriever:
         assert self.shortlist is not None
         heaps: list[list[tuple[float, int]]] = [[] for _ in qs]
         for i, s in enumerate(sentences):
-            words = set(content_words(s.text))
+            words = _terms(s.text)
             for q, (weights, total) in enumerate(qs):
                 _push(heaps[q], (_lex_score(weights, total, words), -i), self.shortlist)
         chosen: set[int] = set()
@@ -273,7 +281,7 @@ class HybridRetriever:
             prev = (idx[-1], emb[-1])
             lexs = np.zeros_like(cos)
             for j, i in enumerate(idx):
-                words = set(content_words(sentences[i].text))
+                words = _terms(sentences[i].text)
                 for q, (weights, total) in enumerate(qs):
                     lexs[q, j] = _lex_score(weights, total, words)
             best_lex = np.maximum(best_lex, lexs.max(axis=1))

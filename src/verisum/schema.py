@@ -200,6 +200,10 @@ class HighlightsResultModel(_Model):
 class ErrorModel(_Model):
     """The one error shape: HTTP error bodies and failed JSONL batch lines."""
 
+    # ``id`` and ``line`` belong to batch lines only: an HTTP error body leaves them out, so the
+    # documented schema must not require them.
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_serialization_defaults_required=False)
+
     ok: Literal[False] = False
     error: str = Field(description="One line that says what is wrong and what to do.")
     errors: list[dict[str, Any]] = Field(default_factory=list, description="Details, e.g. one per invalid field.")

@@ -11,6 +11,9 @@ content; 2 bad usage, unreadable input or a failed backend.
 from __future__ import annotations
 
 import importlib
+import sys
+from typing import Any
+
 import click
 
 from .. import __version__
@@ -63,6 +66,23 @@ class LazyGroup(click.Group):
             return _Unavailable(name, f"{module}.{attr} is not a click command", short_help)
         return cmd
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """click's main, except that a usage error is one line on stderr (``verisum: error:
+        ...``, exit 2) like every other error, instead of click's three-line usage block."""
+        if kwargs.get("standalone_mode", True) is False:
+            return super().main(*args, **kwargs)
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.Abort:
+            click.echo("verisum: error: interrupted", err=True)
+            sys.exit(130)
+        except click.ClickException as exc:
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            click.echo(f"verisum: error: {exc.format_message()}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # The list comes from COMMANDS, so `verisum --help` imports no command module.
         rows = [(name, COMMANDS[name][2]) for name in sorted(COMMANDS)]
@@ -80,5 +100,5 @@ def main() -> None:
 
     \b
     Exit codes: 0 everything supported; 1 unsupported or contradicted content found;
-                2 bad usage, unreadable input or a failed backend.
+                2 bad usage, unreadable input or a failed backend; 3 an internal error.
     """

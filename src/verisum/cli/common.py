@@ -153,6 +153,21 @@ def progress_reporter(label: str, total: int | None = None) -> Iterator[Callable
         yield update
 
 
+class _UnitInterval(click.FloatRange):
+    """A number in [0, 1]; click's FloatRange lets "nan" through (every comparison with NaN is
+    false), which would make every claim unsupported without a word."""
+
+    name = "number in [0, 1]"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        out = super().convert(value, param, ctx)
+        if out is not None and out != out:
+            self.fail(f"{value!r} is not a number in [0, 1]", param, ctx)
+        return out
+
+
+_UNIT_INTERVAL = _UnitInterval(0.0, 1.0)
+
 #: The keyword arguments the shared checker flags arrive as (collected into CheckerOptions).
 _JUDGE_FLAGS = ("backend", "model", "base_url", "api_key")
 _DECISION_FLAGS = ("threshold", "calibration", "top_k", "judge_param")
@@ -268,7 +283,7 @@ def decision_options(fn: F) -> F:
 
 def _decision_flags() -> list[Callable[[F], F]]:
     return [
-        click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None,
+        click.option("--threshold", type=_UNIT_INTERVAL, default=None,
                      help="Score at or above which a claim is supported [default: the calibrated one]."),
         click.option("--calibration", type=click.Path(dir_okay=False), default=None, metavar="FILE",
                      help="A calibration file written by `verisum calibrate`."),

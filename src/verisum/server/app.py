@@ -29,7 +29,7 @@ from typing import Any, AsyncIterator, Hashable, Sequence
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictInt
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
@@ -62,9 +62,9 @@ class Options(_Request):
     """Per-request checker options; anything left out uses the server's settings."""
 
     threshold: float | None = Field(
-        None, ge=0.0, le=1.0, description="P(supported) at or above which a claim is supported."
+        None, ge=0.0, le=1.0, allow_inf_nan=False, description="P(supported) at or above which a claim is supported."
     )
-    top_k: int | None = Field(None, ge=1, le=20, description="Evidence sentences retrieved per claim.")
+    top_k: StrictInt | None = Field(None, ge=1, le=20, description="Evidence sentences retrieved per claim.")
 
 
 class CheckRequest(_Request):
@@ -73,6 +73,7 @@ class CheckRequest(_Request):
     id: str | None = Field(None, max_length=200, description="Carried into the result, for the caller's bookkeeping.")
     doc: str = Field(
         validation_alias=AliasChoices("doc", "article", "source"),
+        pattern=r"\S",
         description=(
             "The source article (aliases: article, source). When `summary` is left out, `doc` is read in "
             "the seed's form: the trailing lines that start with '- ', '* ' or '• ' are the summary."
@@ -91,19 +92,21 @@ class HighlightsRequest(_Request):
     id: str | None = Field(None, max_length=200)
     doc: str = Field(
         validation_alias=AliasChoices("doc", "article", "source"),
-        description="The article (aliases: article, source).",
+        pattern=r"\S",
+        description="The article (aliases: article, source); it must hold more than white space.",
     )
-    n: int = Field(3, ge=1, description="How many bullets to write (at most the server's max_highlights).")
+    n: StrictInt = Field(3, ge=1, description="How many bullets to write (at most the server's max_highlights).")
     options: Options = Field(default_factory=Options)
 
 
 _ERRORS = {
     status: {"model": ErrorModel, "description": text}
     for status, text in {
+        400: "The body cannot be parsed at all (not UTF-8, or JSON nested too deeply).",
         401: "The API token is missing or wrong (only when VERISUM_API_TOKEN is set).",
         413: "The body, the article or the summary is over a limit.",
         422: "The request is malformed; `error` says what is wrong.",
-        500: "The model failed.",
+        500: "The model failed, or an internal error (the connection is then closed).",
         503: "The server is busy (its queue is full) or shutting down; retry later.",
         502: "The judge backend failed.",
     }.items()

@@ -81,6 +81,8 @@ def _describe(err: dict[str, Any]) -> str:
         return f"{where}: required field missing"
     if kind == "extra_forbidden":
         return f"{where}: unknown field"
+    if kind == "string_pattern_mismatch":
+        return f"{where}: must hold more than white space"
     return f"{where}: {err.get('msg', 'invalid value')}"
 
 
@@ -120,7 +122,10 @@ async def _on_busy(request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
-    return error_response(500, HTTP_CODES[500], f"internal error ({type(exc).__name__}); see the server log")
+    # Starlette re-raises after this answer and the server then drops the connection: say so,
+    # so a pooled client (httpx) opens a new one instead of failing its next request.
+    return error_response(500, HTTP_CODES[500], f"internal error ({type(exc).__name__}); see the server log",
+                          headers={"Connection": "close"})
 
 
 def install_error_handlers(app: FastAPI) -> None:
