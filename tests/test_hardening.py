@@ -99,3 +99,32 @@ def test_hardening_an_internal_error_exits_3_not_a_verdict(cli, tmp_path, monkey
     res = cli("check", path)
     assert res.exit_code == 3
     assert "internal error (ZeroDivisionError: oops)" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_hardening_an_endless_sentence_is_cut_into_bounded_pieces_and_the_result_says_so(fake_checker):
+    from verisum.document import MAX_SENTENCE_CHARS
+
+    words = "council budget river stone market " * 4000  # ~140,000 characters, no full stop
+    doc = Document(words + "end.")
+    assert doc.long_sentences == 1
+    assert max(len(s) for s in doc.sentences) <= MAX_SENTENCE_CHARS
+    assert doc.sentences[0].start == 0 and doc.sentences[-1].end == len(doc.text)
+    for a, b in zip(doc.sentences, doc.sentences[1:]):
+        assert doc.text[a.end : b.start].strip() == ""  # nothing lost between pieces
+    result = fake_checker.check(words, "The council approved the budget.")
+    assert result.meta["long_sentences_cut"] == {"source": 1, "summary": 0}
+    assert "long_sentences_cut" not in fake_checker.check(SOURCE, "The council approved it.").meta
+
+
+def test_hardening_terminal_quotes_of_long_evidence_are_shortened_with_their_offsets(fake_checker):
+    import io
+
+    from verisum.render.terminal import QUOTE_CHARS, render_check
+
+    words = "council budget river stone market " * 4000
+    result = fake_checker.check(words, "The council approved the budget.")
+    out = io.StringIO()
+    render_check(result, out, width=100_000)
+    evidence_lines = [ln for ln in out.getvalue().splitlines() if "evidence source[" in ln]
+    assert evidence_lines and all(len(ln) < QUOTE_CHARS + 80 for ln in evidence_lines)
+    assert all("…" in ln for ln in evidence_lines)

@@ -465,6 +465,10 @@ class Checker:
             meta = dict(meta_base)
             meta["seconds"] = round(time.perf_counter() - started, 4)
             meta["truncated"] = any(c.judgement is not None and c.judgement.truncated for c in a.claims)
+            cut = {"source": a.source.long_sentences, "summary": a.summary.long_sentences}
+            if any(cut.values()):
+                # Said, never silent: these sentences were cut into pieces to bound memory.
+                meta["long_sentences_cut"] = cut
             results.append(
                 CheckResult(
                     source=a.source, summary=a.summary, sentences=sent_verdicts, label=label, score=score,

@@ -22,7 +22,7 @@ from typing import Iterator, Literal
 
 from .errors import BadEncoding
 
-__all__ = ["Document", "Span", "split_sentences", "BULLET_RE", "PHOTO_POINTER_RE"]
+__all__ = ["Document", "Span", "split_sentences", "BULLET_RE", "PHOTO_POINTER_RE", "MAX_SENTENCE_CHARS"]
 
 #: A bullet marker at the start of a line (after optional indentation).
 BULLET_RE = re.compile(r"[ \t]*(?:[-*•·–]|\d{1,2}[.)])[ \t]+")
@@ -105,6 +105,7 @@ class Document:
     text: str
     id: str | None = None
     _sentences: tuple[Span, ...] | None = field(default=None, repr=False)
+    _long_sentences: int = field(default=0, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.text, str):
@@ -161,8 +162,15 @@ class Document:
     @property
     def sentences(self) -> tuple[Span, ...]:
         if self._sentences is None:
-            self._sentences = tuple(Span(self, s, e) for s, e in split_sentences(self.text))
+            bounds, self._long_sentences = split_sentences_counted(self.text)
+            self._sentences = tuple(Span(self, s, e) for s, e in bounds)
         return self._sentences
+
+    @property
+    def long_sentences(self) -> int:
+        """How many sentences were longer than MAX_SENTENCE_CHARS and were cut into pieces."""
+        self.sentences
+        return self._long_sentences
 
     @cached_property
     def words(self) -> tuple[Span, ...]:
@@ -200,7 +208,13 @@ def _is_abbreviation(line: str, stop_at: int) -> bool:
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """Sentence boundaries as ``(start, end)`` code-point offsets into ``text``."""
+    return split_sentences_counted(text)[0]
+
+
+def split_sentences_counted(text: str) -> tuple[list[tuple[int, int]], int]:
+    """:func:`split_sentences`, and how many over-long sentences had to be cut."""
     out: list[tuple[int, int]] = []
+    cut_count = 0
     for lo, hi in _lines(text):
         line = text[lo:hi]
         m = BULLET_RE.match(line)
@@ -219,6 +233,27 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
             if stripped:
                 s = start + (len(seg) - len(seg.lstrip()))
                 e = s + len(stripped)
-                out.append((lo + s, lo + e))
+                pieces = list(_bounded(text, lo + s, lo + e))
+                cut_count += len(pieces) > 1
+                out.extend(pieces)
             start = cut
-    return out
+    return out, cut_count
+
+
+#: A "sentence" longer than this (a text with no sentence breaks: a table, a dump) is cut at
+#: white space into pieces of at most this many characters, so that no single sentence can make
+#: the tokenizers and the judge hold megabytes; :func:`long_sentences` says how many were cut.
+MAX_SENTENCE_CHARS = 2_000
+
+
+def _bounded(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    while end - start > MAX_SENTENCE_CHARS:
+        limit = start + MAX_SENTENCE_CHARS
+        cut = text.rfind(" ", start + MAX_SENTENCE_CHARS // 2, limit)
+        cut = limit if cut < 0 else cut
+        yield start, cut
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if start < end:
+        yield start, end

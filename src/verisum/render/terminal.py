@@ -31,6 +31,18 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+#: Evidence quotes longer than this are shortened in the terminal view (the offsets printed
+#: beside them still cover the whole sentence; JSON and HTML carry the full text).
+QUOTE_CHARS = 300
+
+
+def _quote(text: str, limit: int = QUOTE_CHARS) -> str:
+    if len(text) <= limit:
+        return _one_line(text)
+    head, tail = text[: limit * 2 // 3], text[-(limit // 4) :]
+    return f"{_one_line(head)} … {_one_line(tail)}"
+
+
 def _marked(span: Span, faults: Sequence[Span], colour: str) -> Text:
     """The span's text with the faults inside it underlined."""
     out = Text(span.text)
@@ -68,7 +80,7 @@ def _sentence(sv: SentenceVerdict, result: CheckResult) -> list[Text]:
         for ev in _shown_evidence(cv.evidence, supported=str(cv.label) == "supported"):
             lines.append(Text.assemble(
                 pad, (f"evidence source[{ev.span.start}:{ev.span.end}] ", "dim"),
-                f"“{_one_line(ev.span.text)}”", (f" ({ev.score:.2f})", "dim"),
+                f"“{_quote(ev.span.text)}”", (f" ({ev.score:.2f})", "dim"),
             ))
         if not cv.evidence:
             lines.append(Text.assemble(pad, ("no evidence found in the source", "dim")))
