@@ -128,3 +128,19 @@ def test_hardening_terminal_quotes_of_long_evidence_are_shortened_with_their_off
     evidence_lines = [ln for ln in out.getvalue().splitlines() if "evidence source[" in ln]
     assert evidence_lines and all(len(ln) < QUOTE_CHARS + 80 for ln in evidence_lines)
     assert all("…" in ln for ln in evidence_lines)
+
+
+@pytest.mark.parametrize(
+    "text, dangling",
+    [
+        ("US troops left Kabul on Monday.", None),  # an acronym, not the pronoun "us"
+        ("If Holmes does not appear, his lawyers will speak.", None),  # the referent is right there
+        ("If he does not appear, the case will close.", "he"),
+        ("When asked, he said no.", "he"),
+        ("It rained all week.", "It"),
+    ],
+)
+def test_hardening_highlights_pronoun_reasons_are_not_misread(text, dangling):
+    from verisum.highlights.repair import dangling_start
+
+    assert dangling_start(text) == dangling

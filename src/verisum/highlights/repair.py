@@ -144,6 +144,15 @@ _SUBORDINATE_PRONOUN_RE = re.compile(
 _CAPTION_RE = re.compile(r"^(?![^:]*\b(?:said|says|added|told|wrote|explained|insisted|claimed|admitted)\b)[^:.!?]{1,30}:\s")
 
 
+# A capitalised word after the first: a name a later pronoun can refer to.
+_NAME_BEFORE_RE = re.compile(r"\b[A-Z][a-z]+")
+
+
+def _is_acronym(word: str) -> bool:
+    """"US", "IT": upper-case words of two or more letters are names, not the pronouns us / it."""
+    return len(word) > 1 and word.isupper()
+
+
 # Speech verbs: "Another said: ..." leans on whoever the article quoted before.
 _SPEECH = frozenset("said says added told wrote tweeted posted replied insisted claimed admitted explained".split())
 # First person in a bullet is somebody's speech; without a speech verb the bullet never says whose.
@@ -158,7 +167,8 @@ def dangling_start(text: str) -> str | None:
         return m.group(0).strip(" ,;:")
     for rx in (_LEADING_CLAUSE_PRONOUN_RE, _SUBORDINATE_PRONOUN_RE):
         m = rx.match(text)
-        if m:
+        if m and not _NAME_BEFORE_RE.search(text, 1, m.start(1)):
+            # "If Holmes does not appear, his lawyers ...": the pronoun's referent is right there.
             return m.group(1)
     m = _CAPTION_RE.match(text)
     if m:
@@ -168,7 +178,7 @@ def dangling_start(text: str) -> str | None:
         return None
     first = fm.group(1).lower()
     second = (fm.group(2) or "").lower()
-    if first in _PERSON_PRONOUNS or first in _OTHER_PRONOUNS:
+    if (first in _PERSON_PRONOUNS or first in _OTHER_PRONOUNS) and not _is_acronym(fm.group(1)):
         return fm.group(1)
     if first in ("this", "that", "these", "those", "such", "there", "here") and (
         not second or second in _VERBISH or second in ("the", "a", "an")
