@@ -719,3 +719,26 @@ def test_server_package_import_is_light() -> None:
             "print(sorted(m for m in ('fastapi', 'uvicorn', 'starlette', 'pydantic_settings') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_server_one_bad_request_does_not_poison_its_batch(fake_judge: Any) -> None:
+    """12 concurrent requests, one of them with a lone surrogate: 11 answered 200 with their own
+    results, the bad one its own 422, every round."""
+    app = create_app(ServerSettings(max_batch=16, batch_wait_ms=20), judge=fake_judge)
+    bodies = [{"doc": ARTICLE, "summary": [BULLETS[i % 2]], "id": str(i)} for i in range(12)]
+    bodies[5] = {"doc": ARTICLE + " \ud800", "summary": [BULLETS[1]], "id": "5"}
+
+    async def scenario() -> list[httpx.Response]:
+        async with app.router.lifespan_context(app):
+            async with await _lifespan_client(app) as http:
+                rounds = []
+                for _ in range(2):
+                    rounds += await asyncio.gather(*(  # json.dumps escapes the surrogate as \\ud800
+                        http.post("/v1/check", content=json.dumps(b), headers={"content-type": "application/json"})
+                        for b in bodies))
+                return rounds
+
+    responses = asyncio.run(asyncio.wait_for(scenario(), 60))
+    assert [r.status_code for r in responses] == ([200] * 5 + [422] + [200] * 6) * 2
+    assert responses[5].json()["code"] == "invalid_request" and "unicode" in responses[5].json()["error"]
+    assert [r.json()["id"] for r in responses[:5]] == ["0", "1", "2", "3", "4"]
