@@ -72,7 +72,7 @@ def test_checker_check_many_yields_one_item_per_input_in_order(fake_checker):
     ]
     seen = []
     out = list(fake_checker.check_many(records, batch_size=2, progress=lambda done, total: seen.append((done, total))))
-    assert [getattr(o, "id") for o in out] == ["a", "b", "c", "d", "e"]
+    assert [o.id for o in out] == ["a", "b", "c", "d", "e"]
     assert [type(o).__name__ for o in out] == ["CheckResult", "RecordError", "RecordError", "CheckResult", "RecordError"]
     assert out[1].line == 2 and isinstance(out[1].error, EmptyInput)
     assert out[2].error.code == "bad_record"

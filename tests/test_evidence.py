@@ -86,8 +86,7 @@ def test_evidence_reads_a_50000_word_source_in_full_with_bounded_memory(retrieve
         "hybrid": HybridRetriever(enc),
         "hybrid-all": HybridRetriever(enc, shortlist=None),
     }[retriever_kind]
-    doc.sentences  # the document's own views are not the retriever's memory
-    doc.words
+    _ = doc.sentences, doc.words  # the document's own views are not the retriever's memory
     tracemalloc.start()
     try:
         found = retriever.retrieve(doc, ["Ingrid Solberg found a shipwreck with silver coins."], 3)

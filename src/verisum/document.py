@@ -169,7 +169,7 @@ class Document:
     @property
     def long_sentences(self) -> int:
         """How many sentences were longer than MAX_SENTENCE_CHARS and were cut into pieces."""
-        self.sentences
+        _ = self.sentences  # splitting counts them
         return self._long_sentences
 
     @cached_property

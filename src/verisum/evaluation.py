@@ -340,7 +340,7 @@ def _collected(r: LabelledRecord, a: Any) -> dict[str, Any]:
         base["error"] = str(a)
         return base
     sent_of = {}
-    for k, (s, cs) in enumerate(a.sentences):
+    for k, (_, cs) in enumerate(a.sentences):
         for c in cs:
             sent_of[(c.span.start, c.span.end)] = k
     claims = []

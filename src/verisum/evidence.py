@@ -7,11 +7,23 @@ source is; nothing is truncated.
 
 from __future__ import annotations
 
+import heapq
+import math
+import re
+import threading
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterable, Protocol, Sequence
 
-from .document import Span
+import numpy as np
 
-__all__ = ["Evidence"]
+from .document import Document, Span
+
+if TYPE_CHECKING:
+    from .encoder import Encoder
+
+__all__ = ["Evidence", "Retriever", "Retrieval", "LexicalRetriever", "HybridRetriever", "content_words",
+           "BLOCK_SENTENCES"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,22 +35,6 @@ class Evidence:
     def text(self) -> str:
         return self.span.text
 
-
-import heapq
-import math
-import re
-import threading
-from collections import Counter, OrderedDict
-from typing import TYPE_CHECKING, Any, Iterable, Protocol, Sequence
-
-import numpy as np
-
-from .document import Document
-
-if TYPE_CHECKING:
-    from .encoder import Encoder
-
-__all__ += ["Retriever", "Retrieval", "LexicalRetriever", "HybridRetriever", "content_words", "BLOCK_SENTENCES"]
 
 #: Source sentences scored per block; memory is bounded by this, not by the source length.
 BLOCK_SENTENCES = 256

@@ -97,7 +97,7 @@ def collect(checker: Any, records: Sequence[LabelledRecord], *, batch_size: int 
                 out.append(row)
                 continue
             sent_of = {}
-            for k, (s, cs) in enumerate(a.sentences):
+            for k, (_, cs) in enumerate(a.sentences):
                 for c in cs:
                     sent_of[(c.span.start, c.span.end)] = k
             row["claims"] = [{

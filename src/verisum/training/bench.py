@@ -77,7 +77,7 @@ def pairs_from_record(r: dict) -> list[dict]:
         return out
     sl = r.get("sentence_labels")
     if sl and len(sl) == len(sents):
-        for (a, b, s), lab in zip(sents, sl):
+        for (_, _, s), lab in zip(sents, sl):
             out.append(dict(base, premise=top_premise(doc_sents, s), claim=s,
                             label="supported" if lab in (1, True, "1") else "unsupported", kind="bench"))
         return out
@@ -89,7 +89,7 @@ def pairs_from_record(r: dict) -> list[dict]:
                             label="unsupported" if bad else "supported", kind="bench"))
         return out
     if label == 1:
-        for a, b, s in sents:
+        for _, _, s in sents:
             out.append(dict(base, premise=top_premise(doc_sents, s), claim=s, label="supported", kind="bench"))
     return out
 

