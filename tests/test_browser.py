@@ -22,6 +22,8 @@ pytest.importorskip("fastapi", reason="the [serve] extra is not installed")
 uvicorn = pytest.importorskip("uvicorn", reason="the [serve] extra is not installed")
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 
+pytestmark = pytest.mark.browser
+
 from verisum.server.app import create_app  # noqa: E402
 from verisum.server.settings import ServerSettings  # noqa: E402
 
@@ -282,10 +284,6 @@ def test_browser_token_prompt(page_for: Callable[..., Any], fake_judge: Any) -> 
 
 @pytest.mark.parametrize("judge", ["fake", "embedded"])
 def test_browser_write_highlights(page_for: Callable[..., Any], request: pytest.FixtureRequest, judge: str) -> None:
-    from verisum.server.app import _has_highlights
-
-    if not _has_highlights():
-        pytest.skip("verisum.highlights.write_highlights does not exist yet")
     if judge == "fake":
         app = create_app(ServerSettings(), judge=request.getfixturevalue("fake_judge"))
     else:
@@ -308,11 +306,6 @@ def test_browser_write_highlights(page_for: Callable[..., Any], request: pytest.
 
 def test_browser_write_highlights_when_none_pass(page_for: Callable[..., Any]) -> None:
     from verisum.judges import Judgement
-    from verisum.server.app import _has_highlights
-
-    if not _has_highlights():
-        pytest.skip("verisum.highlights.write_highlights does not exist yet")
-
     class Doubter:
         name = "doubter"
 

@@ -26,6 +26,8 @@ from verisum.highlights.repair import dangling_start
 from verisum.highlights.writer import bullets_passing
 from verisum.verdicts import Label
 
+pytestmark = pytest.mark.llm_server
+
 ARTICLE = (
     "The coastal town of Millbrook switched on a floating solar farm on its disused reservoir on Monday, "
     "the town council said. The array of 4,200 panels will supply about 1,100 homes and cost 6.5 million "

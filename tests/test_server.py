@@ -330,12 +330,6 @@ def test_server_unexpected_error_is_500_without_details(client_for: Callable[...
 
 
 # -- /v1/highlights --------------------------------------------------------------------------
-def _highlights_available() -> bool:
-    from verisum.server.app import _has_highlights
-
-    return _has_highlights()
-
-
 def test_server_highlights_validates_n(client_for: Callable[..., TestClient]) -> None:
     client = client_for(max_highlights=4)
     err = assert_envelope(client.post("/v1/highlights", json={"doc": ARTICLE, "n": 5}), 422, "input_error")
@@ -357,8 +351,6 @@ def test_server_highlights_501_without_the_writer(client: TestClient, monkeypatc
 
 
 def test_server_highlights_returns_the_cli_schema(client: TestClient, fake_judge: Any) -> None:
-    if not _highlights_available():
-        pytest.skip("verisum.highlights.write_highlights is not written yet (the route answers 501)")
     response = client.post("/v1/highlights", json={"doc": ARTICLE, "n": 2, "id": "h1"})
     assert response.status_code == 200, response.text
     body = response.json()
@@ -373,8 +365,6 @@ def test_server_highlights_returns_the_cli_schema(client: TestClient, fake_judge
 
 
 def test_server_highlights_when_no_candidate_passes(client_for: Callable[..., TestClient]) -> None:
-    if not _highlights_available():
-        pytest.skip("verisum.highlights.write_highlights is not written yet (the route answers 501)")
 
     class Doubter:
         name = "doubter"

@@ -17,7 +17,7 @@ import pytest
 
 from verisum.errors import ModelError
 from verisum.judges import Pair, get_judge
-from verisum.judges.embedded import DEFAULT_MODEL_DIR, EmbeddedJudge
+from verisum.judges.embedded import EmbeddedJudge
 from verisum.judges.testing import check_judge
 
 from verisum.encoder import default_tokenizer_path
@@ -166,7 +166,6 @@ def test_embedded_import_verisum_loads_no_onnxruntime():
     assert out.stdout.strip() == "False"
 
 
-@pytest.mark.skipif(not (DEFAULT_MODEL_DIR / "model.onnx").is_file(), reason="the packaged model is not exported yet")
 def test_embedded_packaged_model_separates_support_from_invention():
     judge = EmbeddedJudge()
     premise = "The mayor opened the new bridge on Monday after three years of construction."

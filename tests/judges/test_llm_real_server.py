@@ -16,6 +16,8 @@ from verisum.judges.llm import LLMJudge
 from verisum.judges.testing import check_judge
 from verisum.llm_client import ChatClient
 
+pytestmark = pytest.mark.llm_server
+
 PAIRS = [
     Pair("The mayor opened the new bridge on Monday.", "The mayor opened the new bridge."),
     Pair("The mayor opened the new bridge on Monday.", "The mayor closed the old bridge on Friday."),

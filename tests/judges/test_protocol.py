@@ -9,7 +9,7 @@ from typing import Any, Sequence
 import httpx
 import pytest
 
-from verisum.errors import BackendError, BackendUnavailable, ModelError, VerisumError
+from verisum.errors import BackendError, BackendUnavailable, VerisumError
 from verisum.judges import Judgement, Pair, available_judges, get_judge
 from verisum.judges.testing import DEFAULT_PAIRS, check_judge
 
@@ -33,14 +33,8 @@ def tiny_hf_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _build(name: str, request: pytest.FixtureRequest):
-    if name == "embedded":
-        try:
-            judge = get_judge("embedded")
-            if hasattr(judge, "load"):
-                judge.load()
-        except (BackendUnavailable, ModelError) as exc:
-            pytest.skip(f"the embedded judge's model is not available here: {exc}")
-        return judge
+    if name == "embedded":  # the packaged model: it must load, never skip
+        return get_judge("embedded").load()
     if name == "hf":
         return get_judge("hf", model=str(request.getfixturevalue("tiny_hf_dir")), max_length=64)
     if name == "llm":
