@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from verisum.claims import split_claims
 from verisum.document import Document
 from verisum.evidence import Evidence
@@ -79,3 +81,37 @@ def test_faults_seed_case_with_the_default_checker(seed_path, embedded_checker):
             assert f.text != sv.sentence.text  # precise words, not the whole highlight
         for ev in sv.evidence:
             assert result.source.text[ev.span.start : ev.span.end] == ev.text
+
+
+@pytest.mark.parametrize(
+    "source, summary",
+    [
+        ("Police arrested 3 men in York on Friday.", "Three men were arrested in Leeds."),
+        ("Putin's talks with Xi lasted two hours.", "Putin met Xi for 2 hours, highlighting the importance of insulation."),
+        ("The 1,000-strong crowd cheered the well-known singer.", "A crowd of 1000 cheered the little-known singer."),
+        ("Anna Keller said the project took three years.", "Mayor Anna Keller's project took 3 years and cost 12 million euros."),
+    ],
+)
+def test_faults_and_features_agree_on_what_is_novel(source, summary):
+    """The score's novelty and the marked words come from one rule (SourceIndex.knows)."""
+    from verisum.claims import summary_claims
+    from verisum.features import SourceIndex, novel_tokens
+
+    src = Document(source)
+    index = SourceIndex.build(src)
+    for _, claims in summary_claims(Document(summary)):
+        for c in claims:
+            # a hyphenated word is marked whole ("little-known"); compare its unknown parts
+            marked = {p.lower() for w in novel_words(c, src, index) for p in w.text.split("-")
+                      if not index.knows(p)}
+            scored = {t.lower() for t in novel_tokens(c.span.text, index)["words"]}
+            assert marked == scored, (c.span.text, marked, scored)
+
+
+def test_faults_a_number_written_as_a_word_is_not_novel():
+    from verisum.claims import summary_claims
+    from verisum.features import SourceIndex
+
+    src = Document("Police arrested 3 men in York on Friday.")
+    (claim,) = summary_claims(Document("Three men were arrested in Leeds."))[0][1]
+    assert [w.text for w in novel_words(claim, src, SourceIndex.build(src))] == ["Leeds"]

@@ -24,11 +24,14 @@ Adjacent faulty words are merged into one span (``G7 countries``), so a reader s
 from __future__ import annotations
 
 import re
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from .claims import Claim
 from .document import Document, Span
-from .evidence import Evidence, _STOPWORDS, _stem, content_words
+from .evidence import Evidence, _STOPWORDS, content_words
+
+if TYPE_CHECKING:
+    from .features import SourceIndex
 
 __all__ = ["novel_words", "anchor_quotes", "locate_faults", "occlusions", "blamed_words", "merge_spans",
            "FILLERS", "MIN_GAIN", "GAIN_SHARE"]
@@ -47,45 +50,31 @@ MIN_GAIN = 0.1
 GAIN_SHARE = 0.5
 
 
-def _source_vocab(source: Document) -> set[str]:
-    vocab: set[str] = set()
-    for w in source.words:
-        low = w.text.lower()
-        vocab.add(low)
-        vocab.add(_stem(low))
-    return vocab
+def _index_of(source: Document, vocab: object | None) -> "SourceIndex":
+    """The source's SourceIndex: the one given, one built from a plain set of words, or built."""
+    from .features import SourceIndex
 
-
-def _vocab_of(index: object) -> set[str]:
-    return getattr(index, "vocab", index)  # a SourceIndex or a plain set of words
+    if isinstance(vocab, SourceIndex):
+        return vocab
+    if vocab is None:
+        return SourceIndex.build(source)
+    return SourceIndex(vocab=set(vocab))  # type: ignore[arg-type]
 
 
 def _is_content(low: str) -> bool:
     return low not in _STOPWORDS and (len(low) > 1 or low.isdigit())
 
 
-def _missing(word: str, vocab: set[str]) -> bool:
-    low = word.lower()
-    if low in vocab or _stem(low) in vocab:
-        return False
-    if low.replace(",", "") in vocab:  # 1,000 written 1000
-        return False
-    # Hyphenated or possessive forms: at fault only if some part is new.
-    parts = [p for p in low.replace("’", "'").replace("'s", "").replace("-", " ").split() if p]
-    if len(parts) > 1 or (parts and parts[0] != low):
-        return any(_is_content(p) and p not in vocab and _stem(p) not in vocab for p in parts)
-    return True
-
-
 def novel_words(claim: Claim, source: Document, vocab: object | None = None) -> tuple[Span, ...]:
-    """Content words of the claim's span that the source never uses."""
-    vocab = _source_vocab(source) if vocab is None else _vocab_of(vocab)
+    """Content words of the claim's span that the source never uses, by the same rule as the
+    features' novelty (:meth:`verisum.features.SourceIndex.knows`)."""
+    index = _index_of(source, vocab)
     out = []
     for w in claim.span.words:
-        low = w.text.lower()
-        if not _is_content(low):
-            continue
-        if _missing(w.text, vocab):
+        low = w.text.lower().replace("’", "'")
+        if low.endswith("'s"):
+            low = low[:-2]
+        if _is_content(low) and not index.knows(w.text):
             out.append(w)
     return tuple(out)
 

@@ -152,33 +152,48 @@ class SourceIndex:
     def has_word(self, low: str) -> bool:
         return low in self.vocab or _stem(low) in self.vocab
 
+    def knows(self, token: str) -> bool:
+        """Whether the source uses this word of a claim: the one rule of novelty, shared by the
+        features (``novel_*``) and the words at fault, so a score and its marked words agree.
+
+        Case, a possessive "'s" and crude suffixes are ignored; digits match digits written
+        differently (1,000 / 1000) and number words ("three" for 3); a hyphenated word is known
+        when each of its content parts is.
+        """
+        low = token.lower().replace("’", "'")
+        if low.endswith("'s"):
+            low = low[:-2]
+        if not low:
+            return True
+        if low[0].isdigit():
+            n = _norm_number(low)
+            return n in self.numbers or n in self.vocab or low in self.vocab
+        if low in _NUMBER_WORDS and _NUMBER_WORDS[low] in self.numbers:
+            return True
+        if self.has_word(low):
+            return True
+        parts = [p for p in low.replace("-", " ").replace("'", " ").split() if p]
+        if len(parts) > 1:
+            return all(not _is_content(p) or self.knows(p) for p in parts)
+        return False
+
 
 def novel_tokens(text: str, index: SourceIndex) -> dict[str, list[str]]:
-    """Content words, names, numbers and dates of ``text`` that the source lacks."""
+    """Content words, names, numbers and dates of ``text`` that the source lacks
+    (:meth:`SourceIndex.knows`)."""
     out: dict[str, list[str]] = {"words": [], "ents": [], "nums": [], "dates": []}
-    toks = _tokens(text)
-    for tok in toks:
+    for tok in _tokens(text):
         low = tok.lower().replace("’", "'")
         if low.endswith("'s"):  # possessive: "Putin's" is about Putin
             low = low[:-2]
-        if not _is_content(low):
-            continue
-        if tok[0].isdigit():
-            n = _norm_number(tok)
-            if n not in index.numbers and n not in index.vocab:
-                out["nums"].append(tok)
-                out["words"].append(tok)
-            continue
-        if low in _NUMBER_WORDS and _NUMBER_WORDS[low] in index.numbers:
-            continue
-        if index.has_word(low):
+        if not _is_content(low) or index.knows(tok):
             continue
         out["words"].append(tok)
-        if low in _NUMBER_WORDS:
+        if tok[0].isdigit() or low in _NUMBER_WORDS:
             out["nums"].append(tok)
         elif low in _DATE_WORDS:
             out["dates"].append(tok)
-        elif tok[0].isupper() and low not in _STOPWORDS:
+        elif tok[0].isupper():
             out["ents"].append(tok)
     return out
 
