@@ -34,7 +34,8 @@ from .calibration import Calibrator
 from .claims import Claim, summary_claims
 from .document import PHOTO_POINTER_RE, Document, Span
 from .errors import EmptyInput, InputError, InputTooLarge, InternalError, VerisumError
-from .evidence import Evidence, LexicalRetriever, Retriever, content_words
+from .evidence import Evidence, LexicalRetriever, Retriever
+from .text import content_words
 from .faults import blamed_words, locate_faults, merge_spans, novel_words, occlusions
 from .features import EVIDENCE_FEATURES, SourceIndex, add_summary_context, claim_features, judge_features
 from .judges import Judge, Pair, get_judge
@@ -415,12 +416,12 @@ class Checker:
         P(contradicted)) and, for the *contradicted* verdict, the premise that contradicts it most."""
         assert self._judge is not None
         plans = [(c, self._premises(c.evidence)) for c in claims]
-        judged = self._judge_pairs([(_premise(c.evidence, p), c.claim.hypothesis) for c, ps in plans for p in ps])
+        judged = self._judge_pairs([(premise_text(c.evidence, p), c.claim.hypothesis) for c, ps in plans for p in ps])
         for c, premises in plans:
             if not premises:  # nothing retrieved (an empty source cannot get here; be safe)
                 c.judgement = _NO_EVIDENCE
                 continue
-            found = [(p, judged[(_premise(c.evidence, p), c.claim.hypothesis)]) for p in premises]
+            found = [(p, judged[(premise_text(c.evidence, p), c.claim.hypothesis)]) for p in premises]
             best_p, best = max(found, key=lambda pj: pj[1].supported - pj[1].contradicted)
             worst_p, worst = max(found, key=lambda pj: pj[1].contradicted)
             c.judgement = replace(best, extra={**best.extra, "max_contradicted": worst.contradicted})
@@ -489,7 +490,7 @@ class Checker:
                 c.faults = locate_faults(c.claim, a.source, quotes, a.index, c.evidence)
                 continue
             premise_idx = c.contradiction_premise if c.label == Label.CONTRADICTED else c.premise
-            probes.append((c, occlusions(c.claim), _premise(c.evidence, premise_idx)))
+            probes.append((c, occlusions(c.claim), premise_text(c.evidence, premise_idx)))
             c.faults = novel_words(c.claim, a.source, a.index)  # the judge's blame is added below
         judged = self._judge_pairs([(premise, hyp) for _, occ, premise in probes for _, hyp in occ])
         for c, occ, premise in probes:
@@ -550,7 +551,7 @@ class Analysis:
     index: SourceIndex
 
 
-def _contradicts(c: ClaimAnalysis) -> bool:
+def contradicts(c: "ClaimAnalysis") -> bool:
     """Contradiction is the judge's most likely outcome on some premise of the claim."""
     j = c.contradiction
     return j is not None and j.contradicted > max(j.supported, j.unsupported)
@@ -561,7 +562,7 @@ def decide_claim(c: ClaimAnalysis, threshold: float) -> Label:
     a premise contradicts the claim (see :func:`_contradicts`), else unsupported."""
     if c.score >= threshold:
         return Label.SUPPORTED
-    return Label.CONTRADICTED if _contradicts(c) else Label.UNSUPPORTED
+    return Label.CONTRADICTED if contradicts(c) else Label.UNSUPPORTED
 
 
 def claim_probs(c: ClaimAnalysis, label: Label) -> dict[str, float]:
@@ -605,7 +606,7 @@ def _copy_keys(source_sentence: str) -> set[str]:
     return {_copy_key(source_sentence), _copy_key(PHOTO_POINTER_RE.sub("", source_sentence))}
 
 
-def _premise(evidence: Sequence[Evidence], which: Sequence[int] | None = None) -> str:
+def premise_text(evidence: Sequence[Evidence], which: Sequence[int] | None = None) -> str:
     """Evidence sentences (all, or those at ``which``) joined in source order, as they read in
     the article."""
     chosen = evidence if which is None else [evidence[k] for k in which]

@@ -184,7 +184,7 @@ class Document:
         return None
 
 
-def _lines(text: str) -> Iterator[tuple[int, int]]:
+def text_lines(text: str) -> Iterator[tuple[int, int]]:
     """(start, end) of each line's content, without its line terminator."""
     pos = 0
     for line in text.splitlines(keepends=True):
@@ -215,7 +215,7 @@ def split_sentences_counted(text: str) -> tuple[list[tuple[int, int]], int]:
     """:func:`split_sentences`, and how many over-long sentences had to be cut."""
     out: list[tuple[int, int]] = []
     cut_count = 0
-    for lo, hi in _lines(text):
+    for lo, hi in text_lines(text):
         line = text[lo:hi]
         m = BULLET_RE.match(line)
         pos = m.end() if m else 0

@@ -274,10 +274,10 @@ class StaticEncoder:
 def _function_token_ids(tokenizer: Any) -> set[int]:
     """Token ids that carry no content for word alignment: special tokens, single characters and
     punctuation (the first ids of the BERT vocabulary), and function words."""
-    from .evidence import _STOPWORDS
+    from .text import STOPWORDS
 
     ids = set(range(min(1001, tokenizer.get_vocab_size())))
-    for word in _STOPWORDS:
+    for word in STOPWORDS:
         i = tokenizer.token_to_id(word)
         if i is not None:
             ids.add(i)

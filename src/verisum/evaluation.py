@@ -186,7 +186,7 @@ def span_counts(predicted: Iterable[tuple[int, int]], gold: Iterable[tuple[int, 
     return len(p & g), len(p - g), len(g - p)
 
 
-def _f1(tp: int, fp: int, fn: int) -> float | None:
+def f1(tp: int, fp: int, fn: int) -> float | None:
     if tp + fp + fn == 0:
         return None
     return 2 * tp / (2 * tp + fp + fn)
@@ -271,7 +271,7 @@ def report(records: Sequence[LabelledRecord], predictions: Sequence[Prediction])
                 has_spans = True
                 a, b, c = span_counts(predictions[i].faults, records[i].spans)
                 tp, fp, fn = tp + a, fp + b, fn + c
-        rows.append(Row(ds, origin, len(idx), bacc, auc, _f1(tp, fp, fn) if has_spans else None,
+        rows.append(Row(ds, origin, len(idx), bacc, auc, f1(tp, fp, fn) if has_spans else None,
                         sum(1 for i in idx if predictions[i].error is not None)))
     return rows
 
@@ -328,7 +328,7 @@ def collect(
 
 
 def _collected(r: LabelledRecord, a: Any) -> dict[str, Any]:
-    from .checker import _premise
+    from .checker import premise_text
     from .faults import locate_faults
 
     base = {
@@ -349,7 +349,7 @@ def _collected(r: LabelledRecord, a: Any) -> dict[str, Any]:
         claims.append({
             "sent": sent_of[(c.claim.span.start, c.claim.span.end)], "start": c.claim.span.start,
             "end": c.claim.span.end, "sent_start": c.claim.sentence.start, "sent_end": c.claim.sentence.end,
-            "premise": _premise(c.evidence, c.premise or None), "hypothesis": c.claim.hypothesis,
+            "premise": premise_text(c.evidence, c.premise or None), "hypothesis": c.claim.hypothesis,
             "evidence": [[e.span.start, e.span.end, round(e.score, 4)] for e in c.evidence],
             "features": {k: round(float(v), 6) for k, v in c.features.items()},
             "faults": [[f.start, f.end] for f in faults],

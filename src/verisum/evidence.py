@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import heapq
 import math
-import re
 import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Protocol, Sequence
 import numpy as np
 
 from .document import Document, Span
+from .text import content_words
 
 if TYPE_CHECKING:
     from .encoder import Encoder
@@ -39,26 +39,6 @@ class Evidence:
 #: Source sentences scored per block; memory is bounded by this, not by the source length.
 BLOCK_SENTENCES = 256
 
-_STOPWORDS = frozenset(
-    """a an the and or but if of to in on at by for with from as is are was were be been being
-    has have had do does did will would shall should can could may might must it its this that
-    these those he she they we you i his her their our your my them him us me who whom which what
-    when where why how not no than then there here so such also into over under about after before
-    said says say""".split()
-)
-_TOKEN_RE = re.compile(r"\w+", re.UNICODE)
-
-
-def content_words(text: str) -> list[str]:
-    """Lower-cased content words, crudely stemmed so "meets" matches "meeting"."""
-    out = []
-    for tok in _TOKEN_RE.findall(text.lower()):
-        if tok in _STOPWORDS or (len(tok) < 2 and not tok.isdigit()):
-            continue
-        out.append(_stem(tok))
-    return out
-
-
 def _terms(text: str) -> set[str]:
     """What lexical retrieval matches on: the content words' stems, and for longer words also
     their first five letters, so that "chaired" finds "chairmanship" and "Kazakhstani" finds
@@ -67,11 +47,6 @@ def _terms(text: str) -> set[str]:
     return set(words) | {"~" + w[:5] for w in words if len(w) >= 5}
 
 
-def _stem(tok: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if len(tok) > len(suffix) + 3 and tok.endswith(suffix):
-            return tok[: -len(suffix)]
-    return tok
 
 
 @dataclass(frozen=True, slots=True)

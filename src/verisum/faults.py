@@ -28,7 +28,9 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 from .claims import Claim
 from .document import Document, Span
-from .evidence import Evidence, _STOPWORDS, content_words
+from .evidence import Evidence
+from .text import content_words
+from .text import is_content as _is_content
 
 if TYPE_CHECKING:
     from .features import SourceIndex
@@ -59,10 +61,6 @@ def _index_of(source: Document, vocab: object | None) -> "SourceIndex":
     if vocab is None:
         return SourceIndex.build(source)
     return SourceIndex(vocab=set(vocab))  # type: ignore[arg-type]
-
-
-def _is_content(low: str) -> bool:
-    return low not in _STOPWORDS and (len(low) > 1 or low.isdigit())
 
 
 def novel_words(claim: Claim, source: Document, vocab: object | None = None) -> tuple[Span, ...]:

@@ -25,7 +25,9 @@ from typing import Mapping, Sequence
 
 from .claims import Claim
 from .document import Document
-from .evidence import Evidence, _STOPWORDS, _stem
+from .evidence import Evidence
+from .text import is_content as _is_content
+from .text import stem as _stem
 
 __all__ = ["SourceIndex", "claim_features", "judge_features", "add_summary_context", "FEATURE_NAMES",
            "EVIDENCE_FEATURES", "ALIGN_FEATURES", "novel_tokens", "NEGATIONS"]
@@ -110,10 +112,6 @@ def _norm_number(tok: str) -> str:
 
 def _tokens(text: str) -> list[str]:
     return _TOKEN_RE.findall(text)
-
-
-def _is_content(low: str) -> bool:
-    return low not in _STOPWORDS and (len(low) > 1 or low.isdigit())
 
 
 @dataclass

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import IO, Any, Iterator
 
 from .checker import MAX_SUMMARY_SENTENCES, Record, RecordError
-from .document import _lines
+from .document import text_lines
 from .errors import BadEncoding, BadRecord, EmptyInput, InputError, InputTooLarge, NotText
 
 __all__ = [
@@ -154,7 +154,7 @@ def split_seed(text: str, *, require_summary: bool = True, max_bullets: int = MA
     the file; the source is everything before it. Both are exact slices of ``text``, so
     offsets into them are offsets into the file after ``len(source)``/``summary_start``.
     """
-    lines = list(_lines(text))  # (start, end) of each line's content, as the sentence splitter sees it
+    lines = list(text_lines(text))  # (start, end) of each line's content, as the sentence splitter sees it
     filled = [(lo, hi) for lo, hi in lines if text[lo:hi].strip()]
     n_summary = 0
     for lo, hi in reversed(filled):

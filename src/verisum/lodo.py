@@ -32,7 +32,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .evaluation import LabelledRecord, _f1, balanced_accuracy, fit_combiner, roc_auc, span_counts
+from .evaluation import LabelledRecord, f1, balanced_accuracy, fit_combiner, roc_auc, span_counts
 
 __all__ = ["VARIANTS", "collect", "evaluate", "fit", "LodoRow", "format_lodo", "threshold_table"]
 
@@ -55,7 +55,7 @@ def collect(checker: Any, records: Sequence[LabelledRecord], *, batch_size: int 
     """Per record, everything the protocol needs, as JSON-able dicts in input order: each
     claim's features, its words at fault from the model (for records with ``spans``, or the
     sets in ``fault_sets``), the novel-word baseline's spans, and the cosine floor."""
-    from .checker import _contradicts
+    from .checker import contradicts
     from .encoder import Encoder
     from .errors import VerisumError
     from .faults import novel_words
@@ -83,7 +83,7 @@ def collect(checker: Any, records: Sequence[LabelledRecord], *, batch_size: int 
             if r.spans is not None or (not isinstance(fault_sets, bool) and r.dataset in fault_sets):
                 for c in a.claims:
                     if not c.verbatim:
-                        c.label = Label.CONTRADICTED if _contradicts(c) else Label.UNSUPPORTED
+                        c.label = Label.CONTRADICTED if contradicts(c) else Label.UNSUPPORTED
                         want_faults.append((a, c))
         checker._locate_faults(want_faults)
         for r, a in zip(chunk, analysed):
@@ -184,7 +184,7 @@ class LodoRow:
                 "features": list(self.features)}
 
 
-def _span_f1(rows: Sequence[Mapping[str, Any]], predicted: Sequence[list[tuple[int, int]]]) -> float | None:
+def _spanf1(rows: Sequence[Mapping[str, Any]], predicted: Sequence[list[tuple[int, int]]]) -> float | None:
     tp = fp = fn = 0
     seen = False
     for r, pred in zip(rows, predicted):
@@ -193,7 +193,7 @@ def _span_f1(rows: Sequence[Mapping[str, Any]], predicted: Sequence[list[tuple[i
         seen = True
         a, b, c = span_counts(pred, [tuple(s) for s in r["spans"]])
         tp, fp, fn = tp + a, fp + b, fn + c
-    return _f1(tp, fp, fn) if seen else None
+    return f1(tp, fp, fn) if seen else None
 
 
 def evaluate(rows: Sequence[Mapping[str, Any]], variant: str, *, l2: float = 1.0,
@@ -225,9 +225,9 @@ def evaluate(rows: Sequence[Mapping[str, Any]], variant: str, *, l2: float = 1.0
         fpred = [int(r["floor"] >= floor.threshold) for r in test]
         out.append(LodoRow(
             dataset=ds, n=len(test), balanced_accuracy=balanced_accuracy(pred, y),
-            auc=roc_auc([s for s, _ in ss], y), span_f1=_span_f1(test, faults),
+            auc=roc_auc([s for s, _ in ss], y), span_f1=_spanf1(test, faults),
             floor_balanced_accuracy=balanced_accuracy(fpred, y), floor_auc=roc_auc([r["floor"] for r in test], y),
-            baseline_span_f1=_span_f1(test, baseline), threshold=float(cal.threshold), features=tuple(cal.features),
+            baseline_span_f1=_spanf1(test, baseline), threshold=float(cal.threshold), features=tuple(cal.features),
         ))
         scored[ds] = [(s, w, lab) for (s, w), lab in zip(ss, y)]
     return out, scored
