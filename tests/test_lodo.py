@@ -80,3 +80,44 @@ def test_lodo_threshold_table_counts_flagged_unfaithful_summaries():
     scored = {"x": [(0.2, 0.2, 0), (0.9, 0.9, 1), (0.45, 0.45, 1), (0.6, 0.6, 0)]}
     (row,) = lodo.threshold_table(scored, thresholds=(0.5,))
     assert row["flag_precision"] == 0.5 and row["flag_recall"] == 0.5 and row["faithful_passed"] == 0.5
+
+
+def test_lodo_eval_cli_collects_once_and_reports_every_left_out_set(cli, tmp_path, fake_backend):
+    import json
+
+    files = []
+    for ds in ("alpha", "beta"):
+        path = tmp_path / f"{ds}.jsonl"
+        recs = []
+        for i in range(6):
+            doc = f"The mayor opened bridge number {i} on Monday. The council paid for it."
+            recs.append({"id": f"{ds}p{i}", "dataset": ds, "doc": doc, "summary": f"The mayor opened bridge number {i}.",
+                         "label": 1})
+            recs.append({"id": f"{ds}n{i}", "dataset": ds, "doc": doc, "summary": f"The king sold castle number {i}.",
+                         "label": 0, "spans": [{"start": 4, "end": 8}]})
+        path.write_text("\n".join(json.dumps(r) for r in recs) + "\n", encoding="utf-8")
+        files.append(path)
+    rows = tmp_path / "rows.jsonl"
+    res = cli("eval", *files, "--backend", fake_backend, "--rows", rows, "--variant", "nli", "--format", "json")
+    assert res.exit_code == 0, res
+    out = json.loads(res.stdout)
+    assert out["protocol"] == "lodo" and out["records"] == 24
+    assert [r["dataset"] for r in out["variants"]["nli"]] == ["alpha", "beta"]
+    assert len(rows.read_text(encoding="utf-8").splitlines()) == 24
+    # a second run reads the cached rows: the same table, no model needed
+    again = cli("eval", *files, "--backend", "no-such-backend", "--rows", rows, "--variant", "nli", "--format", "json")
+    assert again.exit_code == 0 and json.loads(again.stdout)["variants"] == out["variants"]
+    text = cli("eval", *files, "--rows", rows, "--variant", "nli")
+    assert "floor BAcc" in text.stdout and "t=0.5" in text.stdout
+
+
+def test_lodo_eval_cli_unknown_variant_and_single_dataset_are_clear_errors(cli, tmp_path, fake_backend):
+    import json
+
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps({"id": "a", "dataset": "x", "doc": "The mayor opened a bridge.",
+                                "summary": "The mayor opened a bridge.", "label": 1}) + "\n", encoding="utf-8")
+    res = cli("eval", path, "--protocol", "lodo", "--backend", fake_backend)
+    assert res.exit_code == 2 and "two or more datasets" in res.stderr
+    res = cli("eval", path, path, "--variant", "bogus", "--backend", fake_backend)
+    assert res.exit_code == 2 and "unknown variant 'bogus'" in res.stderr

@@ -67,9 +67,18 @@ def eval_(
     """
     from ..evaluation import format_table, mean_balanced_accuracy, predict, report
 
+    from ..errors import InputError
+    from ..lodo import VARIANTS
+
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        raise InputError(f"unknown variant {unknown[0]!r}; choose from {', '.join(VARIANTS)}")
     records, bad = _load_records(files, split)
     if protocol == "auto":
         protocol = "lodo" if len({r.dataset for r in records}) >= 2 else "as-is"
+    if protocol == "as-is" and (variants or rows_path):
+        raise InputError("--variant and --rows belong to the leave-one-dataset-out protocol (--protocol lodo), "
+                         "which needs records of two or more datasets")
     if protocol == "lodo":
         _eval_lodo(records, bad, variants, rows_path, fmt, batch_size, options)
         return
@@ -102,9 +111,6 @@ def _eval_lodo(records: Sequence, bad: Sequence, variants: Sequence[str], rows_p
     from .. import lodo
     from ..errors import InputError
 
-    unknown = [v for v in variants if v not in lodo.VARIANTS]
-    if unknown:
-        raise InputError(f"unknown variant {unknown[0]!r}; choose from {', '.join(lodo.VARIANTS)}")
     if len({r.dataset for r in records}) < 2:
         raise InputError("leave-one-dataset-out needs records of two or more datasets; use --protocol as-is")
     if rows_path and os.path.exists(rows_path):
