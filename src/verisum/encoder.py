@@ -21,7 +21,7 @@ from .errors import ModelError
 
 __all__ = ["Encoder", "StaticEncoder", "default_tokenizer_path", "MODELS_DIR", "STATIC_DIR"]
 
-MODELS_DIR = Path(__file__).parent / "models"
+from .resources import MODELS_DIR
 
 
 def default_tokenizer_path() -> Path:

@@ -528,7 +528,9 @@ def _bench_article(words: int = 500) -> tuple[str, list[str]]:
     clause, as in the seed."""
     from .document import Document
 
-    path = Path(__file__).parent / "examples" / "article.txt"
+    from .resources import EXAMPLES_DIR
+
+    path = EXAMPLES_DIR / "article.txt"
     text = path.read_text(encoding="utf-8")
     body = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith(("- ", "* ", "• "))]
     doc = Document("\n".join(body[1:]))

@@ -27,6 +27,7 @@ from typing import Any, Literal, Mapping
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import VerisumError
+from .resources import SCHEMA_DIR  # where the generated JSON Schema files live (package data)
 from .verdicts import CheckResult, ClaimVerdict, Label, SentenceVerdict
 
 __all__ = [
@@ -45,9 +46,6 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
-
-#: Where the generated JSON Schema files live (package data).
-SCHEMA_DIR = Path(__file__).with_name("schema")
 
 LabelName = Literal["supported", "contradicted", "unsupported"]
 

@@ -37,10 +37,11 @@ from typing import Sequence
 from ..calibration import Calibrator
 from ..document import PHOTO_POINTER_RE, Span
 from ..errors import InputError
+from ..resources import model_path
 
 __all__ = ["FEATURES", "DEFAULT_RANKER", "sentence_features", "load_ranker", "is_speech"]
 
-DEFAULT_RANKER = Path(__file__).resolve().parent.parent / "models" / "highlights-ranker.json"
+DEFAULT_RANKER = model_path("highlights-ranker.json")
 
 FEATURES = (
     "pos", "logrank", "rel", "abs_rel", "first",

@@ -28,11 +28,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import InputError, ModelError
+from ..resources import MODELS_DIR
 from .base import LABELS, Judgement, Pair
 
 __all__ = ["EmbeddedJudge", "DEFAULT_MODEL_DIR", "COMBINER_PATH", "COMBINERS", "ENCODERS", "model_fingerprint"]
 
-_MODELS = Path(__file__).resolve().parent.parent / "models"
+_MODELS = MODELS_DIR
 DEFAULT_MODEL_DIR = _MODELS / "nli-minilm"
 COMBINER_PATH = _MODELS / "combiner.json"
 #: The combiner fitted on each sentence encoder's features (their cosines differ in scale).

@@ -23,7 +23,6 @@ import json
 import secrets
 from collections import OrderedDict
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any, AsyncIterator, Hashable, Sequence
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
@@ -43,7 +42,7 @@ from .settings import ServerSettings
 
 __all__ = ["create_app", "build_checker", "create_app_from_env", "openapi_text", "openapi_document", "CheckRequest", "HighlightsRequest", "Options", "STATIC_DIR"]
 
-STATIC_DIR = Path(__file__).with_name("static")
+from ..resources import STATIC_DIR
 
 #: Content-Security-Policy for every response: the page may load only what verisum serves,
 #: and runs no inline script, so even text that slipped into the DOM as HTML could not run.

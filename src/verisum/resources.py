@@ -1,0 +1,28 @@
+"""Where the package's own files are: models, examples, JSON schemas, the web page.
+
+One place computes these paths (``importlib.resources``), so a module never walks up from its
+own ``__file__`` to find a sibling folder, and a zipped or relocated install changes one line.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+__all__ = ["PACKAGE_DIR", "MODELS_DIR", "EXAMPLES_DIR", "SCHEMA_DIR", "STATIC_DIR", "model_path"]
+
+#: The installed ``verisum`` package folder.
+PACKAGE_DIR = Path(str(files("verisum")))
+#: Model files and their cards: ``nli-minilm/``, ``static-minilm/``, ``combiner.json``, ...
+MODELS_DIR = PACKAGE_DIR / "models"
+#: The example article shipped for the README's first command.
+EXAMPLES_DIR = PACKAGE_DIR / "examples"
+#: The JSON Schema files generated from :mod:`verisum.schema`.
+SCHEMA_DIR = PACKAGE_DIR / "schema"
+#: The web page the server serves.
+STATIC_DIR = PACKAGE_DIR / "server" / "static"
+
+
+def model_path(name: str) -> Path:
+    """A file or folder under :data:`MODELS_DIR`."""
+    return MODELS_DIR / name
