@@ -20,7 +20,8 @@ SOLAR = (
     [
         (BUDGET, "The council rejected the budget.", "rejected"),  # reversed verb
         (BUDGET, "The council did not approve the budget.", "not"),  # negated
-        (BUDGET, "The council approved the budget on Tuesday.", "Tuesday"),  # swapped day
+        pytest.param(BUDGET, "The council approved the budget on Tuesday.", "Tuesday", marks=pytest.mark.xfail(
+            strict=True, reason="known miss (issue 14): the judge reads a swapped weekday as supported, P 0.87")),
         (SOLAR, "Millbrook did not switch on a floating solar farm.", "not"),  # negated
     ],
 )

@@ -72,7 +72,7 @@ def novel_words(claim: Claim, source: Document, vocab: object | None = None) -> 
         low = w.text.lower().replace("’", "'")
         if low.endswith("'s"):
             low = low[:-2]
-        if _is_content(low) and not index.knows(w.text):
+        if _is_content(low) and low not in FILLERS and not index.knows(w.text):
             out.append(w)
     return tuple(out)
 

@@ -146,7 +146,14 @@ def fit(rows: Sequence[Mapping[str, Any]], variant: str, *, l2: float = 1.0) -> 
 
 # -- scoring ----------------------------------------------------------------------------------
 def _claim_scores(row: Mapping[str, Any], cal: Any) -> np.ndarray:
+    """Each claim's score as the Checker gives it: the combiner, the contradiction veto, and
+    1.0 for a verbatim copy."""
+    from .checker import veto_score
+
     s = cal.score_many([c["features"] for c in row["claims"]])
+    s = np.array([veto_score(float(x), c["features"].get("max_contradicted", 0.0), cal.threshold,
+                             c["features"].get("unsupported", 0.0))
+                  for x, c in zip(s, row["claims"])])
     return np.where([c.get("verbatim", False) for c in row["claims"]], 1.0, s)
 
 
