@@ -32,7 +32,6 @@ import glob
 import hashlib
 import json
 import os
-import random
 import signal
 import sys
 import time
@@ -41,7 +40,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from verisum.training.trainer import DEFAULT_BASE, LABELS, LID, atomic_save, log
+from verisum.training.trainer import DEFAULT_BASE, LABELS, LID, atomic_save, log, start_run
 
 NOT_SUPPORTED = -1  # label id of a 2-way "not_supported" row
 HELD_OUT = 1000  # rows kept aside (seeded) to watch the loss, never trained on
@@ -197,12 +196,7 @@ def main(argv=None) -> int:
     ap.add_argument("--deadline", type=float, default=None, help="unix time: checkpoint and stop")
     a = ap.parse_args(argv)
 
-    os.makedirs(a.out, exist_ok=True)
-    torch.set_num_threads(a.threads)
-    random.seed(a.seed)
-    np.random.seed(a.seed)
-    torch.manual_seed(a.seed)
-
+    start_run(a.out, a.seed, a.threads)
     t0 = time.time()
     tok, model = build_model(a.base)
     sep_id = tok.sep_token_id

@@ -124,6 +124,16 @@ def set_rng_state(s):
     torch.set_rng_state(s["torch"])
 
 
+def start_run(out_dir: str, seed: int, threads: int) -> None:
+    """The output folder, the thread count and every random generator seeded: the same for
+    every trainer of the project."""
+    os.makedirs(out_dir, exist_ok=True)
+    torch.set_num_threads(threads)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
 def atomic_save(obj, path: str) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = path + ".tmp"
@@ -160,11 +170,7 @@ def main(argv=None):
 
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    os.makedirs(a.out, exist_ok=True)
-    torch.set_num_threads(a.threads)
-    random.seed(a.seed)
-    np.random.seed(a.seed)
-    torch.manual_seed(a.seed)
+    start_run(a.out, a.seed, a.threads)
 
     # ---- data: a single seeded shuffled pass over main + extra (repeated) pairs
     t0 = time.time()
