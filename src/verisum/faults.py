@@ -63,16 +63,18 @@ def _index_of(source: Document, vocab: object | None) -> "SourceIndex":
     return SourceIndex(vocab=set(vocab))  # type: ignore[arg-type]
 
 
-def novel_words(claim: Claim, source: Document, vocab: object | None = None) -> tuple[Span, ...]:
+def novel_words(claim: Claim, source: Document, vocab: object | None = None, *,
+                keep_fillers: bool = False) -> tuple[Span, ...]:
     """Content words of the claim's span that the source never uses, by the same rule as the
-    features' novelty (:meth:`verisum.features.SourceIndex.knows`)."""
+    features' novelty (:meth:`verisum.features.SourceIndex.knows`); discourse fillers are left
+    out unless ``keep_fillers`` (the evaluation's plain novel-word baseline keeps them)."""
     index = _index_of(source, vocab)
     out = []
     for w in claim.span.words:
         low = w.text.lower().replace("’", "'")
         if low.endswith("'s"):
             low = low[:-2]
-        if _is_content(low) and low not in FILLERS and not index.knows(w.text):
+        if _is_content(low) and (keep_fillers or low not in FILLERS) and not index.knows(w.text):
             out.append(w)
     return tuple(out)
 

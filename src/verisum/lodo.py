@@ -107,7 +107,7 @@ def collect(checker: Any, records: Sequence[LabelledRecord], *, batch_size: int 
                 "verbatim": c.verbatim,
                 "features": {k: round(float(v), 6) for k, v in c.features.items()},
                 "faults": [[f.start, f.end] for f in c.faults] if c.label != Label.SUPPORTED or c.verbatim else None,
-                "novel": [[w.start, w.end] for w in novel_words(c.claim, a.source, a.index)],
+                "novel": [[w.start, w.end] for w in novel_words(c.claim, a.source, a.index, keep_fillers=True)],
             } for c in a.claims]
             row["floor"] = _cosine_floor(encoder, a, doc_cache)
             out.append(row)
