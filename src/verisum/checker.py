@@ -450,12 +450,7 @@ class Checker:
         for a in analysed:
             scores = self._calibrator.score_many([c.features for c in a.claims])
             for c, s in zip(a.claims, scores):
-                if c.verbatim:
-                    c.score = 1.0
-                else:
-                    worst = c.contradiction.contradicted if c.contradiction is not None else 0.0
-                    unsup = c.judgement.unsupported if c.judgement is not None else 0.0
-                    c.score = veto_score(float(s), worst, threshold, unsup)
+                c.score = 1.0 if c.verbatim else veto_score(float(s), c.features, threshold)
                 c.label = decide_claim(c, threshold)
         self._locate_faults([(a, c) for a in analysed for c in a.claims if c.label != Label.SUPPORTED])
         meta_base = {"verisum": __version__, "judge": self.params()}
@@ -573,9 +568,13 @@ CONTRADICTION_VETO = 0.5
 UNSUPPORTED_VETO = 0.8
 
 
-def veto_score(score: float, max_contradicted: float, threshold: float, unsupported: float = 0.0) -> float:
-    """The score after the judge's vetoes: below the threshold (and at most
-    1 - P(contradicted) or 1 - P(unsupported)) when the judge is confident, else unchanged."""
+def veto_score(score: float, features: Mapping[str, float], threshold: float) -> float:
+    """The score after the judge's vetoes, read from a claim's features (``max_contradicted``:
+    the most contradicting premise; ``unsupported``: the best premise): below the threshold (and
+    at most 1 - P(contradicted) or 1 - P(unsupported)) when the judge is confident, else
+    unchanged. The Checker and the evaluation (:mod:`verisum.lodo`) both call this."""
+    max_contradicted = features.get("max_contradicted", 0.0)
+    unsupported = features.get("unsupported", 0.0)
     if max_contradicted > CONTRADICTION_VETO:
         score = min(score, 1.0 - max_contradicted, threshold - 1e-4)
     if unsupported > UNSUPPORTED_VETO:

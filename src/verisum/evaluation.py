@@ -41,6 +41,7 @@ __all__ = [
     "Row",
     "split_of",
     "read_labelled",
+    "analysed_chunks",
     "roc_auc",
     "balanced_accuracy",
     "span_counts",
@@ -309,10 +310,24 @@ def collect(
     """Per record, everything a combiner fit needs, as a JSON-able dict (one per record, in
     order; a record that cannot be analysed gets ``"error"``)."""
     done = 0
+    for chunk in analysed_chunks(checker, records, batch_size=batch_size):
+        for r, a in chunk:
+            yield _collected(r, a)
+            done += 1
+            if progress:
+                progress(done, len(records))
+
+
+def analysed_chunks(
+    checker: Any, records: Sequence[LabelledRecord], *, batch_size: int = 8
+) -> Iterator[list[tuple[LabelledRecord, Any]]]:
+    """``Checker.analyse`` over the records, ``batch_size`` at a time: each chunk as (record,
+    Analysis) pairs in order, a record that cannot be analysed paired with its error (the chunk
+    is redone one record at a time, so only the culprit fails)."""
     for i in range(0, len(records), batch_size):
         chunk = records[i : i + batch_size]
         try:
-            analysed = checker.analyse([(r.id, r.doc, r.summary) for r in chunk])
+            analysed: list[Any] = checker.analyse([(r.id, r.doc, r.summary) for r in chunk])
         except VerisumError:
             analysed = []
             for r in chunk:
@@ -320,11 +335,7 @@ def collect(
                     analysed.extend(checker.analyse([(r.id, r.doc, r.summary)]))
                 except VerisumError as exc:
                     analysed.append(exc)
-        for r, a in zip(chunk, analysed):
-            yield _collected(r, a)
-            done += 1
-            if progress:
-                progress(done, len(records))
+        yield list(zip(chunk, analysed))
 
 
 def _collected(r: LabelledRecord, a: Any) -> dict[str, Any]:

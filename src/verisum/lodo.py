@@ -32,7 +32,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .evaluation import LabelledRecord, f1, balanced_accuracy, fit_combiner, roc_auc, span_counts
+from .evaluation import LabelledRecord, analysed_chunks, f1, balanced_accuracy, fit_combiner, roc_auc, span_counts
 
 __all__ = ["VARIANTS", "collect", "evaluate", "fit", "LodoRow", "format_lodo", "threshold_table"]
 
@@ -51,13 +51,12 @@ Progress = Callable[[int, int | None], None]
 
 # -- collecting -------------------------------------------------------------------------------
 def collect(checker: Any, records: Sequence[LabelledRecord], *, batch_size: int = 8,
-            fault_sets: bool | Sequence[str] = True, progress: Progress | None = None) -> list[dict[str, Any]]:
+            progress: Progress | None = None) -> list[dict[str, Any]]:
     """Per record, everything the protocol needs, as JSON-able dicts in input order: each
-    claim's features, its words at fault from the model (for records with ``spans``, or the
-    sets in ``fault_sets``), the novel-word baseline's spans, and the cosine floor."""
+    claim's features, its words at fault from the model (for records with ``spans``, the only
+    ones they are scored on), the novel-word baseline's spans, and the cosine floor."""
     from .checker import contradicts
     from .encoder import Encoder
-    from .errors import VerisumError
     from .faults import novel_words
     from .verdicts import Label
 
@@ -65,28 +64,18 @@ def collect(checker: Any, records: Sequence[LabelledRecord], *, batch_size: int 
     encoder = Encoder()
     doc_cache: dict[str, np.ndarray] = {}
     out: list[dict[str, Any]] = []
-    for i in range(0, len(records), batch_size):
-        chunk = records[i : i + batch_size]
-        analysed: list[Any] = []
-        try:
-            analysed = checker.analyse([(r.id, r.doc, r.summary) for r in chunk])
-        except VerisumError:
-            for r in chunk:
-                try:
-                    analysed.extend(checker.analyse([(r.id, r.doc, r.summary)]))
-                except VerisumError as exc:
-                    analysed.append(exc)
+    for chunk in analysed_chunks(checker, records, batch_size=batch_size):
         want_faults = []
-        for r, a in zip(chunk, analysed):
+        for r, a in chunk:
             if isinstance(a, Exception):
                 continue
-            if r.spans is not None or (not isinstance(fault_sets, bool) and r.dataset in fault_sets):
+            if r.spans is not None:
                 for c in a.claims:
                     if not c.verbatim:
                         c.label = Label.CONTRADICTED if contradicts(c) else Label.UNSUPPORTED
                         want_faults.append((a, c))
         checker._locate_faults(want_faults)
-        for r, a in zip(chunk, analysed):
+        for r, a in chunk:
             row: dict[str, Any] = {
                 "id": r.id, "dataset": r.dataset, "label": r.label,
                 "spans": None if r.spans is None else [list(s) for s in r.spans],
@@ -112,7 +101,7 @@ def collect(checker: Any, records: Sequence[LabelledRecord], *, batch_size: int 
             row["floor"] = _cosine_floor(encoder, a, doc_cache)
             out.append(row)
         if progress:
-            progress(min(i + batch_size, len(records)), len(records))
+            progress(len(out), len(records))
     return out
 
 
@@ -151,9 +140,7 @@ def _claim_scores(row: Mapping[str, Any], cal: Any) -> np.ndarray:
     from .checker import veto_score
 
     s = cal.score_many([c["features"] for c in row["claims"]])
-    s = np.array([veto_score(float(x), c["features"].get("max_contradicted", 0.0), cal.threshold,
-                             c["features"].get("unsupported", 0.0))
-                  for x, c in zip(s, row["claims"])])
+    s = np.array([veto_score(float(x), c["features"], cal.threshold) for x, c in zip(s, row["claims"])])
     return np.where([c.get("verbatim", False) for c in row["claims"]], 1.0, s)
 
 
