@@ -108,7 +108,7 @@ def _absent_from_evidence(claim: Claim, evidence: Sequence[Evidence]) -> tuple[S
     )
 
 
-def _merge(spans: Sequence[Span]) -> tuple[Span, ...]:
+def merge_spans(spans: Sequence[Span]) -> tuple[Span, ...]:
     """Sorted, de-duplicated spans; neighbours separated only by spaces/hyphens are joined."""
     if not spans:
         return ()
@@ -123,11 +123,6 @@ def _merge(spans: Sequence[Span]) -> tuple[Span, ...]:
         else:
             out.append([s.start, s.end])
     return tuple(doc.span(a, b) for a, b in out)
-
-
-def merge_spans(spans: Sequence[Span]) -> tuple[Span, ...]:
-    """Sorted, de-duplicated spans, neighbours joined into phrases (``G7 countries``)."""
-    return _merge(spans)
 
 
 def _occludable(word: Span) -> bool:
@@ -180,4 +175,4 @@ def locate_faults(
         found = list(_absent_from_evidence(claim, evidence))
     if not found:
         return (claim.span,)
-    return _merge(found)
+    return merge_spans(found)
