@@ -26,6 +26,7 @@ the protocol reports each on every left-out set.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
@@ -34,7 +35,7 @@ import numpy as np
 
 from .evaluation import LabelledRecord, analysed_chunks, f1, balanced_accuracy, fit_combiner, roc_auc, span_counts
 
-__all__ = ["VARIANTS", "collect", "evaluate", "fit", "LodoRow", "format_lodo", "threshold_table"]
+__all__ = ["VARIANTS", "collect", "read_rows", "write_rows", "evaluate", "fit", "LodoRow", "format_lodo", "threshold_table"]
 
 #: Each variant: (feature, sign) pairs; sign +1 when a larger value means "more supported".
 VARIANTS: dict[str, tuple[tuple[str, int], ...]] = {
@@ -103,6 +104,18 @@ def collect(checker: Any, records: Sequence[LabelledRecord], *, batch_size: int 
         if progress:
             progress(len(out), len(records))
     return out
+
+
+def read_rows(path: str) -> list[dict[str, Any]]:
+    """Rows :func:`collect` wrote with :func:`write_rows` (the ``--rows`` cache)."""
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
+
+
+def write_rows(path: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 
 def _cosine_floor(encoder: Any, a: Any, cache: dict[str, np.ndarray]) -> float:

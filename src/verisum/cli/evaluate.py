@@ -114,16 +114,13 @@ def _eval_lodo(records: Sequence, bad: Sequence, variants: Sequence[str], rows_p
     if len({r.dataset for r in records}) < 2:
         raise InputError("leave-one-dataset-out needs records of two or more datasets; use --protocol as-is")
     if rows_path and os.path.exists(rows_path):
-        with open(rows_path, encoding="utf-8") as fh:
-            rows = [json.loads(line) for line in fh]
+        rows = lodo.read_rows(rows_path)
     else:
         checker = options.build()
         with progress_reporter("collect", len(records)) as progress:
             rows = lodo.collect(checker, records, batch_size=batch_size, progress=progress)
         if rows_path:
-            with open(rows_path, "w", encoding="utf-8") as fh:
-                for r in rows:
-                    fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+            lodo.write_rows(rows_path, rows)
     results, scored = {}, {}
     for v in variants or tuple(lodo.VARIANTS):
         results[v], scored[v] = lodo.evaluate(rows, v)

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
 
     if os.path.exists(a.rows):
-        rows = [json.loads(line) for line in open(a.rows, encoding="utf-8")]
+        rows = lodo.read_rows(a.rows)
     else:
         if not a.files:
             ap.error("give the labelled files, or an existing --rows file")
@@ -41,9 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         params = {"model_dir": a.model_dir} if a.model_dir else {}
         checker = Checker("embedded", judge_params=params)  # collecting judges every claim; no combiner runs
         rows = lodo.collect(checker, records)
-        with open(a.rows, "w", encoding="utf-8") as fh:
-            for r in rows:
-                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+        lodo.write_rows(a.rows, rows)
     table, _ = lodo.evaluate(rows, a.variant)
     cal = lodo.fit(rows, a.variant)
     state = json.loads(cal.to_json())
