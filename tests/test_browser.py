@@ -338,3 +338,83 @@ def test_browser_docs_page_lists_the_api(page_for: Callable[..., Any], fake_judg
     page.wait_for_selector(".op h2")
     titles = page.eval_on_selector_all(".op h2", "hs => hs.map(h => h.textContent)")
     assert "POST /v1/check" in titles and "POST /v1/highlights" in titles and "GET /health" in titles
+
+
+def _suggest_accept_recheck(page: Any, doc: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Suggest fixes for ``doc`` (seed form), accept the first edit, return (fix, re-check)."""
+    page.fill("#doc", doc)
+    page.fill("#summary", "")
+    with page.expect_response(lambda r: r.url.endswith("/v1/fix")) as info:
+        page.click("#suggest")
+    fix = info.value.json()
+    assert info.value.status == 200, fix
+    assert fix["edits"], "the example has sentences to fix"
+    page.wait_for_selector("#fixes-box:not([hidden]) li.fix")
+    items = page.query_selector_all("#fixes li.fix")
+    assert len(items) == len(fix["edits"])
+    for item, edit in zip(items, fix["edits"]):
+        assert item.query_selector("del").inner_text() == edit["before"]
+        shown = item.query_selector("ins").inner_text()
+        assert shown == (edit["after"] or "(delete this sentence)")
+    first = fix["edits"][0]
+    with page.expect_response(lambda r: r.url.endswith("/v1/check")) as info:
+        items[0].query_selector("button.accept").click()
+    recheck = info.value.json()
+    assert info.value.status == 200, recheck
+    page.wait_for_selector("#fixes-box[hidden]", state="attached")
+    summary = page.input_value("#summary")
+    assert first["before"] not in summary and (first["after"] in summary if first["after"] else True)
+    assert page.input_value("#doc") == fix["source"]
+    assert recheck["summary"] == summary
+    page.wait_for_selector("#summary-view .sentence")
+    # the accepted sentence is now checked as the edit promised
+    if first["after"]:
+        sent = next(s for s in recheck["sentences"] if s["text"] == first["after"])
+        assert sent["label"] == "supported"
+    return fix, recheck
+
+
+def test_browser_suggest_fixes_accept_one_and_recheck(page_for: Callable[..., Any], embedded_checker: Any) -> None:
+    from verisum.resources import EXAMPLES_DIR
+
+    page, _, dialogs = page_for(create_app(ServerSettings(), checker=embedded_checker))
+    fix, recheck = _suggest_accept_recheck(page, (EXAMPLES_DIR / "article.txt").read_text(encoding="utf-8"))
+    assert len(recheck["sentences"]) >= len(fix["check"]["sentences"]) - 1
+    _screenshot(page, "browser-fix")
+    assert dialogs == []
+
+
+def test_browser_suggest_fixes_for_the_seed(page_for: Callable[..., Any], embedded_checker: Any, seed_path: Path) -> None:
+    page, _, _ = page_for(create_app(ServerSettings(), checker=embedded_checker))
+    _suggest_accept_recheck(page, seed_path.read_text(encoding="utf-8"))
+    _screenshot(page, "browser-fix-seed")
+
+
+def test_browser_claims_show_their_own_evidence(page_for: Callable[..., Any], embedded_checker: Any) -> None:
+    """Each claim lists its own evidence with scores; selecting a claim marks only its evidence."""
+    from verisum.io import split_seed
+    from verisum.resources import EXAMPLES_DIR
+
+    seed = split_seed((EXAMPLES_DIR / "article.txt").read_text(encoding="utf-8"))
+    page, _, _ = page_for(create_app(ServerSettings(), checker=embedded_checker))
+    result = _check(page, seed.source, seed.summary)
+    index = next(i for i, s in enumerate(result["sentences"]) if len(s["claims"]) > 1)
+    _select(page, index)
+    claims = page.query_selector_all("#detail li.claim")
+    sentence = result["sentences"][index]
+    assert len(claims) == len(sentence["claims"])
+    for node, claim in zip(claims, sentence["claims"]):
+        scores = [e.inner_text() for e in node.query_selector_all(".evidence-score")]
+        assert scores == [f"{e['score']:.2f}" for e in claim["evidence"]]
+        assert node.query_selector(".claim-score").inner_text() == f"{claim['score']:.2f}"
+        node.click()
+        marks = [m.inner_text() for m in page.query_selector_all("#article-view mark.evidence")]
+        assert marks == [e["text"] for e in sorted(claim["evidence"], key=lambda e: e["start"])]
+
+
+def test_browser_result_scrolls_into_view_on_a_phone(page_for: Callable[..., Any], fake_judge: Any) -> None:
+    page, _, _ = page_for(create_app(ServerSettings(), judge=fake_judge), width=375, height=700)
+    _check(page, ARTICLE, f"- {SUPPORTED}\n- {INVENTED}")
+    page.wait_for_function("document.getElementById('results').getBoundingClientRect().top < window.innerHeight")
+    top = page.evaluate("document.getElementById('results').getBoundingClientRect().top")
+    assert 0 <= top < 700 * 0.6

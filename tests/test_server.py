@@ -732,3 +732,31 @@ def test_server_one_bad_request_does_not_poison_its_batch(fake_judge: Any) -> No
     assert [r.status_code for r in responses] == ([200] * 5 + [422] + [200] * 6) * 2
     assert responses[5].json()["code"] == "invalid_request" and "unicode" in responses[5].json()["error"]
     assert [r.json()["id"] for r in responses[:5]] == ["0", "1", "2", "3", "4"]
+
+
+# -- POST /v1/fix ---------------------------------------------------------------------------
+def test_server_fix_returns_the_fix_schema(client: TestClient) -> None:
+    from verisum.schema import FixResultModel
+
+    r = client.post("/v1/fix", json={"id": "f1", "doc": ARTICLE, "summary": BULLETS})
+    assert r.status_code == 200, r.text
+    model = FixResultModel.model_validate(r.json())
+    assert model.id == "f1" and model.source == ARTICLE
+    assert model.check.summary == model.summary
+    for e in model.edits:
+        assert model.summary[e.sentence.start:e.sentence.end] == e.sentence.text == e.before
+        for ev in e.evidence:
+            assert model.source[ev.start:ev.end] == ev.text
+    if model.edits:
+        assert model.fixed != model.summary
+    else:
+        assert model.fixed == model.summary and model.check.label == "supported"
+
+
+def test_server_fix_seed_form_and_errors(client: TestClient) -> None:
+    r = client.post("/v1/fix", json={"doc": SEED_FORM})
+    assert r.status_code == 200, r.text
+    assert r.json()["summary"].startswith("- " + BULLETS[0])
+    assert_envelope(client.post("/v1/fix", json={"doc": ARTICLE}), 422, "empty_input")
+    assert_envelope(client.post("/v1/fix", json={"doc": ARTICLE, "summary": ";"}), 422, "empty_input")
+    assert_envelope(client.post("/v1/fix", json={"doc": "  "}), 422)

@@ -11,7 +11,7 @@ Importing verisum loads nothing heavy; models load on first use.
 __version__ = "0.1.0"
 
 from .calibration import Calibrator
-from .checker import Checker, Record, RecordError, check
+from .checker import Checker, Record, RecordError, check, fix
 from .claims import Claim
 from .document import Document, Span
 from .errors import (
@@ -35,6 +35,7 @@ from .verdicts import CheckResult, ClaimVerdict, Label, SentenceVerdict
 __all__ = [
     "__version__",
     "check",
+    "fix",
     "write_highlights",
     "Checker",
     "Record",

@@ -27,7 +27,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
 
 from . import __version__
 from .calibration import Calibrator
@@ -42,7 +42,10 @@ from .judges import Judge, Pair, get_judge
 from .judges.base import Judgement
 from .verdicts import CheckResult, ClaimVerdict, Label, aggregate_sentence, aggregate_summary
 
-__all__ = ["Checker", "Analysis", "ClaimAnalysis", "Record", "RecordError", "check", "claim_features", "MAX_SOURCE_CHARS", "MAX_SUMMARY_SENTENCES"]
+if TYPE_CHECKING:
+    from .fix import FixResult
+
+__all__ = ["Checker", "Analysis", "ClaimAnalysis", "Record", "RecordError", "check", "fix", "claim_features", "MAX_SOURCE_CHARS", "MAX_SUMMARY_SENTENCES"]
 
 #: Default limits; both are constructor parameters (and server settings).
 MAX_SOURCE_CHARS = 5_000_000
@@ -296,6 +299,31 @@ class Checker:
                 yield from flush()
         if pending:
             yield from flush()
+
+    def fix(
+        self,
+        source: str | Document,
+        summary: str | Sequence[str] | Document,
+        *,
+        id: str | None = None,
+        rewriter: Any = None,
+        max_rounds: int = 3,
+        min_kept: float = 0.8,
+    ) -> "FixResult":
+        """Check one summary, then propose for every sentence that is not supported the
+        smallest edit this Checker supports (see :mod:`verisum.fix`): drop the unsupported
+        clause, put the evidence's words back, or (with ``rewriter``, e.g. the ``llm``
+        highlights writer) rewrite it; failing that, propose deleting the sentence. The
+        result holds the edits, the corrected summary and its re-check."""
+        from .fix import fix_result
+
+        if not 0.0 <= min_kept <= 1.0:
+            raise InputError("min_kept must be between 0 and 1")
+        if max_rounds < 1:
+            raise InputError("max_rounds must be at least 1")
+        src = _as_document(source, "source")
+        return fix_result(self, self.check(src, summary, id=id), rewriter=rewriter, max_rounds=max_rounds,
+                          min_kept=min_kept)
 
     # -- the pipeline --------------------------------------------------------------------
     # Stages, in order: split (``_prepare``: sentences and claims) -> retrieve (``_prepare``:
@@ -637,6 +665,17 @@ def premise_text(evidence: Sequence[Evidence], which: Sequence[int] | None = Non
     chosen = evidence if which is None else [evidence[k] for k in which]
     return " ".join(e.span.text for e in sorted(chosen, key=lambda e: e.span.start))
 
+
+
+def fix(
+    source: str | Document,
+    summary: str | Sequence[str] | Document,
+    *,
+    judge: str | Judge = "embedded",
+    **checker_params: Any,
+) -> "FixResult":
+    """Check one summary and propose the smallest supported edits, with a fresh Checker."""
+    return Checker(judge, **checker_params).fix(source, summary)
 
 
 def check(

@@ -39,6 +39,8 @@ __all__ = [
     "CheckResultModel",
     "DroppedModel",
     "HighlightsResultModel",
+    "EditModel",
+    "FixResultModel",
     "ErrorModel",
     "json_schemas",
     "write_json_schemas",
@@ -195,6 +197,65 @@ class HighlightsResultModel(_Model):
         )
 
 
+class EditModel(_Model):
+    """One proposed edit of a summary sentence, re-checked before it was kept."""
+
+    sentence: SpanModel = Field(description="The sentence as given; offsets point into ``summary`` (the original).")
+    kind: Literal["drop_claim", "substitute", "rewrite", "delete_sentence"] = Field(
+        description="drop_claim: an unsupported clause removed; substitute: words at fault replaced by the "
+        "evidence's; rewrite: rewritten by a writer; delete_sentence: no small edit was supported."
+    )
+    before: str
+    after: str = Field(description="The edited sentence; empty when the sentence is proposed for deletion.")
+    reason: str
+    evidence: list[EvidenceModel] = Field(description="Source sentences behind the edit; offsets point into ``source``.")
+    score_before: float = Field(ge=0.0, le=1.0)
+    score_after: float | None = Field(ge=0.0, le=1.0, description="The edited sentence's score; null for a deletion.")
+    kept: float = Field(ge=0.0, le=1.0, description="Share of the original sentence's words kept (ROUGE-1 recall).")
+    new: float = Field(ge=0.0, le=1.0, description="Share of the edited sentence's words that are new (1 - ROUGE-1 precision).")
+
+
+class FixResultModel(_Model):
+    """A summary, the edits proposed for its unsupported sentences, and the corrected summary re-checked."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    id: str | None = None
+    ok: bool = Field(description="The corrected summary is supported (or nothing needed fixing).")
+    source: str = Field(description="The source text; evidence offsets index it.")
+    summary: str = Field(description="The summary as given; sentence offsets of the edits index it.")
+    fixed: str = Field(description="The corrected summary, whole: every edit applied, deletions removed.")
+    edits: list[EditModel]
+    check: CheckResultModel = Field(description="The check of the summary as given.")
+    recheck: CheckResultModel | None = Field(
+        description="The check of the corrected summary; null when every sentence was proposed for deletion."
+    )
+
+    @classmethod
+    def from_result(cls, result: Any) -> "FixResultModel":
+        """From a ``verisum.fix.FixResult``."""
+        return cls(
+            id=result.id,
+            ok=bool(result.ok),
+            source=result.check.source.text,
+            summary=result.check.summary.text,
+            fixed=result.text,
+            edits=[
+                EditModel(
+                    sentence=SpanModel.from_span(e.sentence), kind=e.kind, before=e.before, after=e.after,
+                    reason=e.reason,
+                    evidence=[EvidenceModel(start=v.span.start, end=v.span.end, text=v.span.text, score=float(v.score))
+                              for v in e.evidence],
+                    score_before=_unit(e.score_before),
+                    score_after=None if e.score_after is None else _unit(e.score_after),
+                    kept=_unit(e.kept), new=_unit(e.new),
+                )
+                for e in result.edits
+            ],
+            check=CheckResultModel.from_result(result.check),
+            recheck=None if result.recheck is None else CheckResultModel.from_result(result.recheck),
+        )
+
+
 class ErrorModel(_Model):
     """The one error shape: HTTP error bodies and failed JSONL batch lines."""
 
@@ -246,6 +307,7 @@ def _jsonable(value: Any) -> Any:
 _FILES = {
     "check-result.schema.json": CheckResultModel,
     "highlights-result.schema.json": HighlightsResultModel,
+    "fix-result.schema.json": FixResultModel,
     "error.schema.json": ErrorModel,
 }
 

@@ -4,6 +4,7 @@ Routes::
 
     GET  /                 the web page (static/index.html; no CDN, everything served here)
     POST /v1/check         {doc, summary?, options?}  -> CheckResultModel (the CLI's JSON)
+    POST /v1/fix           {doc, summary?, options?}  -> FixResultModel (`verisum fix --format json`)
     POST /v1/highlights    {doc, n, options?}          -> HighlightsResultModel
     GET  /health           liveness, the judge in use, batching counters
     GET  /openapi.json     the OpenAPI document (kept in src/verisum/schema/openapi.json)
@@ -35,7 +36,7 @@ from .. import __version__
 from ..checker import Checker, Record, RecordError
 from ..errors import EmptyInput, InputError, InputTooLarge, VerisumError
 from ..judges import Judge
-from ..schema import CheckResultModel, ErrorModel, HighlightsResultModel
+from ..schema import CheckResultModel, ErrorModel, FixResultModel, HighlightsResultModel
 from .batching import Batcher
 from .errors import HTTP_CODES, error_body, install_error_handlers
 from .settings import ServerSettings
@@ -238,6 +239,15 @@ class _Engine:
                 else:
                     out.append(CheckResultModel.from_result(item).model_dump_json().encode())
             return out
+        if kind == "fix":
+            out = []
+            for record in items:
+                try:
+                    result = checker.fix(record.doc, record.summary, id=record.id)
+                    out.append(FixResultModel.from_result(result).model_dump_json().encode())
+                except VerisumError as exc:
+                    out.append(exc)
+            return out
         if kind == "highlights":
             from ..highlights import write_highlights
 
@@ -289,6 +299,11 @@ api = APIRouter(prefix="/v1", responses=_ERRORS)
     "the same JSON `verisum check --format json` prints.",
 )
 async def check(body: CheckRequest, request: Request) -> Response:
+    return _json(await request.app.state.batcher.submit(*_summary_job("check", body, request)))
+
+
+def _summary_job(kind: str, body: CheckRequest, request: Request) -> tuple[Hashable, Record]:
+    """The batching key and record of a check or fix request (limits and the seed form applied)."""
     state = request.app.state
     if len(body.doc) > state.settings.max_source_chars:
         raise InputTooLarge(
@@ -298,9 +313,20 @@ async def check(body: CheckRequest, request: Request) -> Response:
     doc, summary = body.doc, body.summary
     if summary is None:
         doc, summary = _split_seed_form(doc)
-    record = Record(id=body.id, doc=doc, summary=summary)
-    key = ("check", body.options.top_k, body.options.threshold)
-    return _json(await state.batcher.submit(key, record))
+    return (kind, body.options.top_k, body.options.threshold), Record(id=body.id, doc=doc, summary=summary)
+
+
+@api.post(
+    "/fix",
+    response_model=FixResultModel,
+    summary="Propose the smallest supported edits of a summary",
+    description="Checks the summary, then for every sentence that is not supported proposes the smallest "
+    "edit the checker then supports (an unsupported clause dropped, the words at fault replaced by the "
+    "evidence's), or its deletion; `fixed` is the corrected summary and `recheck` its check. Same JSON as "
+    "`verisum fix --format json`.",
+)
+async def fix(body: CheckRequest, request: Request) -> Response:
+    return _json(await request.app.state.batcher.submit(*_summary_job("fix", body, request)))
 
 
 @api.post(

@@ -181,7 +181,10 @@ def main(argv=None) -> int:
     ap.add_argument("--init", default=None, help="a compact warm start (warm.pt) to continue from")
     ap.add_argument("--resume", action="store_true", help="continue <out>/state.pt exactly")
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
-    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--seed", type=int, default=13, help="seeds the held-out split, the model's head and the data order")
+    ap.add_argument("--first-pass", type=int, default=0,
+                    help="number the passes from here, so a continued run (--init) sees a new data order "
+                         "while the held-out split stays the one --seed chose")
     ap.add_argument("--lr", type=float, default=4e-5)
     ap.add_argument("--head-lr", type=float, default=2e-4)
     ap.add_argument("--batch-size", type=int, default=32)
@@ -210,12 +213,12 @@ def main(argv=None) -> int:
     held_ids = [all_ids[i] for i in held]
     held_ys = [rows[i]["y"] for i in held]
     lengths = np.array([len(x) for x in ids])
-    sig = hashlib.sha1(f"{len(rows)}:{rows[0]['claim']}:{rows[-1]['claim']}:{a.seed}".encode()).hexdigest()[:16]
+    sig = hashlib.sha1(f"{len(rows)}:{rows[0]['claim']}:{rows[-1]['claim']}:{a.seed}:{a.first_pass}".encode()).hexdigest()[:16]
 
     passes = max(1, int(np.ceil(a.total_passes)))
     batches = []
     for p in range(passes):
-        batches.extend(make_batches(lengths, a.batch_size, a.seed + 100 * p))
+        batches.extend(make_batches(lengths, a.batch_size, a.seed + 100 * (a.first_pass + p)))
     total = int(len(batches) * a.total_passes / passes)
     batches = batches[:total]
 

@@ -314,7 +314,7 @@ def t_drop_attribution(s):
     return None
 
 
-def t_reorder_attribution(s):
+def t_reorder_attribution(s, rng=random):
     m = re.match(r"^[\"\u201c]?(.{20,}?),[\"\u201d]? ([A-Z][\w.\-']*(?: [A-Z][\w.\-']*){0,3}|the [a-z]+|he|she|it|they)"
                  r" (said|says|added)\.$", s)
     if not m:
@@ -322,7 +322,7 @@ def t_reorder_attribution(s):
     body, who, verb = m.group(1), m.group(2), m.group(3)
     if '"' in body or "\u201c" in body or len(body.split()) < 5:
         return None
-    return _end(_cap(who) + " " + verb + " " + ("that " if random.random() < 0.3 else "") + _decap(body))
+    return _end(_cap(who) + " " + verb + " " + ("that " if rng.random() < 0.3 else "") + _decap(body))
 
 
 def t_clause_cut(s):
@@ -349,7 +349,7 @@ def _num_words(n: int) -> str:
     return NUMWORDS[n]
 
 
-def t_number_format(s):
+def t_number_format(s, rng=random):
     """5 -> five, 5,000 -> 5000, 76% -> 76 per cent, pct -> percent (meaning preserved)."""
     opts = []
     for m in re.finditer(r"(?<![\w.,$£€\-/])([2-9]|1[0-2])(?![\w.,%\-/:])(?! per| pct| percent)", s):
@@ -357,14 +357,14 @@ def t_number_format(s):
     for m in re.finditer(r"\b(\d{1,3}),(\d{3})\b(?!,)", s):
         opts.append((m.start(), m.end(), m.group(1) + m.group(2)))
     for m in re.finditer(r"\b(\d+(?:\.\d+)?)(%| per cent| percent| pct)", s):
-        alt = random.choice([x for x in ("%", " per cent", " percent") if x != m.group(2)])
+        alt = rng.choice([x for x in ("%", " per cent", " percent") if x != m.group(2)])
         opts.append((m.start(), m.end(), m.group(1) + alt))
     for m in re.finditer(r"(?<![\w,])(\d)(\d{3})(?![\d,.])", s):
         if not re.fullmatch(r"1[89]\d\d|20\d\d", m.group(0)):
             opts.append((m.start(), m.end(), m.group(1) + "," + m.group(2)))
     if not opts:
         return None
-    a, b, rep = random.choice(opts)
+    a, b, rep = rng.choice(opts)
     return s[:a] + rep + s[b:]
 
 
@@ -417,13 +417,13 @@ def _keep_case(src: str, rep: str) -> str:
     return _cap(rep) if src[:1].isupper() else rep
 
 
-def c_negation(s):
+def c_negation(s, rng=random):
     opts = []
     for pat, rep in NEG_PATTERNS:
         for m in re.finditer(pat, s):
             opts.append((m, pat, rep))
-    if opts and random.random() < 0.6:
-        m, pat, rep = random.choice(opts)
+    if opts and rng.random() < 0.6:
+        m, pat, rep = rng.choice(opts)
         return s[: m.start()] + m.expand(rep) + s[m.end():]
     opts = []
     for pat, rep in NEG_INSERT:
@@ -431,21 +431,21 @@ def c_negation(s):
             opts.append((m, rep))
     if not opts:
         return None
-    m, rep = random.choice(opts)
+    m, rep = rng.choice(opts)
     return s[: m.start()] + m.expand(rep) + s[m.end():]
 
 
-def c_antonym(s):
+def c_antonym(s, rng=random):
     ms = list(_ANT_RE.finditer(s))
     if not ms:
         return None
-    m = random.choice(ms)
+    m = rng.choice(ms)
     w = m.group(1)
     rep = _ANT[w.lower()]
     return s[: m.start()] + _keep_case(w, rep) + s[m.end():]
 
 
-def c_discourse(s):
+def c_discourse(s, rng=random):
     opts = []
     for a, b in DISCOURSE:
         for m in re.finditer(r"\b" + re.escape(a) + r"\b", s, re.I):
@@ -454,11 +454,11 @@ def c_discourse(s):
             opts.append((m, b))
     if not opts:
         return None
-    m, b = random.choice(opts)
+    m, b = rng.choice(opts)
     return s[: m.start()] + _keep_case(m.group(0), b) + s[m.end():]
 
 
-def _change_number(m: re.Match) -> str | None:
+def _change_number(m: re.Match, rng=random) -> str | None:
     cur, num, unit, pct = m.group(1) or "", m.group(2), m.group(3) or "", m.group(4) or ""
     raw = num.replace(",", "")
     try:
@@ -466,13 +466,13 @@ def _change_number(m: re.Match) -> str | None:
     except ValueError:
         return None
     if re.fullmatch(r"(19|20)\d\d", raw) and not cur and not unit and not pct:
-        nv = int(v) + random.choice([-3, -2, -1, 1, 2, 3])
+        nv = int(v) + rng.choice([-3, -2, -1, 1, 2, 3])
         return str(nv)
     dec = len(raw.split(".")[1]) if "." in raw else 0
     for _ in range(5):
-        f = random.choice([0.5, 0.6, 0.75, 0.8, 1.25, 1.5, 2, 3, 0.9, 1.1])
+        f = rng.choice([0.5, 0.6, 0.75, 0.8, 1.25, 1.5, 2, 3, 0.9, 1.1])
         if v < 20 and dec == 0:
-            nv = v + random.choice([-3, -2, -1, 1, 2, 3, 5])
+            nv = v + rng.choice([-3, -2, -1, 1, 2, 3, 5])
         else:
             nv = v * f
         if nv <= 0:
@@ -488,24 +488,24 @@ def _change_number(m: re.Match) -> str | None:
     return None
 
 
-def c_number(s):
+def c_number(s, rng=random):
     ms = list(NUM_RE.finditer(s))
     opts = []
     for m in ms:
-        r = _change_number(m)
+        r = _change_number(m, rng)
         if r:
             opts.append((m.start(), m.end(), r))
     for m in re.finditer(r"\b(" + "|".join(MONTHS) + r")\b", s):
-        opts.append((m.start(), m.end(), random.choice([x for x in MONTHS if x != m.group(1)])))
+        opts.append((m.start(), m.end(), rng.choice([x for x in MONTHS if x != m.group(1)])))
     for m in re.finditer(r"\b(" + "|".join(DAYS) + r")\b", s):
-        opts.append((m.start(), m.end(), random.choice([x for x in DAYS if x != m.group(1)])))
+        opts.append((m.start(), m.end(), rng.choice([x for x in DAYS if x != m.group(1)])))
     for m in re.finditer(r"\b(" + "|".join(NUMWORDS[2:11]) + r")\b", s):
         i = NUMWORDS.index(m.group(1))
-        j = random.choice([x for x in range(2, 11) if x != i])
+        j = rng.choice([x for x in range(2, 11) if x != i])
         opts.append((m.start(), m.end(), NUMWORDS[j]))
     if not opts:
         return None
-    a, b, rep = random.choice(opts)
+    a, b, rep = rng.choice(opts)
     return s[:a] + rep + s[b:]
 
 
@@ -513,6 +513,91 @@ def _tok_disjoint(a: str, b: str) -> bool:
     ta = {t.lower().strip(".'s") for t in a.split()}
     tb = {t.lower().strip(".'s") for t in b.split()}
     return not (ta & tb) and a.lower() not in b.lower() and b.lower() not in a.lower()
+
+
+# ---------------------------------------------------------------------------
+# error types on a whole sentence: the generator's contradicted / unsupported kinds and
+# ``verisum perturb`` both call these (one definition of each error type)
+# ---------------------------------------------------------------------------
+ATTRIBUTION_AFTER = re.compile(r"\s*(?:said|says|told|added)\b")
+ATTRIBUTION_BEFORE = re.compile(r"(?:according to|said)\s+$")
+
+
+def swap_entity(base, caps, by_kind, rng, *, attribution=False, candidates=None, reject=None):
+    """``base`` with one heuristic entity replaced by another of the same kind (from ``by_kind``:
+    kind -> names, or ``candidates(kind)``), token-disjoint from it and absent from ``base``;
+    ``attribution``: only a speaker ("X said", "according to X"). None when nothing fits."""
+    ents = entities(base, caps)
+    if attribution:
+        ents = [e for e in ents if ATTRIBUTION_AFTER.match(base[e[1]:e[1] + 8])
+                or ATTRIBUTION_BEFORE.search(base[max(0, e[0] - 14):e[0]])]
+    if not ents:
+        return None
+    s, e, t, k = rng.choice(ents)
+    if candidates is not None:
+        cands = list(candidates(k))
+    else:
+        cands = list(by_kind.get(k, ()))
+        if len(cands) < 2 and k != "MISC":
+            cands += [x for x in by_kind.get("MISC", ()) if len(x.split()) == len(t.split())]
+        rng.shuffle(cands)
+    for c in cands:
+        if c != t and _tok_disjoint(c, t) and c not in base:
+            new = base[:s] + c + base[e:]
+            if reject is not None and reject(new):
+                continue
+            return new
+    return None
+
+
+def swap_agents(base, caps):
+    """``base`` with two entities of the same kind trading places (who did what to whom)."""
+    ents = entities(base, caps)
+    for a in range(len(ents)):
+        for b in range(a + 1, len(ents)):
+            e1, e2 = ents[a], ents[b]
+            if e1[3] == e2[3] and _tok_disjoint(e1[2], e2[2]):
+                return base[: e1[0]] + e2[2] + base[e1[1]: e2[0]] + e1[2] + base[e2[1]:]
+    return None
+
+
+def insert_circumstance(base, premise, places, rng):
+    """``base`` with a time or place the premise never gives ("on Tuesday", "in March",
+    "in 1998", "in <place>") inserted after a main verb or before the final stop."""
+    opts = []
+    if not re.search(r"\b(?:" + "|".join(DAYS) + r")\b", premise):
+        opts.append(" on " + rng.choice(DAYS))
+    if not re.search(r"\b(?:" + "|".join(MONTHS) + r")\b", premise):
+        opts.append(" in " + rng.choice(MONTHS))
+    if not re.search(r"\b(19|20)\d\d\b", premise):
+        opts.append(" in " + str(rng.choice(range(1979, 2006))))
+    if places:
+        loc = rng.choice(places)
+        if loc not in premise:
+            opts.append(" in " + loc)
+    if not opts:
+        return None
+    ins = rng.choice(opts)
+    b = base.rstrip()
+    m = re.search(r"[.!?][\"'\u201d]?$", b)
+    if not m or '"' in b[-3:]:
+        return None
+    verbs = list(re.finditer(r"\b(said|announced|reported|agreed|rose|fell|won|was|were|has been|had been)\b", b))
+    if verbs and rng.random() < 0.5:
+        v = rng.choice(verbs)
+        return b[: v.end()] + ins + b[v.end():]
+    return b[: m.start()] + ins + b[m.start():]
+
+
+def append_clause(base, tail):
+    """``base`` with a clause (", highlighting ...") added before its final stop."""
+    return _end(base.rstrip(" .") + tail)
+
+
+def invented_tail(noun_phrases, rng):
+    """A clause the source never states, about one of ``noun_phrases`` (", highlighting the
+    importance of X"): the seed's invented clause."""
+    return rng.choice(TEMPLATES).format(np=rng.choice(noun_phrases))
 
 
 # ---------------------------------------------------------------------------
@@ -824,29 +909,15 @@ class Generator:
 
     def _swap(self, art, i, rng, other_article=False, attribution=False):
         base = self.any_positive(art, i, rng)[0]
-        ents = entities(base, art.caps)
-        if attribution:
-            ents = [e for e in ents if re.match(r"\s*(?:said|says|told|added)\b", base[e[1]:e[1] + 8])
-                    or re.search(r"(?:according to|said)\s+$", base[max(0, e[0] - 14):e[0]])]
-        if not ents:
-            return None
-        s, e, t, k = rng.choice(ents)
         if other_article:
-            pool = self.pools.ents.get(k) or []
-            cands = [rng.choice(pool) for _ in range(8)] if pool else []
+            def candidates(kind):
+                pool = self.pools.ents.get(kind) or []
+                return [rng.choice(pool) for _ in range(8)] if pool else []
         else:
-            byk = art.ents_by_kind()
-            cands = list(byk.get(k, ()))
-            if len(cands) < 2 and k != "MISC":
-                cands += [x for x in byk.get("MISC", ()) if len(x.split()) == len(t.split())]
-            rng.shuffle(cands)
-        for c in cands:
-            if c != t and _tok_disjoint(c, t) and c not in base:
-                new = base[:s] + c + base[e:]
-                if new in art.sents[i]:
-                    continue
-                return build_premise(art, [i], content_set(base), rng), new
-        return None
+            candidates = None
+        new = swap_entity(base, art.caps, art.ents_by_kind(), rng, attribution=attribution,
+                          candidates=candidates, reject=lambda new: new in art.sents[i])
+        return None if new is None else (build_premise(art, [i], content_set(base), rng), new)
 
     def k_entity_swap(self, art, i, rng):
         return self._swap(art, i, rng)
@@ -859,14 +930,8 @@ class Generator:
 
     def k_agent_patient(self, art, i, rng):
         base = self.any_positive(art, i, rng)[0]
-        ents = entities(base, art.caps)
-        for a in range(len(ents)):
-            for b in range(a + 1, len(ents)):
-                e1, e2 = ents[a], ents[b]
-                if e1[3] == e2[3] and _tok_disjoint(e1[2], e2[2]):
-                    new = base[: e1[0]] + e2[2] + base[e1[1]: e2[0]] + e1[2] + base[e2[1]:]
-                    return build_premise(art, [i], content_set(base), rng), new
-        return None
+        new = swap_agents(base, art.caps)
+        return None if new is None else (build_premise(art, [i], content_set(base), rng), new)
 
     # unsupported kinds
     def k_evidence_removed(self, art, i, rng):
@@ -895,38 +960,13 @@ class Generator:
         prem = build_premise(art, [i], content_set(base), rng)
         if recall(tail_set, content_set(prem)) > 0.3:
             return None
-        return prem, _end(base.rstrip(" .") + tail)
+        return prem, append_clause(base, tail)
 
     def k_inserted(self, art, i, rng):
         base = self.any_positive(art, i, rng)[0]
         prem = build_premise(art, [i], content_set(base), rng)
-        opts = []
-        if not re.search(r"\b(?:" + "|".join(DAYS) + r")\b", prem):
-            opts.append(" on " + rng.choice(DAYS))
-        if not re.search(r"\b(?:" + "|".join(MONTHS) + r")\b", prem):
-            opts.append(" in " + rng.choice(MONTHS))
-        if not re.search(r"\b(19|20)\d\d\b", prem):
-            opts.append(" in " + str(rng.choice(range(1979, 2006))))
-        locs = [x for x in self.pools.ents.get("LOC", [])[:5000]]
-        if locs:
-            loc = rng.choice(locs)
-            if loc not in prem:
-                opts.append(" in " + loc)
-        if not opts:
-            return None
-        ins = rng.choice(opts)
-        b = base.rstrip()
-        m = re.search(r"[.!?][\"'\u201d]?$", b)
-        if not m or '"' in b[-3:]:
-            return None
-        # insert before the final punctuation, or after the main verb
-        verbs = list(re.finditer(r"\b(said|announced|reported|agreed|rose|fell|won|was|were|has been|had been)\b", b))
-        if verbs and rng.random() < 0.5:
-            v = rng.choice(verbs)
-            new = b[: v.end()] + ins + b[v.end():]
-        else:
-            new = b[: m.start()] + ins + b[m.start():]
-        return prem, new
+        new = insert_circumstance(base, prem, self.pools.ents.get("LOC", [])[:5000], rng)
+        return None if new is None else (prem, new)
 
     def k_other_article(self, art, i, rng):
         prem_evid = [i]

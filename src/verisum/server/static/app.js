@@ -35,6 +35,7 @@
   // -- state ------------------------------------------------------------------------------
   let current = null;   // the CheckResultModel on display
   let selected = -1;    // index of the selected summary sentence
+  let fixes = null;     // the FixResultModel whose edits are on display
 
   function setStatus(message, isError) {
     const status = $("status");
@@ -121,8 +122,80 @@
     });
   }
 
+  async function runFix() {
+    const doc = $("doc").value;
+    if (!doc.trim()) {
+      setStatus("Paste or open an article first.", true);
+      $("doc").focus();
+      return;
+    }
+    const body = { doc };
+    const summary = summaryValue();
+    if (summary !== null) body.summary = summary;
+    await busy("Looking for fixes…", async () => {
+      const result = await post("/v1/fix", body);
+      show(result.check, null);
+      renderFixes(result);
+      const n = result.edits.length;
+      setStatus(n ? "Suggested " + n + " edit(s); each was checked again." : "Nothing to fix: every sentence is supported.");
+    });
+  }
+
+  // The summary with one edit applied (offsets are code points into fixes.summary); a bullet
+  // line left empty by a deletion goes too.
+  function applyEdit(summary, edit) {
+    const s = slicer(summary);
+    const total = codePointIndex(summary).length - 1;
+    const text = s.slice(0, edit.sentence.start) + edit.after + s.slice(edit.sentence.end, total);
+    return text.split("\n").filter((line) => !/^\s*(?:[-*•]\s*)?$/.test(line) || !line.length).join("\n")
+      .replace(/\n{3,}/g, "\n\n");
+  }
+
+  async function accept(text) {
+    if (!fixes) return;
+    // The seed form (summary lines at the end of the article) becomes article + summary.
+    $("doc").value = fixes.source;
+    $("summary").value = text;
+    fixes = null;
+    $("fixes-box").hidden = true;
+    await runCheck(null);
+  }
+
+  function renderFixes(result) {
+    fixes = result;
+    const list = $("fixes");
+    list.textContent = "";
+    result.edits.forEach((edit, index) => {
+      const item = el("li", "fix fix-" + edit.kind);
+      item.dataset.index = String(index);
+      const head = el("p", "fix-head");
+      head.append(el("strong", null, edit.kind.replace("_", " ")),
+        " " + edit.score_before.toFixed(2) + (edit.score_after === null ? "" : " → " + edit.score_after.toFixed(2)));
+      item.append(head);
+      item.append(el("del", null, edit.before));
+      item.append(edit.after ? el("ins", null, edit.after) : el("ins", "deleted", "(delete this sentence)"));
+      item.append(el("p", "reason", edit.reason));
+      if (edit.evidence.length) {
+        const quotes = el("ul", "evidence-list");
+        for (const ev of edit.evidence) {
+          const q = el("li");
+          q.append("source[" + ev.start + ":" + ev.end + "] ", el("q", null, ev.text));
+          quotes.append(q);
+        }
+        item.append(quotes);
+      }
+      const button = el("button", "accept", "Accept");
+      button.type = "button";
+      button.addEventListener("click", () => accept(applyEdit(result.summary, edit)));
+      item.append(button);
+      list.append(item);
+    });
+    $("accept-all").hidden = result.edits.length < 2;
+    $("fixes-box").hidden = result.edits.length === 0;
+  }
+
   async function busy(message, work) {
-    const buttons = [$("check"), $("write")];
+    const buttons = [$("check"), $("write"), $("suggest"), $("accept-all")];
     buttons.forEach((b) => { b.disabled = true; });
     setStatus(message);
     try {
@@ -158,6 +231,16 @@
     $("detail").textContent = "";
 
     renderDropped(dropped);
+    fixes = null;
+    $("fixes-box").hidden = true;
+    revealResults();
+  }
+
+  // On a narrow screen the form fills the viewport: bring the result into view.
+  function revealResults() {
+    const box = $("results");
+    const top = box.getBoundingClientRect().top;
+    if (box.scrollIntoView && top > window.innerHeight * 0.6) box.scrollIntoView({ block: "start" });
   }
 
   function showDroppedOnly(dropped) {
@@ -287,23 +370,44 @@
       el("span", "score", sentence.score.toFixed(2))
     );
     detail.append(head);
-    if (sentence.claims.length > 1 || sentence.claims.some((c) => c.faults.length || c.rationale)) {
-      const list = el("ul", "claims");
-      for (const claim of sentence.claims) {
-        const item = el("li");
-        item.append(
-          el("span", "chip label-" + claim.label, claim.label),
-          " " + claim.score.toFixed(2) + " ",
-          el("q", null, claim.text)
-        );
-        if (claim.faults.length) {
-          item.append(" — at fault: " + claim.faults.map((f) => "“" + f.text + "”").join(", "));
-        }
-        if (claim.rationale) item.append(" — " + claim.rationale);
-        list.append(item);
+    const list = el("ul", "claims");
+    sentence.claims.forEach((claim, index) => {
+      const item = el("li", "claim");
+      item.tabIndex = 0;
+      item.setAttribute("role", "button");
+      item.dataset.claim = String(index);
+      item.append(
+        el("span", "chip label-" + claim.label, claim.label),
+        " ",
+        el("span", "claim-score", claim.score.toFixed(2)),
+        " ",
+        el("q", null, claim.text)
+      );
+      if (claim.faults.length) {
+        item.append(" — at fault: " + claim.faults.map((f) => "“" + f.text + "”").join(", "));
       }
-      detail.append(list);
-    }
+      if (claim.rationale) item.append(" — " + claim.rationale);
+      // The claim's own evidence: the premise behind its verdict first, each with its score.
+      const quotes = el("ul", "evidence-list");
+      for (const ev of claim.evidence) {
+        const q = el("li", "claim-evidence");
+        q.append(el("span", "evidence-score", ev.score.toFixed(2)), " source[" + ev.start + ":" + ev.end + "] ",
+          el("q", null, ev.text));
+        quotes.append(q);
+      }
+      item.append(quotes);
+      const pick = () => {
+        for (const node of detail.querySelectorAll(".claim")) node.classList.toggle("selected", node === item);
+        const first = renderArticle(claim.evidence.slice().sort((a, b) => a.start - b.start));
+        if (first && first.scrollIntoView) first.scrollIntoView({ block: "nearest", behavior: "smooth" });
+      };
+      item.addEventListener("click", pick);
+      item.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" || e.key === " ") { e.preventDefault(); pick(); }
+      });
+      list.append(item);
+    });
+    detail.append(list);
     if (!sentenceEvidence(sentence).length) detail.append(el("p", null, "No evidence found in the article."));
   }
 
@@ -326,6 +430,8 @@
   document.addEventListener("DOMContentLoaded", () => {
     $("input-form").addEventListener("submit", runCheck);
     $("write").addEventListener("click", runHighlights);
+    $("suggest").addEventListener("click", runFix);
+    $("accept-all").addEventListener("click", () => fixes && accept(fixes.fixed));
     $("doc-file").addEventListener("change", (e) => readInto(e.target, "doc"));
     $("summary-file").addEventListener("change", (e) => readInto(e.target, "summary"));
     const view = $("summary-view");

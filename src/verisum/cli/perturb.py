@@ -1,0 +1,111 @@
+"""``verisum perturb``: labelled unfaithful variants of a faithful summary, as JSONL."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from ..errors import InputError
+from ..io import check_summary_size, iter_lines, open_binary, read_records, split_seed
+from .common import EXIT_ERROR, EXIT_OK, handle_errors, limit_options, open_output, read_input
+
+__all__ = ["perturb"]
+
+
+def _types(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    from ..perturb import ERROR_TYPES
+
+    names = [t.strip() for t in value.split(",") if t.strip()]
+    unknown = [t for t in names if t not in ERROR_TYPES]
+    if unknown or not names:
+        raise click.UsageError(f"--types takes a comma-separated list of {', '.join(ERROR_TYPES)}"
+                               + (f"; not {unknown[0]!r}" if unknown else ""))
+    return names
+
+
+@click.command("perturb")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--summary", "summary_file", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
+              help="Read the summary from FILE; then all of the article FILE is the source.")
+@click.option("--summary-text", metavar="TEXT", help="The summary as literal text (bullets on separate lines).")
+@click.option("--jsonl", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
+              help='Batch: JSONL records {"id", "source", "summary"} of faithful summaries ("-" = stdin).')
+@click.option("--types", "types_", metavar="T1,T2", default=None,
+              help="Error types to make [default: all]: entity, number, negation, predicate, agent, "
+                   "place_time, invented_clause, discourse, fused.")
+@click.option("--per-type", type=click.IntRange(1, 100), default=1, show_default=True,
+              help="Variants per error type and summary.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same variants.")
+@click.option("--with-original", is_flag=True,
+              help="Also write each original summary as a faithful record (label 1), so the output alone "
+                   "can be scored with `verisum eval`.")
+@click.option("-o", "--output", default="-", show_default=True, metavar="PATH", help='Write here ("-" = stdout).')
+@limit_options
+@handle_errors
+def perturb(file: str | None, summary_file: str | None, summary_text: str | None, jsonl: str | None,
+            types_: str | None, per_type: int, seed: int, with_original: bool, output: str,
+            max_bytes: int, max_bullets: int) -> None:
+    """Write labelled unfaithful variants of a faithful summary.
+
+    Each variant changes one summary sentence with one error of a known type (FRANK's
+    typology) and is written as a JSONL record that `verisum eval` reads: "label": 0, the
+    changed characters in "spans", and "error_type", "before" and "after".
+
+    \b
+    Examples:
+      verisum perturb article.txt > variants.jsonl
+      verisum perturb --jsonl faithful.jsonl --per-type 2 --seed 7 -o variants.jsonl
+      verisum perturb article.txt --with-original -o variants.jsonl && verisum eval variants.jsonl
+
+    Exit codes: 0 written; 2 bad usage or unreadable input (in a batch: any record that
+    could not be read; the others are still written).
+    """
+    from ..perturb import perturb as make_variants
+
+    types = _types(types_)
+    worst = EXIT_OK
+    with open_output(output) as out:
+        def emit(records_id: str | None, source: str, summary: str) -> None:
+            if with_original:
+                out.write(json.dumps({"id": records_id, "doc": source, "summary": summary, "label": 1},
+                                     ensure_ascii=False) + "\n")
+            for v in make_variants(source, summary, types=types, per_type=per_type, seed=seed, id=records_id):
+                out.write(json.dumps(v.to_record(), ensure_ascii=False) + "\n")
+
+        if jsonl is not None:
+            if file is not None or summary_file is not None or summary_text is not None:
+                raise click.UsageError("--jsonl takes no FILE, --summary or --summary-text")
+            from ..checker import RecordError
+            from ..schema import ErrorModel
+
+            with open_binary(jsonl, stdin=sys.stdin.buffer) as stream:
+                for rec in read_records(iter_lines(stream, max_bytes), max_bytes=max_bytes, max_bullets=max_bullets):
+                    if isinstance(rec, RecordError):
+                        # Nothing is lost: an unreadable record is an error line in its place.
+                        out.write(json.dumps(ErrorModel.from_record_error(rec).model_dump(mode="json")) + "\n")
+                        worst = EXIT_ERROR
+                        continue
+                    summary = rec.summary if isinstance(rec.summary, str) else "\n".join(f"- {s}" for s in rec.summary)
+                    emit(rec.id, rec.doc, summary)
+            raise SystemExit(worst)
+        if file is None:
+            raise click.UsageError("give an article FILE (or - for standard input), or --jsonl FILE")
+        if summary_file is not None and summary_text is not None:
+            raise click.UsageError("give --summary or --summary-text, not both")
+        text = read_input(file, what="article", max_bytes=max_bytes)
+        if summary_file is not None or summary_text is not None:
+            source = text
+            summary = summary_text if summary_text is not None else read_input(summary_file, what="summary",
+                                                                              max_bytes=max_bytes)
+            if not summary.strip():
+                raise InputError("the summary is empty")
+            check_summary_size(summary, max_bullets)
+        else:
+            seed_input = split_seed(text, max_bullets=max_bullets)
+            source, summary = seed_input.source, seed_input.summary
+        emit(None, source, summary)
+    raise SystemExit(worst)
