@@ -760,3 +760,26 @@ def test_server_fix_seed_form_and_errors(client: TestClient) -> None:
     assert_envelope(client.post("/v1/fix", json={"doc": ARTICLE}), 422, "empty_input")
     assert_envelope(client.post("/v1/fix", json={"doc": ARTICLE, "summary": ";"}), 422, "empty_input")
     assert_envelope(client.post("/v1/fix", json={"doc": "  "}), 422)
+
+
+def test_server_413_reaches_a_client_still_sending_over_real_http(fake_judge: Any) -> None:
+    """A body declared over the limit is read into nothing before the 413 goes out, so a client
+    still uploading it gets the answer instead of a reset connection (the soak found this)."""
+    pytest.importorskip("uvicorn")
+    from support.live_server import LiveServer
+
+    app = create_app(ServerSettings(max_body_bytes=100_000), judge=fake_judge)
+    body = json.dumps({"doc": "word " * 200_000, "summary": "A word."}).encode()
+
+    async def hammer(url: str) -> list[int]:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            async def one(k: int) -> int:
+                if k % 2:
+                    return (await client.post("/v1/check", json={"doc": ARTICLE, "summary": BULLETS})).status_code
+                r = await client.post("/v1/check", content=body, headers={"content-type": "application/json"})
+                assert_envelope(r, 413, "input_too_large")
+                return r.status_code
+            return list(await asyncio.gather(*(one(k) for k in range(12))))
+
+    with LiveServer(app) as server:
+        assert asyncio.run(hammer(server.url)) == [413, 200] * 6

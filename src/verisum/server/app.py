@@ -155,6 +155,10 @@ class RequestGuard:
             return
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            if int(declared) <= DRAIN_BYTES:
+                # Read the body into nothing first: a server that answers and closes while the
+                # client is still sending resets the connection, and the client never sees the 413.
+                await _drain(receive)
             await _send_error(send, 413, InputTooLarge.code, _too_large(self.max_bytes), [(b"connection", b"close")])
             return
         seen = 0
@@ -175,6 +179,18 @@ class RequestGuard:
     def _authorised(self, headers: dict[bytes, bytes]) -> bool:
         scheme, _, value = headers.get(b"authorization", b"").partition(b" ")
         return scheme.lower() == b"bearer" and secrets.compare_digest(value.strip(), self.token or b"")
+
+
+#: A body declared over the limit but at most this long is read and discarded before the 413
+#: goes out (so the client, still sending, gets the answer); a longer one is cut off at once.
+DRAIN_BYTES = 64 * 1024 * 1024
+
+
+async def _drain(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
 
 
 def _too_large(limit: int) -> str:
