@@ -91,6 +91,13 @@ def targets() -> dict[str, tuple[Any, Callable[..., None]]]:
     }
 
 
+def _counted(fn: Callable[[Any], Any], seen: dict[str, int]) -> Callable[[Any], None]:
+    def body(x: Any) -> None:
+        seen["n"] += 1
+        fn(x)
+    return body
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--total", type=int, default=100_000, help="generated inputs in all")
