@@ -98,6 +98,13 @@ def _counted(fn: Callable[[Any], Any], seen: dict[str, int]) -> Callable[[Any], 
     return body
 
 
+def _counted(fn: Callable[[Any], Any], seen: dict[str, int]) -> Callable[[Any], None]:
+    def body(x: Any) -> None:
+        seen["n"] += 1
+        fn(x)
+    return body
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--total", type=int, default=100_000, help="generated inputs in all")
@@ -110,17 +117,9 @@ def main(argv: list[str] | None = None) -> int:
         n = max(1, int(a.total * SHARES[name]))
         seen = {"n": 0}
 
-        def make_body(fn: Callable[..., Any], seen: dict) -> Callable[[Any], None]:
-            def body(x: Any) -> None:
-                seen["n"] += 1
-                fn(x)
-            return body
-
-        body = make_body(fn, seen)
-
         test = settings(max_examples=n, deadline=None, database=None, derandomize=False,
                         phases=[Phase.generate, Phase.shrink],
-                        suppress_health_check=list(HealthCheck))(given(strategy)(body))
+                        suppress_health_check=list(HealthCheck))(given(strategy)(_counted(fn, seen)))
         started = time.perf_counter()
         try:
             import random
