@@ -121,3 +121,39 @@ def test_lodo_eval_cli_unknown_variant_and_single_dataset_are_clear_errors(cli, 
     assert res.exit_code == 2 and "two or more datasets" in res.stderr
     res = cli("eval", path, path, "--variant", "bogus", "--backend", fake_backend)
     assert res.exit_code == 2 and "unknown variant 'bogus'" in res.stderr
+
+
+def test_lodo_premise_rule_reads_only_the_join_where_it_settles():
+    row = {"id": "x", "dataset": "a", "label": 1, "claims": [
+        {"sent": 0, "verbatim": False, "features": {"logit_supported": 0.0, "max_contradicted": 0.0},
+         # singles (0) then the join (1): [is_join, supported, contradicted, unsupported]
+         "premises": [[0, 0.10, 0.85, 0.05], [0, 0.95, 0.01, 0.04], [1, 0.90, 0.05, 0.05]]},
+        {"sent": 1, "verbatim": False, "features": {"logit_supported": 0.0, "max_contradicted": 0.0},
+         "premises": [[0, 0.70, 0.10, 0.20], [1, 0.40, 0.30, 0.30]]},
+    ]}
+    every, = lodo.premise_rule([row], "sentences")
+    lazy, = lodo.premise_rule([row], "join_first")
+    # claim 0: the join settles it (0.90 - 0.05 >= 0.8): only the join is read
+    assert lazy["claims"][0]["pairs"] == 1 and every["claims"][0]["pairs"] == 3
+    assert lazy["claims"][0]["features"]["supported"] == 0.90
+    assert lazy["claims"][0]["features"]["max_contradicted"] == 0.05
+    assert every["claims"][0]["features"]["supported"] == 0.95  # the best single sentence
+    assert every["claims"][0]["features"]["max_contradicted"] == 0.85  # and the contradicting one
+    # claim 1: the join does not settle it: every premise is read under both rules
+    assert lazy["claims"][1]["pairs"] == every["claims"][1]["pairs"] == 2
+    assert lazy["claims"][1]["features"] == every["claims"][1]["features"]
+    assert lazy["claims"][1]["features"]["logit_supported"] == pytest.approx(np.log(0.7 / 0.3))
+
+
+def test_lodo_fault_rules_compare_on_the_same_claims():
+    rows = _rows()
+    for r in rows:
+        for c in r["claims"]:
+            c["blamed"] = [[c["start"], c["start"] + 2]]  # the annotated span in set rows
+            c["novel_checker"] = [[c["start"] + 5, c["start"] + 7]]
+            c["premises"] = [[1, 0.2, 0.1, 0.7]]
+    rules = lodo.fault_rules(rows, "nli")
+    assert set(rules) == {"a", "b", "c"}
+    for f in rules.values():
+        assert set(f) == {"novel first", "novel + blamed", "blamed only", "baseline"}
+        assert f["blamed only"] > f["novel + blamed"] > f["novel first"] == 0.0

@@ -153,3 +153,28 @@ def test_faults_without_occlusion_fall_back_to_the_word_lists():
     (claim,) = result.claims
     assert [f.text for f in claim.faults] == ["Leeds"]
     assert len(judge.seen) == 3  # the premises only: no occluded claims were asked about
+
+
+def test_premises_join_first_asks_the_join_alone_when_it_settles_the_claim():
+    judge = OverlapJudge()
+    result = Checker(judge, top_k=3, premises="join_first", occlusion=False, verbatim_shortcut=False).check(
+        SOURCE, "- Rain fell all week.")
+    assert len(judge.seen) == 1 and judge.seen[0].premise.count(".") == 3  # the three sentences joined
+    (claim,) = result.claims
+    assert claim.label is Label.SUPPORTED
+    # the verdict still quotes the best-retrieved sentence first
+    assert claim.evidence[0].text == "Rain fell all week in the valley."
+
+
+def test_premises_join_first_reads_every_sentence_when_the_join_does_not_settle():
+    judge = OverlapJudge({"rejected": "approved"})
+    result = Checker(judge, top_k=3, premises="join_first", occlusion=False, verbatim_shortcut=False).check(
+        SOURCE, "- The council rejected the budget.")
+    assert len({p.premise for p in judge.seen}) == 4  # the join, then each sentence alone
+    (claim,) = result.claims
+    assert claim.label is Label.CONTRADICTED
+    assert claim.evidence[0].text == "The council approved the budget on Monday."
+
+
+def test_premises_default_is_join_first():
+    assert Checker(OverlapJudge()).load().premises == "join_first"

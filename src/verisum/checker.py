@@ -108,7 +108,10 @@ class Checker:
         (ignoring case, spacing, the final stop and the source's photo pointers such as
         "(pictured)") is supported with score 1.0 without asking
         the judge: a copy cannot misstate its source, and extractive highlights are mostly copies.
-    premises: "sentences" (as SummaC): each claim is judged against every retrieved sentence
+    premises: "join_first": each claim is judged against its retrieved sentences joined in
+        source order first, and against each sentence alone only when the join does not settle
+        it (its P(supported) - P(contradicted) below JOIN_SETTLES): one judge call for most
+        supported claims, the full set for the rest. "sentences" (as SummaC): each claim is judged against every retrieved sentence
         alone and against all of them joined in source order, and keeps its best premise;
         "joined": only the join (one judge call per claim). Default: the judge's own
         ``premises`` attribute if it has one (the ``llm`` judge says "joined": each call costs
@@ -131,7 +134,7 @@ class Checker:
         max_source_chars: int = MAX_SOURCE_CHARS,
         max_summary_sentences: int = MAX_SUMMARY_SENTENCES,
         verbatim_shortcut: bool = True,
-        premises: Literal["sentences", "joined"] | None = None,
+        premises: Literal["join_first", "sentences", "joined"] | None = None,
         occlusion: bool | None = None,
     ) -> None:
         if top_k < 1:
@@ -148,8 +151,8 @@ class Checker:
         self.max_source_chars = max_source_chars
         self.max_summary_sentences = max_summary_sentences
         self.verbatim_shortcut = verbatim_shortcut
-        if premises not in (None, "sentences", "joined"):
-            raise InputError(f"premises must be 'sentences' or 'joined', not {premises!r}")
+        if premises not in (None, "join_first", "sentences", "joined"):
+            raise InputError(f"premises must be 'join_first', 'sentences' or 'joined', not {premises!r}")
         self.premises = premises
         self.occlusion = occlusion
         self._judge: Judge | None = None
@@ -166,7 +169,7 @@ class Checker:
             self._judge = judge
             # A judge may say what its calls cost (see ``CostlyJudge`` in verisum.judges.base).
             if self.premises is None:
-                self.premises = getattr(judge, "premises", "sentences")
+                self.premises = getattr(judge, "premises", DEFAULT_PREMISES)
             if self.occlusion is None:
                 self.occlusion = bool(getattr(judge, "occlusion", True))
         if self._retriever is None:
@@ -192,7 +195,8 @@ class Checker:
         assert self._judge is not None
         return self._judge
 
-    def with_options(self, *, top_k: int | None = None, threshold: float | None = None) -> "Checker":
+    def with_options(self, *, top_k: int | None = None, threshold: float | None = None,
+                     premises: str | None = None) -> "Checker":
         """A Checker that differs only in ``top_k`` / ``threshold`` and shares this one's loaded
         judge, retriever and calibrator (no second model in memory)."""
         self.load()
@@ -206,7 +210,7 @@ class Checker:
             max_source_chars=self.max_source_chars,
             max_summary_sentences=self.max_summary_sentences,
             verbatim_shortcut=self.verbatim_shortcut,
-            premises=self.premises,
+            premises=self.premises if premises is None else premises,  # type: ignore[arg-type]
             occlusion=self.occlusion,
         )
         return derived.load()
@@ -440,22 +444,33 @@ class Checker:
 
     def _judge_claims(self, claims: Sequence["ClaimAnalysis"]) -> None:
         """Judge: every premise of every claim, ``batch_size`` pairs per call (each distinct pair
-        once). A claim keeps the judgement of its best premise (highest P(supported) -
-        P(contradicted)) and, for the *contradicted* verdict, the premise that contradicts it most."""
+        once); with ``premises="join_first"``, the join first and the single sentences only for
+        the claims it does not settle. A claim keeps the judgement of its best premise (highest
+        P(supported) - P(contradicted)) and, for the *contradicted* verdict, the premise that
+        contradicts it most; every premise judged stays in ``premise_judgements``."""
         assert self._judge is not None
         plans = [(c, self._premises(c.evidence)) for c in claims]
-        judged = self._judge_pairs([(premise_text(c.evidence, p), c.claim.hypothesis) for c, ps in plans for p in ps])
+        if self.premises == "join_first":
+            judged = self._judge_pairs([(premise_text(c.evidence, ps[-1]), c.claim.hypothesis) for c, ps in plans if ps])
+            unsettled = [(c, ps[:-1]) for c, ps in plans if len(ps) > 1
+                         and not join_settles(judged[(premise_text(c.evidence, ps[-1]), c.claim.hypothesis)])]
+            judged.update(self._judge_pairs([(premise_text(c.evidence, p), c.claim.hypothesis)
+                                             for c, ps in unsettled for p in ps]))
+        else:
+            judged = self._judge_pairs([(premise_text(c.evidence, p), c.claim.hypothesis) for c, ps in plans for p in ps])
         for c, premises in plans:
             if not premises:  # nothing retrieved (an empty source cannot get here; be safe)
                 c.judgement = _NO_EVIDENCE
                 continue
-            found = [(p, judged[(premise_text(c.evidence, p), c.claim.hypothesis)]) for p in premises]
+            found = [(p, judged[key]) for p in premises
+                     if (key := (premise_text(c.evidence, p), c.claim.hypothesis)) in judged]
             best_p, best = max(found, key=lambda pj: pj[1].supported - pj[1].contradicted)
             worst_p, worst = max(found, key=lambda pj: pj[1].contradicted)
             c.judgement = replace(best, extra={**best.extra, "max_contradicted": worst.contradicted})
             c.premise = best_p
             c.contradiction = worst
             c.contradiction_premise = worst_p
+            c.premise_judgements = found
 
     def _judge_pairs(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Judgement]:
         """The judge's reading of each distinct (premise, hypothesis), ``batch_size`` per call."""
@@ -506,10 +521,14 @@ class Checker:
             )
         return results
 
-    def _locate_faults(self, items: Sequence[tuple["Analysis", "ClaimAnalysis"]]) -> None:
-        """Locate faults: the words of each rejected claim that the judge blames (occlusion, see
-        :mod:`verisum.faults`), against the premise behind its verdict, plus any words the source
-        never uses. Judges that quote the words at fault (LLM judges) are taken at their word."""
+    def _locate_faults(self, items: Sequence[tuple["Analysis", "ClaimAnalysis"]], *, occlude: str = "no_novel") -> None:
+        """Locate faults: the words of each rejected claim the source never uses; for a
+        contradicted claim, or one whose every word is in the source (a swapped name, a negation,
+        a reversed verb), also the words the judge blames, by occlusion (see
+        :mod:`verisum.faults`), against the premise behind its verdict. An unsupported claim
+        with invented words costs no judge call here. Judges that quote the words at fault (LLM judges) are taken at their
+        word. ``occlude="always"`` asks the judge about every rejected claim and keeps both
+        parts apart (``novel`` / ``blamed``), for the evaluation to compare the rules."""
         assert self._judge is not None
         probes: list[tuple[ClaimAnalysis, list[tuple[Span, str]], str]] = []
         for a, c in items:
@@ -517,9 +536,12 @@ class Checker:
             if quotes or not self.occlusion or c.judgement is None or c.verbatim or not c.premise:
                 c.faults = locate_faults(c.claim, a.source, quotes, a.index, c.evidence)
                 continue
+            c.novel = novel_words(c.claim, a.source, a.index)
+            c.faults = c.novel
+            if c.novel and c.label != Label.CONTRADICTED and occlude != "always":
+                continue  # invented words explain an unsupported claim; the judge is not asked
             premise_idx = c.contradiction_premise if c.label == Label.CONTRADICTED else c.premise
             probes.append((c, occlusions(c.claim), premise_text(c.evidence, premise_idx)))
-            c.faults = novel_words(c.claim, a.source, a.index)  # the judge's blame is added below
         judged = self._judge_pairs([(premise, hyp) for _, occ, premise in probes for _, hyp in occ])
         for c, occ, premise in probes:
             base = c.contradiction if c.label == Label.CONTRADICTED else c.judgement
@@ -528,8 +550,9 @@ class Checker:
                 (j.supported - j.contradicted) - (base.supported - base.contradicted)
                 for j in (judged[(premise, hyp)] for _, hyp in occ)
             ]
-            blamed = blamed_words([w for w, _ in occ], gains)
-            c.faults = merge_spans(list(c.faults) + list(blamed)) or (c.claim.span,)
+            c.blamed = blamed_words([w for w, _ in occ], gains)
+            keep_blame = not c.novel or c.label == Label.CONTRADICTED
+            c.faults = merge_spans(list(c.novel) + (list(c.blamed) if keep_blame else [])) or (c.claim.span,)
 
 
 @dataclass(slots=True)
@@ -545,16 +568,20 @@ class ClaimAnalysis:
     premise: tuple[int, ...] = ()  # the best premise, as indices into ``evidence``
     contradiction: Judgement | None = None  # of the premise that contradicts the claim most
     contradiction_premise: tuple[int, ...] = ()
+    premise_judgements: list[tuple[tuple[int, ...], Judgement]] = field(default_factory=list)  # every premise judged
     features: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
     label: Label = Label.UNSUPPORTED
     faults: tuple[Span, ...] = ()
+    novel: tuple[Span, ...] = ()  # words the source never uses (the first place to look)
+    blamed: tuple[Span, ...] = ()  # words the judge blames, by occlusion (when it was asked)
 
     def verdict(self) -> ClaimVerdict:
         jd = self.judgement
         lead = self.contradiction_premise if self.label == Label.CONTRADICTED else self.premise
-        # The premise behind the verdict first, then the rest of the evidence, best first.
-        order = list(lead) + [k for k in range(len(self.evidence)) if k not in lead]
+        # The premise behind the verdict first, then the rest of the evidence, best first; a
+        # joined premise leads with its best-retrieved sentence (indices are retrieval ranks).
+        order = sorted(lead) + [k for k in range(len(self.evidence)) if k not in lead]
         return ClaimVerdict(
             claim=self.claim,
             label=self.label,
@@ -594,6 +621,18 @@ def contradicts(c: "ClaimAnalysis") -> bool:
 #: word is in the source (the seed's "highlighting the importance of insulation").
 CONTRADICTION_VETO = 0.5
 UNSUPPORTED_VETO = 0.8
+
+
+#: Premises by default: the join first, single sentences only where the join does not settle it.
+DEFAULT_PREMISES = "join_first"
+#: The join settles a claim when its P(supported) - P(contradicted) reaches this: the claim is
+#: then supported whatever the single sentences say, and none of them is asked.
+JOIN_SETTLES = 0.8
+
+
+def join_settles(j: Judgement) -> bool:
+    """Whether the joined premise's reading makes the single sentences unnecessary."""
+    return j.supported - j.contradicted >= JOIN_SETTLES
 
 
 def veto_score(score: float, features: Mapping[str, float], threshold: float) -> float:

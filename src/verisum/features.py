@@ -29,7 +29,7 @@ from .evidence import Evidence
 from .text import is_content as _is_content
 from .text import stem as _stem
 
-__all__ = ["SourceIndex", "claim_features", "judge_features", "add_summary_context", "FEATURE_NAMES",
+__all__ = ["SourceIndex", "claim_features", "judge_features", "logit", "add_summary_context", "FEATURE_NAMES",
            "EVIDENCE_FEATURES", "ALIGN_FEATURES", "novel_tokens", "NEGATIONS"]
 
 #: Every feature ``claim_features`` produces (besides any ``judgement.extra``).
@@ -203,7 +203,7 @@ def _negated(text: str) -> bool:
     return any(t in NEGATIONS for t in re.findall(r"[a-z]+", low))
 
 
-def _logit(p: float) -> float:
+def logit(p: float) -> float:
     p = min(max(p, 1e-4), 1 - 1e-4)
     return math.log(p / (1 - p))
 
@@ -272,8 +272,8 @@ def judge_features(judgement: object | None) -> dict[str, float]:
         "supported": float(probs["supported"]),
         "contradicted": float(probs["contradicted"]),
         "unsupported": float(probs["unsupported"]),
-        "logit_supported": _logit(float(probs["supported"])),
-        "logit_contradicted": _logit(float(probs["contradicted"])),
+        "logit_supported": logit(float(probs["supported"])),
+        "logit_contradicted": logit(float(probs["contradicted"])),
     }
     extra = getattr(judgement, "extra", None)
     if extra:

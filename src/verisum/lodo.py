@@ -35,7 +35,8 @@ import numpy as np
 
 from .evaluation import LabelledRecord, analysed_chunks, f1, balanced_accuracy, fit_combiner, roc_auc, span_counts
 
-__all__ = ["VARIANTS", "collect", "read_rows", "write_rows", "evaluate", "fit", "LodoRow", "format_lodo", "threshold_table"]
+__all__ = ["VARIANTS", "FAULT_RULES", "premise_rule", "collect", "read_rows", "write_rows", "evaluate", "fit", "fault_rules", "LodoRow",
+           "format_lodo", "threshold_table"]
 
 #: Each variant: (feature, sign) pairs; sign +1 when a larger value means "more supported".
 VARIANTS: dict[str, tuple[tuple[str, int], ...]] = {
@@ -61,7 +62,9 @@ def collect(checker: Any, records: Sequence[LabelledRecord], *, batch_size: int 
     from .faults import novel_words
     from .verdicts import Label
 
-    checker.load()
+    # Every premise of every claim is judged and kept, so the protocol can also score the
+    # cheaper "join first" rule on the same run (``premise_rule``).
+    checker = checker.load().with_options(premises="sentences")
     encoder = Encoder()
     doc_cache: dict[str, np.ndarray] = {}
     out: list[dict[str, Any]] = []
@@ -75,7 +78,7 @@ def collect(checker: Any, records: Sequence[LabelledRecord], *, batch_size: int 
                     if not c.verbatim:
                         c.label = Label.CONTRADICTED if contradicts(c) else Label.UNSUPPORTED
                         want_faults.append((a, c))
-        checker._locate_faults(want_faults)
+        checker._locate_faults(want_faults, occlude="always")
         for r, a in chunk:
             row: dict[str, Any] = {
                 "id": r.id, "dataset": r.dataset, "label": r.label,
@@ -97,6 +100,10 @@ def collect(checker: Any, records: Sequence[LabelledRecord], *, batch_size: int 
                 "verbatim": c.verbatim,
                 "features": {k: round(float(v), 6) for k, v in c.features.items()},
                 "faults": [[f.start, f.end] for f in c.faults] if c.label != Label.SUPPORTED or c.verbatim else None,
+                "blamed": [[f.start, f.end] for f in c.blamed],
+                "premises": [[int(len(p) > 1 or len(c.evidence) == 1), round(j.supported, 6), round(j.contradicted, 6),
+                              round(j.unsupported, 6)] for p, j in c.premise_judgements],
+                "novel_checker": [[f.start, f.end] for f in c.novel],
                 "novel": [[w.start, w.end] for w in novel_words(c.claim, a.source, a.index, keep_fillers=True)],
             } for c in a.claims]
             row["floor"] = _cosine_floor(encoder, a, doc_cache)
@@ -238,6 +245,77 @@ def evaluate(rows: Sequence[Mapping[str, Any]], variant: str, *, l2: float = 1.0
         ))
         scored[ds] = [(s, w, lab) for (s, w), lab in zip(ss, y)]
     return out, scored
+
+
+def premise_rule(rows: Sequence[Mapping[str, Any]], rule: str) -> list[dict[str, Any]]:
+    """The rows as the Checker would have read them under premise ``rule``: "sentences" (every
+    premise: the rows as collected) or "join_first" (the join alone where it settles the claim,
+    see :func:`verisum.checker.join_settles`); each claim's judge features are recomputed from
+    the premises that rule asks about, and ``pairs`` counts them."""
+    from .checker import JOIN_SETTLES
+    from .features import logit
+
+    out = []
+    for r in rows:
+        if not r.get("claims"):
+            out.append(dict(r))
+            continue
+        claims = []
+        for c in r["claims"]:
+            prem = c.get("premises") or []
+            used = prem
+            if rule == "join_first" and prem:
+                join = [p for p in prem if p[0]] or prem[-1:]
+                if len(prem) == 1 or join[0][1] - join[0][2] >= JOIN_SETTLES:
+                    used = join[:1]
+            c = dict(c)
+            c["pairs"] = len(used)
+            if used and not c.get("verbatim"):
+                _, sup, con, uns = max(used, key=lambda p: p[1] - p[2])
+                f = dict(c["features"])
+                f.update({"supported": sup, "contradicted": con, "unsupported": uns,
+                          "logit_supported": logit(sup), "logit_contradicted": logit(con),
+                          "max_contradicted": max(p[2] for p in used)})
+                c["features"] = f
+            claims.append(c)
+        out.append({**r, "claims": claims})
+    return out
+
+
+def _contradicted(claim: Mapping[str, Any]) -> bool:
+    """The Checker's *contradicted* test on a row's claim: some premise's most likely reading."""
+    return any(p[2] > max(p[1], p[3]) for p in claim.get("premises") or ())
+
+
+#: Rules for the words at fault, compared on the same rejected claims (``fault_rules``):
+#: "novel first" ships (the words the source never uses; the judge's blame by occlusion as
+#: well for a contradicted claim or one without such words).
+FAULT_RULES = ("novel first", "novel + blamed", "blamed only")
+
+
+def fault_rules(rows: Sequence[Mapping[str, Any]], variant: str, *, l2: float = 1.0) -> dict[str, dict[str, float | None]]:
+    """Character-level span F1 of each rule in :data:`FAULT_RULES` and of the novel-word baseline,
+    per span-annotated dataset, on the claims the left-out combiner rejects (rows collected with
+    both parts kept: ``blamed`` and ``novel_checker``)."""
+    usable = [r for r in rows if r.get("claims") and r.get("label") is not None]
+    out: dict[str, dict[str, float | None]] = {}
+    for ds in sorted({r["dataset"] for r in usable if r.get("spans") is not None}):
+        train = [r for r in usable if r["dataset"] != ds]
+        test = [r for r in usable if r["dataset"] == ds]
+        cal = fit(train, variant, l2=l2)
+        preds: dict[str, list[list[tuple[int, int]]]] = {k: [] for k in FAULT_RULES}
+        for r in test:
+            cs = _claim_scores(r, cal)
+            rejected = [c for c, x in zip(r["claims"], cs) if x < cal.threshold and not c.get("verbatim")]
+            novel = [[tuple(f) for f in c.get("novel_checker", [])] for c in rejected]
+            blamed = [[tuple(f) for f in c.get("blamed", [])] for c in rejected]
+            contra = [_contradicted(c) for c in rejected]
+            preds["novel first"].append([f for n, b, k in zip(novel, blamed, contra) for f in (n + b if k or not n else n)])
+            preds["novel + blamed"].append([f for n, b in zip(novel, blamed) for f in n + b])
+            preds["blamed only"].append([f for b in blamed for f in b])
+        out[ds] = {k: _spanf1(test, v) for k, v in preds.items()}
+        out[ds]["baseline"] = _spanf1(test, [[tuple(w) for c in r["claims"] for w in c["novel"]] for r in test])
+    return out
 
 
 def threshold_table(scored: Mapping[str, Sequence[tuple[float, float, int]]],

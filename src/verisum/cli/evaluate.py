@@ -139,6 +139,29 @@ def _eval_lodo(records: Sequence, bad: Sequence, variants: Sequence[str], rows_p
         for t in lodo.threshold_table(scored[v]):
             click.echo(f"  t={t['threshold']:.1f}  precision {t['flag_precision']:.3f}  recall {t['flag_recall']:.3f}"
                        f"  faithful passed {t['faithful_passed']:.3f}")
+    if any(c.get("premises") for r in rows for c in r.get("claims") or ()):
+        v = next(iter(results))
+        click.echo(f"premises ({v}): every premise vs the join first (single sentences only where the join "
+                   "does not settle the claim), same run:")
+        for rule in ("sentences", "join_first"):
+            ruled = lodo.premise_rule(rows, rule)
+            table, _ = lodo.evaluate(ruled, v)
+            pairs = [c["pairs"] for r in ruled for c in r.get("claims") or () if not c.get("verbatim")]
+            b = [x.balanced_accuracy for x in table if x.balanced_accuracy is not None]
+            a = [x.auc for x in table if x.auc is not None]
+            click.echo(f"  {rule:<11} mean BAcc {100 * sum(b) / max(len(b), 1):.1f}  mean AUC {sum(a) / max(len(a), 1):.3f}"
+                       f"  judge pairs per claim {sum(pairs) / max(len(pairs), 1):.2f}  | "
+                       + " ".join(f"{x.dataset} {100 * x.balanced_accuracy:.1f}" for x in table
+                                  if x.balanced_accuracy is not None))
+    if any(c.get("blamed") is not None for r in rows for c in r.get("claims") or ()):
+        v = next(iter(results))
+        rules = lodo.fault_rules(rows, v)
+        if rules:
+            click.echo(f"words at fault, character F1 by rule ({v}, claims the left-out combiner rejects):")
+            click.echo(f"  {'set':<22}" + "".join(f"{k:>16}" for k in (*lodo.FAULT_RULES, "baseline")))
+            for ds, f in rules.items():
+                click.echo(f"  {ds:<22}" + "".join(f"{'-' if f[k] is None else f'{100 * f[k]:.1f}':>16}"
+                                                  for k in (*lodo.FAULT_RULES, "baseline")))
     click.echo(f"{len(rows)} records ({errors} could not be checked)" + (f"; {len(bad)} unreadable" if bad else ""))
 
 
