@@ -383,4 +383,4 @@ def test_browser_result_scrolls_into_view_on_a_phone(page_for: Callable[..., Any
     _check(page, ARTICLE, f"- {SUPPORTED}\n- {INVENTED}")
     page.wait_for_function("document.getElementById('results').getBoundingClientRect().top < window.innerHeight")
     top = page.evaluate("document.getElementById('results').getBoundingClientRect().top")
-    assert 0 <= top < 700 * 0.6
+    assert -2 <= top < 700 * 0.6  # scrolled to its start (sub-pixel rounding aside)

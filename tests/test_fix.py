@@ -1,4 +1,4 @@
-"""verisum.fix, Checker.fix, `verisum fix`, `verisum eval-fix` and POST /v1/fix.
+"""verisum.edits, verisum.fix(), Checker.fix, `verisum fix`, `verisum eval-fix` and POST /v1/fix.
 
 The must-shows run on the shipped model: on the example article and the seed, every sentence
 that was not supported comes back supported or proposed for deletion, and every edit that
@@ -11,7 +11,7 @@ import json
 import pytest
 
 from verisum.document import Document, Span
-from verisum.fix import Edit, apply_edits, word_overlap
+from verisum.edits import Edit, apply_edits, word_overlap
 from verisum.io import split_seed
 from verisum.schema import FixResultModel
 from verisum.verdicts import Label
@@ -91,8 +91,10 @@ def test_fix_leaves_a_supported_summary_alone(embedded_checker):
 
 def test_fix_module_function_and_public_api():
     import verisum
+    import verisum.edits  # importing the module behind it must not shadow the function
 
     assert callable(verisum.fix) and "fix" in verisum.__all__
+    assert verisum.fix.__module__ == "verisum.checker"
 
 
 @pytest.mark.parametrize("kwargs, message", [({"min_kept": 1.5}, "min_kept"), ({"max_rounds": 0}, "max_rounds")])
@@ -192,7 +194,7 @@ def test_fix_with_a_rewriter_rechecks_its_rewrite(embedded_checker):
 
 def test_eval_fix_counts(embedded_checker):
     from verisum.evaluation import LabelledRecord
-    from verisum.fix import evaluate_fix
+    from verisum.edits import evaluate_fix
 
     faithful = [LabelledRecord(id="f", doc=COST_SOURCE, summary="The array of 4,200 panels cost 6.5 million euros.", label=1)]
     unfaithful = [LabelledRecord(id="u", doc=COST_SOURCE, summary="The array cost 12 million euros.", label=0)]

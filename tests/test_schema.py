@@ -96,7 +96,10 @@ def test_schema_highlights_result_from_a_result(result) -> None:
 
 def test_schema_json_schema_documents_offsets_and_required_fields() -> None:
     schemas = {name: json.loads(text) for name, text in json_schemas().items()}
-    assert set(schemas) == {"check-result.schema.json", "highlights-result.schema.json", "error.schema.json"}
+    assert set(schemas) == {"check-result.schema.json", "highlights-result.schema.json", "fix-result.schema.json",
+                            "error.schema.json"}
+    fix = schemas["fix-result.schema.json"]
+    assert {"schema_version", "ok", "source", "summary", "fixed", "edits", "check", "recheck"} <= set(fix["required"])
     check = schemas["check-result.schema.json"]
     assert {"schema_version", "label", "score", "threshold", "source", "summary", "sentences"} <= set(check["required"])
     span = check["$defs"]["SpanModel"]

@@ -43,7 +43,7 @@ from .judges.base import Judgement
 from .verdicts import CheckResult, ClaimVerdict, Label, aggregate_sentence, aggregate_summary
 
 if TYPE_CHECKING:
-    from .fix import FixResult
+    from .edits import FixResult
 
 __all__ = ["Checker", "Analysis", "ClaimAnalysis", "Record", "RecordError", "check", "fix", "claim_features", "MAX_SOURCE_CHARS", "MAX_SUMMARY_SENTENCES"]
 
@@ -315,11 +315,11 @@ class Checker:
         min_kept: float = 0.8,
     ) -> "FixResult":
         """Check one summary, then propose for every sentence that is not supported the
-        smallest edit this Checker supports (see :mod:`verisum.fix`): drop the unsupported
+        smallest edit this Checker supports (see :mod:`verisum.edits`): drop the unsupported
         clause, put the evidence's words back, or (with ``rewriter``, e.g. the ``llm``
         highlights writer) rewrite it; failing that, propose deleting the sentence. The
         result holds the edits, the corrected summary and its re-check."""
-        from .fix import fix_result
+        from .edits import fix_result
 
         if not 0.0 <= min_kept <= 1.0:
             raise InputError("min_kept must be between 0 and 1")
@@ -537,7 +537,7 @@ class Checker:
                 c.faults = locate_faults(c.claim, a.source, quotes, a.index, c.evidence)
                 continue
             c.novel = novel_words(c.claim, a.source, a.index)
-            c.faults = c.novel
+            c.faults = merge_spans(list(c.novel)) or (c.claim.span,)
             if c.novel and c.label != Label.CONTRADICTED and occlude != "always":
                 continue  # invented words explain an unsupported claim; the judge is not asked
             premise_idx = c.contradiction_premise if c.label == Label.CONTRADICTED else c.premise

@@ -232,7 +232,7 @@ class FixResultModel(_Model):
 
     @classmethod
     def from_result(cls, result: Any) -> "FixResultModel":
-        """From a ``verisum.fix.FixResult``."""
+        """From a ``verisum.edits.FixResult``."""
         return cls(
             id=result.id,
             ok=bool(result.ok),

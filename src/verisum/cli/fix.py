@@ -197,7 +197,7 @@ def eval_fix(files: tuple[str, ...], n: int, seed: int, fmt: str, output: str, o
     how many corrected summaries the checker supports, and how big the edits are.
     """
     from ..evaluation import LabelledRecord, read_labelled
-    from ..fix import evaluate_fix
+    from ..edits import evaluate_fix
 
     records = [r for r in read_labelled(files) if isinstance(r, LabelledRecord)]
     faithful = [r for r in records if r.label == 1]

@@ -1,4 +1,4 @@
-"""Fix: the smallest edit that makes a failing summary sentence supported, kept only when the
+"""Edits (behind `verisum fix`): the smallest edit that makes a failing summary sentence supported, kept only when the
 checker then supports it.
 
 For every summary sentence that is not supported, :func:`fix_result` proposes edits, checks
