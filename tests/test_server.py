@@ -164,7 +164,13 @@ def test_server_check_with_emoji_offsets_are_code_points(client: TestClient) -> 
         ({"doc": "   ", "summary": "x"}, "invalid_request", "doc: must hold more than white space"),
         ({"doc": "", "summary": "x"}, "invalid_request", "doc: must hold more than white space"),
         ({"doc": ARTICLE, "summary": "x", "options": {"top_k": True}}, "invalid_request",
-         "options.top_k: Input should be a valid integer"),
+         "options.top_k: Value error, must be an integer"),
+        ({"doc": ARTICLE, "summary": "x", "options": {"top_k": 2.5}}, "invalid_request",
+         "options.top_k: Value error, must be an integer"),
+        ({"doc": ARTICLE, "summary": "x", "options": {"top_k": "2"}}, "invalid_request",
+         "options.top_k: Value error, must be an integer"),
+        ({"doc": ARTICLE, "summary": "x", "options": {"threshold": False}}, "invalid_request",
+         "options.threshold: Value error, must be a number"),
         ({"doc": ARTICLE, "summary": "  "}, "empty_input", "the summary is empty"),
         ({"doc": ARTICLE}, "empty_input", "no summary given"),
     ],
@@ -783,3 +789,10 @@ def test_server_413_reaches_a_client_still_sending_over_real_http(fake_judge: An
 
     with LiveServer(app) as server:
         assert asyncio.run(hammer(server.url)) == [413, 200] * 6
+
+
+def test_server_json_integers_may_be_written_with_a_point(client: TestClient) -> None:
+    """JSON Schema's integer includes 3.0 (Schemathesis sends it); the API takes it as 3."""
+    r = client.post("/v1/check", json={"doc": ARTICLE, "summary": BULLETS, "options": {"top_k": 2.0, "threshold": 1}})
+    assert r.status_code == 200, r.text
+    assert r.json()["threshold"] == 1.0

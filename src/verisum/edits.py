@@ -193,7 +193,13 @@ def _substitutions(sentence: str, base: int, cv: ClaimVerdict) -> list[_Candidat
             if not touches(a, b):
                 continue
             if tag == "replace":
-                if j2 - j1 > 6 or not _has_content(etoks[j1:j2]):
+                # The evidence's words only, never its punctuation at either edge (", and ...").
+                while j1 < j2 and not etoks[j1][0][:1].isalnum():
+                    j1 += 1
+                while j2 > j1 and not etoks[j2 - 1][0][-1:].isalnum():
+                    j2 -= 1
+                if j2 - j1 > 6 or j1 >= j2 or not _has_content(etoks[j1:j2]) \
+                        or not (claim_text[a:a + 1].isalnum() and claim_text[b - 1:b].isalnum()):
                     continue
                 rep = ev.span.text[etoks[j1][1]:etoks[j2 - 1][2]]
                 edits.append((a, b, rep, f"“{claim_text[a:b]}” → “{rep}”, as the evidence says"))

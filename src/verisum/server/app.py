@@ -24,12 +24,12 @@ import json
 import secrets
 from collections import OrderedDict
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Hashable, Sequence
+from typing import Annotated, Any, AsyncIterator, Hashable, Sequence
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
@@ -54,6 +54,28 @@ _CSP = (
 
 
 # -- request models ----------------------------------------------------------------------
+def _json_integer(value: Any) -> Any:
+    """What JSON Schema calls an integer: 3 or 3.0, never true, "3" or 3.5."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("must be an integer")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("must be an integer")
+        return int(value)
+    return value
+
+
+def _json_number(value: Any) -> Any:
+    """A JSON number, never true / false (which Python counts as 1 / 0) or a string."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("must be a number")
+    return value
+
+
+JsonInteger = Annotated[int, BeforeValidator(_json_integer)]
+JsonNumber = Annotated[float, BeforeValidator(_json_number)]
+
+
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -61,10 +83,10 @@ class _Request(BaseModel):
 class Options(_Request):
     """Per-request checker options; anything left out uses the server's settings."""
 
-    threshold: float | None = Field(
+    threshold: JsonNumber | None = Field(
         None, ge=0.0, le=1.0, allow_inf_nan=False, description="P(supported) at or above which a claim is supported."
     )
-    top_k: StrictInt | None = Field(None, ge=1, le=20, description="Evidence sentences retrieved per claim.")
+    top_k: JsonInteger | None = Field(None, ge=1, le=20, description="Evidence sentences retrieved per claim.")
 
 
 class CheckRequest(_Request):
@@ -95,7 +117,7 @@ class HighlightsRequest(_Request):
         pattern=r"\S",
         description="The article (aliases: article, source); it must hold more than white space.",
     )
-    n: StrictInt = Field(3, ge=1, description="How many bullets to write (at most the server's max_highlights).")
+    n: JsonInteger = Field(3, ge=1, description="How many bullets to write (at most the server's max_highlights).")
     options: Options = Field(default_factory=Options)
 
 
