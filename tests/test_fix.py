@@ -16,11 +16,13 @@ from verisum.io import split_seed
 from verisum.schema import FixResultModel
 from verisum.verdicts import Label
 
+# Each fact in a sentence of its own, so a correct edit copies a source sentence: the checker
+# supports a copy without asking the judge, and these tests pin the edits, not the model.
 COST_SOURCE = (
     "Harbour town opens floating solar farm\n"
     "The coastal town of Millbrook switched on a floating solar farm on its disused reservoir on Monday. "
-    "The array of 4,200 panels will supply about 1,100 homes and cost 6.5 million euros, most of it paid "
-    "by a regional climate fund. Mayor Anna Keller said the project had taken three years to plan."
+    "The array of 4,200 panels will supply about 1,100 homes. The array cost 6.5 million euros. "
+    "Most of it was paid by a regional climate fund. Mayor Anna Keller said the project had taken three years to plan."
 )
 
 
@@ -75,7 +77,7 @@ def test_fix_puts_the_evidence_number_back(embedded_checker):
 
 
 def test_fix_drops_an_invented_clause(embedded_checker):
-    summary = "Mayor Anna Keller said the project had taken three years to plan, highlighting the town's plan to export power to neighbouring countries."
+    summary = "Mayor Anna Keller said the project had taken three years to plan, highlighting plans to sell power to Norway by 2030."
     result = embedded_checker.fix(COST_SOURCE, summary)
     (edit,) = result.edits
     assert edit.kind == "drop_claim"
@@ -124,7 +126,7 @@ def test_apply_edits_deletes_bullet_lines_and_substitutes():
 
 def test_word_overlap_is_rouge1_recall_and_new_share():
     kept, new = word_overlap("The array cost 12 million euros.", "The array cost 6.5 million euros.")
-    assert kept == pytest.approx(5 / 6) and new == pytest.approx(1 - 5 / 7)
+    assert kept == pytest.approx(5 / 6) and new == pytest.approx(1 / 6)  # a number is one word
     assert word_overlap("A b c d.", "A b.") == (0.5, 0.0)
 
 
@@ -188,15 +190,21 @@ def test_fix_with_a_rewriter_rechecks_its_rewrite(embedded_checker):
     result = embedded_checker.fix(COST_SOURCE, "The town's mayor resigned over the farm in 2019.", rewriter=bad)
     assert bad.calls >= 1 and all(e.kind != "rewrite" for e in result.edits)
     good = Rewriter("Mayor Anna Keller said the project had taken three years to plan.")
-    result = embedded_checker.fix(COST_SOURCE, "Mayor Anna Keller said the mayor resigned after three years.", rewriter=good)
+    wrong = "Mayor Anna Keller said the mayor resigned after three years."
+    # The rewrite keeps 70% of the words: more than an edit may change by default ...
+    result = embedded_checker.fix(COST_SOURCE, wrong, rewriter=good)
+    assert [e.kind for e in result.edits] == ["delete_sentence"]
+    # ... and, where nothing smaller is supported, re-checked and kept when the caller allows it.
+    result = embedded_checker.fix(COST_SOURCE, "Bananas cost forty dollars on Mars.", rewriter=good, min_kept=0.0)
     assert [e.kind for e in result.edits] == ["rewrite"] and result.ok
+    assert result.edits[0].after == good.text and "rewritten from the evidence by stub" in result.edits[0].reason
 
 
 def test_eval_fix_counts(embedded_checker):
     from verisum.evaluation import LabelledRecord
     from verisum.edits import evaluate_fix
 
-    faithful = [LabelledRecord(id="f", doc=COST_SOURCE, summary="The array of 4,200 panels cost 6.5 million euros.", label=1)]
+    faithful = [LabelledRecord(id="f", doc=COST_SOURCE, summary="The array cost 6.5 million euros.", label=1)]
     unfaithful = [LabelledRecord(id="u", doc=COST_SOURCE, summary="The array cost 12 million euros.", label=0)]
     ev = evaluate_fix(embedded_checker, faithful, unfaithful, seed=0)
     assert ev.perturbed == 1 and sum(s["n"] for s in ev.by_type.values()) == 1
@@ -207,7 +215,7 @@ def test_eval_fix_counts(embedded_checker):
 def test_cli_eval_fix(cli, tmp_path):
     path = tmp_path / "bench.jsonl"
     path.write_text(
-        json.dumps({"id": "f", "doc": COST_SOURCE, "summary": "The array of 4,200 panels cost 6.5 million euros.", "label": 1}) + "\n"
+        json.dumps({"id": "f", "doc": COST_SOURCE, "summary": "The array cost 6.5 million euros.", "label": 1}) + "\n"
         + json.dumps({"id": "u", "doc": COST_SOURCE, "summary": "The array cost 12 million euros.", "label": 0}) + "\n",
         encoding="utf-8")
     res = cli("eval-fix", path, "--format", "json")

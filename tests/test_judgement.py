@@ -21,7 +21,7 @@ SOLAR = (
         (BUDGET, "The council rejected the budget.", "rejected"),  # reversed verb
         (BUDGET, "The council did not approve the budget.", "not"),  # negated
         pytest.param(BUDGET, "The council approved the budget on Tuesday.", "Tuesday", marks=pytest.mark.xfail(
-            strict=True, reason="known miss (issue 14): the judge reads a swapped weekday as supported, P 0.87")),
+            strict=True, reason="known miss (issue 14): the judge reads a swapped weekday as supported (score about 0.64)")),
         (SOLAR, "Millbrook did not switch on a floating solar farm.", "not"),  # negated
     ],
 )

@@ -129,3 +129,21 @@ def test_cli_perturb_bad_types_is_one_line_usage_error(cli, tmp_path):
     art.write_text(SOURCE + "\n- " + CASES["number"] + "\n", encoding="utf-8")
     res = cli("perturb", art, "--types", "nonsense")
     assert res.exit_code == 2 and res.stderr.startswith("verisum: error: --types") and res.stderr.count("\n") == 1
+
+
+def test_perturb_is_the_same_in_every_process(tmp_path):
+    """Same seed, same variants, whatever Python's hash seed (a set's order once leaked in)."""
+    import os
+    import subprocess
+    import sys
+
+    art = tmp_path / "a.txt"
+    art.write_text(SOURCE + "\n- " + CASES["entity"] + "\n- " + CASES["agent"] + "\n- " + CASES["number"] + "\n",
+                   encoding="utf-8")
+    outs = []
+    for hash_seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        run = subprocess.run([sys.executable, "-m", "verisum", "perturb", str(art), "--per-type", "3", "--seed", "4"],
+                             capture_output=True, text=True, env=env, check=True)
+        outs.append(run.stdout)
+    assert outs[0] and outs[0] == outs[1] == outs[2]

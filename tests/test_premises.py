@@ -178,3 +178,33 @@ def test_premises_join_first_reads_every_sentence_when_the_join_does_not_settle(
 
 def test_premises_default_is_join_first():
     assert Checker(OverlapJudge()).load().premises == "join_first"
+
+
+class CuttingJudge(OverlapJudge):
+    """Cuts every premise longer than ``limit`` characters, and says so, as the embedded judge
+    does when a pair passes its token limit."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def judge(self, pairs: Sequence[Any]) -> list[Judgement]:
+        from dataclasses import replace
+
+        out = super().judge(pairs)
+        return [replace(j, truncated=len(p.premise) > self.limit) for p, j in zip(pairs, out)]
+
+
+def test_premises_evidence_cut_only_when_the_premise_behind_the_verdict_was():
+    """Issue 11: "evidence was cut" appeared on short evidence. The flag is the verdict's own
+    premise's: a claim settled by one short sentence is not cut, though its long join was."""
+    judge = CuttingJudge(limit=60)
+    result = Checker(judge, top_k=3, premises="sentences", occlusion=False, verbatim_shortcut=False).check(
+        SOURCE, "- Rain fell all week.")
+    (claim,) = result.claims
+    assert any(len(p.premise) > 60 for p in judge.seen)  # the join was cut ...
+    assert claim.evidence[0].text == "Rain fell all week in the valley."
+    assert claim.truncated is False  # ... but the verdict rests on the short sentence alone
+    result = Checker(CuttingJudge(limit=10), top_k=3, premises="sentences", occlusion=False,
+                     verbatim_shortcut=False).check(SOURCE, "- Rain fell all week.")
+    assert result.claims[0].truncated is True  # every premise was cut: say so

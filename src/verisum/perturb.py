@@ -46,7 +46,7 @@ class _Context:
     text: str
     sentences: tuple[str, ...]
     caps: frozenset[str]
-    by_kind: dict[str, set[str]]
+    by_kind: dict[str, list[str]]  # sorted: a set's order would change with the hash seed
     noun_phrases: tuple[str, ...]
     trails: tuple[tuple[int, str], ...]  # (source sentence index, trailing clause)
     places: tuple[str, ...]  # places the source never names
@@ -188,7 +188,7 @@ def _context(source: str) -> _Context:
     phrases = tuple(dict.fromkeys(p for s in sentences for p in _PHRASE_RE.findall(s)))
     trails = tuple((i, m.group(1)) for i, s in enumerate(sentences) for m in [synth.TRAIL_RE.search(s)] if m)
     places = tuple(sorted(p for p in synth.PLACES if p not in source))
-    return _Context(source, sentences, frozenset(caps), {k: set(sorted(v)) for k, v in by_kind.items()},
+    return _Context(source, sentences, frozenset(caps), {k: sorted(v) for k, v in by_kind.items()},
                     phrases, trails, places)
 
 
