@@ -40,6 +40,7 @@ __all__ = [
     "handle_errors",
     "exit_code_for",
     "read_input",
+    "read_source_and_summary",
     "open_output",
     "progress_reporter",
     "judge_options",
@@ -113,6 +114,31 @@ def exit_code_for(results: Iterable[Any]) -> int:
 def read_input(path: str, *, what: str, max_bytes: int = MAX_INPUT_BYTES) -> str:
     """A text argument: a path, or "-" for standard input. Raises InputError subclasses."""
     return read_text(path, what=what, max_bytes=max_bytes, stdin=sys.stdin.buffer)
+
+
+def read_source_and_summary(file: str | None, summary_file: str | None, summary_text: str | None, *,
+                            max_bytes: int, max_bullets: int) -> tuple[str, str]:
+    """The (source, summary) of the commands that take an article FILE: all of FILE with
+    ``--summary FILE`` / ``--summary-text TEXT``, else FILE in the seed's form (the trailing
+    bullet lines are the summary). Usage errors and bad input raise."""
+    from ..io import check_summary_size, split_seed
+
+    if file is None:
+        raise click.UsageError("give an article FILE (or - for standard input), or --jsonl FILE")
+    if summary_file is not None and summary_text is not None:
+        raise click.UsageError("give --summary or --summary-text, not both")
+    if file == "-" and summary_file == "-":
+        raise click.UsageError("the article and the summary cannot both come from standard input")
+    text = read_input(file, what="article", max_bytes=max_bytes)
+    if summary_file is None and summary_text is None:
+        seed = split_seed(text, max_bullets=max_bullets)
+        return seed.source, seed.summary
+    summary = summary_text if summary_text is not None else read_input(summary_file, what="summary",
+                                                                      max_bytes=max_bytes)
+    if not summary.strip():
+        raise InputError("the summary is empty")
+    check_summary_size(summary, max_bullets)
+    return text, summary
 
 
 @contextlib.contextmanager

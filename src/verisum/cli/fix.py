@@ -11,7 +11,7 @@ from typing import IO, Any
 import click
 
 from ..errors import InputError
-from ..io import check_summary_size, iter_lines, open_binary, read_records, split_seed
+from ..io import iter_lines, open_binary, read_records
 from .common import (
     EXIT_ERROR,
     EXIT_FOUND,
@@ -22,7 +22,7 @@ from .common import (
     limit_options,
     open_output,
     progress_reporter,
-    read_input,
+    read_source_and_summary,
 )
 
 __all__ = ["fix", "eval_fix"]
@@ -91,21 +91,8 @@ def fix(file: str | None, summary_file: str | None, summary_text: str | None, js
         if fmt not in (None, "json"):
             raise click.UsageError("--jsonl writes JSON lines; --format must be json")
         raise SystemExit(_fix_jsonl(checker, jsonl, output, max_bytes, max_bullets, kwargs))
-    if file is None:
-        raise click.UsageError("give an article FILE (or - for standard input), or --jsonl FILE")
-    if summary_file is not None and summary_text is not None:
-        raise click.UsageError("give --summary or --summary-text, not both")
-    text = read_input(file, what="article", max_bytes=max_bytes)
-    if summary_file is not None or summary_text is not None:
-        source = text
-        summary = summary_text if summary_text is not None else read_input(summary_file, what="summary",
-                                                                          max_bytes=max_bytes)
-        if not summary.strip():
-            raise InputError("the summary is empty")
-        check_summary_size(summary, max_bullets)
-    else:
-        seed = split_seed(text, max_bullets=max_bullets)
-        source, summary = seed.source, seed.summary
+    source, summary = read_source_and_summary(file, summary_file, summary_text, max_bytes=max_bytes,
+                                              max_bullets=max_bullets)
     result = checker.fix(source, summary, **kwargs)
     with open_output(output) as out:
         if fmt == "json":

@@ -7,9 +7,8 @@ import sys
 
 import click
 
-from ..errors import InputError
-from ..io import check_summary_size, iter_lines, open_binary, read_records, split_seed
-from .common import EXIT_ERROR, EXIT_OK, handle_errors, limit_options, open_output, read_input
+from ..io import iter_lines, open_binary, read_records
+from .common import EXIT_ERROR, EXIT_OK, handle_errors, limit_options, open_output, read_source_and_summary
 
 __all__ = ["perturb"]
 
@@ -92,20 +91,7 @@ def perturb(file: str | None, summary_file: str | None, summary_text: str | None
                     summary = rec.summary if isinstance(rec.summary, str) else "\n".join(f"- {s}" for s in rec.summary)
                     emit(rec.id, rec.doc, summary)
             raise SystemExit(worst)
-        if file is None:
-            raise click.UsageError("give an article FILE (or - for standard input), or --jsonl FILE")
-        if summary_file is not None and summary_text is not None:
-            raise click.UsageError("give --summary or --summary-text, not both")
-        text = read_input(file, what="article", max_bytes=max_bytes)
-        if summary_file is not None or summary_text is not None:
-            source = text
-            summary = summary_text if summary_text is not None else read_input(summary_file, what="summary",
-                                                                              max_bytes=max_bytes)
-            if not summary.strip():
-                raise InputError("the summary is empty")
-            check_summary_size(summary, max_bullets)
-        else:
-            seed_input = split_seed(text, max_bullets=max_bullets)
-            source, summary = seed_input.source, seed_input.summary
+        source, summary = read_source_and_summary(file, summary_file, summary_text, max_bytes=max_bytes,
+                                                  max_bullets=max_bullets)
         emit(None, source, summary)
     raise SystemExit(worst)

@@ -83,17 +83,29 @@
     return text.trim() ? text : null;
   }
 
-  async function runCheck(event) {
-    if (event) event.preventDefault();
+  // The article in the form, or null (and a prompt) when there is none.
+  function article() {
     const doc = $("doc").value;
-    if (!doc.trim()) {
-      setStatus("Paste or open an article first.", true);
-      $("doc").focus();
-      return;
-    }
+    if (doc.trim()) return doc;
+    setStatus("Paste or open an article first.", true);
+    $("doc").focus();
+    return null;
+  }
+
+  // The body of a check or fix request: the article, and the summary when one is given.
+  function summaryRequest() {
+    const doc = article();
+    if (doc === null) return null;
     const body = { doc };
     const summary = summaryValue();
     if (summary !== null) body.summary = summary;
+    return body;
+  }
+
+  async function runCheck(event) {
+    if (event) event.preventDefault();
+    const body = summaryRequest();
+    if (body === null) return;
     await busy("Checking…", async () => {
       const result = await post("/v1/check", body);
       show(result, null);
@@ -102,12 +114,8 @@
   }
 
   async function runHighlights() {
-    const doc = $("doc").value;
-    if (!doc.trim()) {
-      setStatus("Paste or open an article first.", true);
-      $("doc").focus();
-      return;
-    }
+    const doc = article();
+    if (doc === null) return;
     const n = parseInt($("n").value, 10) || 3;
     await busy("Writing highlights…", async () => {
       const result = await post("/v1/highlights", { doc, n });
@@ -123,15 +131,8 @@
   }
 
   async function runFix() {
-    const doc = $("doc").value;
-    if (!doc.trim()) {
-      setStatus("Paste or open an article first.", true);
-      $("doc").focus();
-      return;
-    }
-    const body = { doc };
-    const summary = summaryValue();
-    if (summary !== null) body.summary = summary;
+    const body = summaryRequest();
+    if (body === null) return;
     await busy("Looking for fixes…", async () => {
       const result = await post("/v1/fix", body);
       show(result.check, null);
