@@ -51,7 +51,8 @@ MAX_ROUNDS = 3
 MAX_CANDIDATES = 24
 
 #: Words an edit may drop outright: a negation, or a time or place phrase ("on Tuesday").
-_DROPPABLE_RE = re.compile(r"(?:not|never|no longer|n't|no|(?:on|in|at|during|since|from|near|last|this|next)\s+\S)", re.I)
+_DROPPABLE_RE = re.compile(
+    r"(?:(?:not|never|no longer|n't|no)\b|(?:on|in|at|during|since|from|near|last|this|next)\s+\S)", re.I)
 _TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)*|\w+(?:['’]\w+)*|[^\w\s]")
 
 
