@@ -452,18 +452,19 @@ class Checker:
         plans = [(c, self._premises(c.evidence)) for c in claims]
         if self.premises == "join_first":
             judged = self._judge_pairs([(premise_text(c.evidence, ps[-1]), c.claim.hypothesis) for c, ps in plans if ps])
-            unsettled = [(c, ps[:-1]) for c, ps in plans if len(ps) > 1
-                         and not join_settles(judged[(premise_text(c.evidence, ps[-1]), c.claim.hypothesis)])]
+            settled = [len(ps) > 1 and join_settles(judged[(premise_text(c.evidence, ps[-1]), c.claim.hypothesis)])
+                       for c, ps in plans]
             judged.update(self._judge_pairs([(premise_text(c.evidence, p), c.claim.hypothesis)
-                                             for c, ps in unsettled for p in ps]))
+                                             for (c, ps), done in zip(plans, settled) if not done for p in ps[:-1]]))
+            # A settled claim reads its join alone, whatever else the batch asked about.
+            plans = [(c, ps[-1:] if done else ps) for (c, ps), done in zip(plans, settled)]
         else:
             judged = self._judge_pairs([(premise_text(c.evidence, p), c.claim.hypothesis) for c, ps in plans for p in ps])
         for c, premises in plans:
             if not premises:  # nothing retrieved (an empty source cannot get here; be safe)
                 c.judgement = _NO_EVIDENCE
                 continue
-            found = [(p, judged[key]) for p in premises
-                     if (key := (premise_text(c.evidence, p), c.claim.hypothesis)) in judged]
+            found = [(p, judged[(premise_text(c.evidence, p), c.claim.hypothesis)]) for p in premises]
             best_p, best = max(found, key=lambda pj: pj[1].supported - pj[1].contradicted)
             worst_p, worst = max(found, key=lambda pj: pj[1].contradicted)
             c.judgement = replace(best, extra={**best.extra, "max_contradicted": worst.contradicted})
