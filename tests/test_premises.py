@@ -208,3 +208,17 @@ def test_premises_evidence_cut_only_when_the_premise_behind_the_verdict_was():
     result = Checker(CuttingJudge(limit=10), top_k=3, premises="sentences", occlusion=False,
                      verbatim_shortcut=False).check(SOURCE, "- Rain fell all week.")
     assert result.claims[0].truncated is True  # every premise was cut: say so
+
+
+def test_premises_join_first_reads_the_same_premises_alone_and_in_a_batch():
+    """A settled claim reads its join alone even when another record of the batch made the
+    judge read one of its sentences (same sentence, same claim, another source)."""
+    settled = ("a", "Rain fell all week in the valley. The council met on Monday.", "Rain fell all week.")
+    unsettled = ("b", "Rain fell all week in the valley. A drought followed in May.", "Rain fell all week.")
+    checker = Checker(OverlapJudge({"rain": "drought"}), top_k=2, premises="join_first", occlusion=False,
+                      verbatim_shortcut=False)
+    alone = checker.analyse([settled])[0].claims[0]
+    both = checker.analyse([settled, unsettled])
+    assert [p for p, _ in alone.premise_judgements] == [p for p, _ in both[0].claims[0].premise_judgements]
+    assert len(alone.premise_judgements) == 1  # the join settled it
+    assert len(both[1].claims[0].premise_judgements) == 3  # the other claim read every premise
