@@ -626,9 +626,11 @@ UNSUPPORTED_VETO = 0.8
 
 #: Premises by default: the join first, single sentences only where the join does not settle it.
 DEFAULT_PREMISES = "join_first"
-#: The join settles a claim when its P(supported) - P(contradicted) reaches this: the claim is
-#: then supported whatever the single sentences say, and none of them is asked.
-JOIN_SETTLES = 0.8
+#: The join settles a claim when its P(supported) - P(contradicted) reaches this, and none of
+#: the single sentences is asked. Measured leave-one-dataset-out on the same rows (margins 0.8,
+#: 0.6, 0.4): mean balanced accuracy 58.6, 58.6, 59.4 and AUC 0.696, 0.694, 0.697 with 3.29,
+#: 2.65, 2.29 judge pairs per claim; 0.4 reads as well with a third fewer model calls.
+JOIN_SETTLES = 0.4
 
 
 def join_settles(j: Judgement) -> bool:

@@ -121,6 +121,11 @@ def _eval_lodo(records: Sequence, bad: Sequence, variants: Sequence[str], rows_p
             rows = lodo.collect(checker, records, batch_size=batch_size, progress=progress)
         if rows_path:
             lodo.write_rows(rows_path, rows)
+    from ..checker import DEFAULT_PREMISES
+
+    collected = rows
+    # The tables score what the Checker ships: its default premise rule, read off the rows.
+    rows = lodo.premise_rule(collected, DEFAULT_PREMISES)
     results, scored = {}, {}
     for v in variants or tuple(lodo.VARIANTS):
         results[v], scored[v] = lodo.evaluate(rows, v)
@@ -139,12 +144,12 @@ def _eval_lodo(records: Sequence, bad: Sequence, variants: Sequence[str], rows_p
         for t in lodo.threshold_table(scored[v]):
             click.echo(f"  t={t['threshold']:.1f}  precision {t['flag_precision']:.3f}  recall {t['flag_recall']:.3f}"
                        f"  faithful passed {t['faithful_passed']:.3f}")
-    if any(c.get("premises") for r in rows for c in r.get("claims") or ()):
+    if any(c.get("premises") for r in collected for c in r.get("claims") or ()):
         v = next(iter(results))
         click.echo(f"premises ({v}): every premise vs the join first (single sentences only where the join "
                    "does not settle the claim), same run:")
         for rule in ("sentences", "join_first"):
-            ruled = lodo.premise_rule(rows, rule)
+            ruled = lodo.premise_rule(collected, rule)
             table, _ = lodo.evaluate(ruled, v)
             pairs = [c["pairs"] for r in ruled for c in r.get("claims") or () if not c.get("verbatim")]
             b = [x.balanced_accuracy for x in table if x.balanced_accuracy is not None]

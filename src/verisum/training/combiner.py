@@ -42,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         checker = Checker("embedded", judge_params=params)  # collecting judges every claim; no combiner runs
         rows = lodo.collect(checker, records)
         lodo.write_rows(a.rows, rows)
+    from verisum.checker import DEFAULT_PREMISES, JOIN_SETTLES
+
+    # Fitted on what the Checker reads: its default premise rule, applied to the collected rows.
+    rows = lodo.premise_rule(rows, DEFAULT_PREMISES)
     table, _ = lodo.evaluate(rows, a.variant)
     cal = lodo.fit(rows, a.variant)
     state = json.loads(cal.to_json())
@@ -52,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         "fitted_on": f"{len(rows)} labelled records of {len({r['dataset'] for r in rows})} datasets "
                      "(verisum train combiner); figures: leave-one-dataset-out",
         "model_sha256": model_fingerprint(model_dir),
+        "premises": DEFAULT_PREMISES, "join_settles": JOIN_SETTLES,
         "lodo": [r.to_dict() for r in table],
     })
     Path(a.out).write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
