@@ -796,3 +796,27 @@ def test_server_json_integers_may_be_written_with_a_point(client: TestClient) ->
     r = client.post("/v1/check", json={"doc": ARTICLE, "summary": BULLETS, "options": {"top_k": 2.0, "threshold": 1}})
     assert r.status_code == 200, r.text
     assert r.json()["threshold"] == 1.0
+
+
+def test_server_a_bug_in_one_fix_costs_only_that_request(fake_judge: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fix that hits a bug answers 500 for its own request; the others of its batch, 200."""
+    real = Checker.fix
+
+    def buggy(self: Checker, source: Any, summary: Any, **kw: Any) -> Any:
+        if kw.get("id") == "3":
+            raise ZeroDivisionError("a bug")
+        return real(self, source, summary, **kw)
+
+    monkeypatch.setattr(Checker, "fix", buggy)
+    app = create_app(ServerSettings(max_batch=16, batch_wait_ms=50), judge=fake_judge)
+    bodies = [{"doc": ARTICLE, "summary": [BULLETS[i % 2]], "id": str(i)} for i in range(6)]
+
+    async def scenario() -> list[httpx.Response]:
+        async with app.router.lifespan_context(app):
+            async with await _lifespan_client(app) as http:
+                return list(await asyncio.gather(*(http.post("/v1/fix", json=b) for b in bodies)))
+
+    responses = asyncio.run(asyncio.wait_for(scenario(), 60))
+    assert [r.status_code for r in responses] == [200, 200, 200, 500, 200, 200]
+    assert responses[3].json()["code"] == "internal_error"
+    assert [r.json()["id"] for r in responses if r.status_code == 200] == ["0", "1", "2", "4", "5"]

@@ -34,7 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from ..checker import Checker, Record, RecordError
-from ..errors import EmptyInput, InputError, InputTooLarge, VerisumError
+from ..errors import EmptyInput, InputError, InputTooLarge, InternalError, VerisumError
 from ..judges import Judge
 from ..schema import CheckResultModel, ErrorModel, FixResultModel, HighlightsResultModel
 from .batching import Batcher
@@ -285,6 +285,8 @@ class _Engine:
                     out.append(FixResultModel.from_result(result).model_dump_json().encode())
                 except VerisumError as exc:
                     out.append(exc)
+                except Exception as exc:  # noqa: BLE001 - a bug costs only its own request
+                    out.append(InternalError.wrap(exc))
             return out
         if kind == "highlights":
             from ..highlights import write_highlights
@@ -296,6 +298,8 @@ class _Engine:
                     out.append(HighlightsResultModel.from_result(result).model_dump_json().encode())
                 except VerisumError as exc:
                     out.append(exc)
+                except Exception as exc:  # noqa: BLE001 - a bug costs only its own request
+                    out.append(InternalError.wrap(exc))
             return out
         raise ValueError(f"unknown job kind {kind!r}")
 
