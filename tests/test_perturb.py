@@ -147,3 +147,13 @@ def test_perturb_is_the_same_in_every_process(tmp_path):
                              capture_output=True, text=True, env=env, check=True)
         outs.append(run.stdout)
     assert outs[0] and outs[0] == outs[1] == outs[2]
+
+
+def test_perturb_joins_bullets_as_the_checker_does():
+    from verisum.checker import Checker
+    from conftest import FakeJudge
+
+    bullets = [" " + CASES["number"] + " ", "- " + CASES["entity"]]
+    (v,) = perturb(SOURCE, bullets, types=["number"], seed=1)
+    checked = Checker(FakeJudge()).check(SOURCE, bullets)
+    assert v.original == checked.summary.text  # the variant's offsets and the check's agree

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Ma
 from . import __version__
 from .calibration import Calibrator
 from .claims import Claim, summary_claims
-from .document import PHOTO_POINTER_RE, Document, Span
+from .document import PHOTO_POINTER_RE, Document, Span, join_bullets
 from .errors import EmptyInput, InputError, InputTooLarge, InternalError, VerisumError
 from .evidence import Evidence, LexicalRetriever, Retriever
 from .text import content_words
@@ -82,8 +82,7 @@ def _as_document(value: str | Sequence[str] | Document, what: str) -> Document:
     elif isinstance(value, str):
         doc = Document(value)
     elif isinstance(value, Sequence) and all(isinstance(v, str) for v in value):
-        # Bullets become lines of one text; offsets refer to this joined text.
-        doc = Document("\n".join(f"- {v.strip()}" if not v.lstrip().startswith(("- ", "* ", "• ")) else v for v in value))
+        doc = Document(join_bullets(value))
     else:
         raise InputError(f"{what} must be a string or a list of strings, not {type(value).__name__}")
     if not doc.text.strip():

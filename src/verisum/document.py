@@ -18,11 +18,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterator, Literal
+from typing import Iterator, Literal, Sequence
 
 from .errors import BadEncoding
 
-__all__ = ["Document", "Span", "split_sentences", "BULLET_RE", "PHOTO_POINTER_RE", "MAX_SENTENCE_CHARS"]
+__all__ = ["Document", "Span", "join_bullets", "split_sentences", "BULLET_RE", "PHOTO_POINTER_RE", "MAX_SENTENCE_CHARS"]
 
 #: A bullet marker at the start of a line (after optional indentation).
 BULLET_RE = re.compile(r"[ \t]*(?:[-*•·–]|\d{1,2}[.)])[ \t]+")
@@ -34,6 +34,12 @@ PHOTO_POINTER_RE = re.compile(
     r"(?:\s+(?:left|right|above|below|centre|center|top|bottom|with \w+|in \d{4}))*\)",
     re.IGNORECASE,
 )
+
+def join_bullets(bullets: "Sequence[str]") -> str:
+    """A list of bullets as one summary text, a ``- `` line each (a bullet that already starts
+    with a marker keeps it); offsets into the summary refer to this text."""
+    return "\n".join(f"- {b.strip()}" if not b.lstrip().startswith(("- ", "* ", "• ")) else b for b in bullets)
+
 
 _ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof sr jr st mt ft gen lt col sgt capt cmdr adm gov sen rep rev hon pres

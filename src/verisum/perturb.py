@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
-from .document import Document
+from .document import Document, join_bullets
 from .errors import EmptyInput, InputError
 from .training import synth
 
@@ -198,7 +198,7 @@ def _rng(*parts: Any) -> random.Random:
 
 def perturb(
     source: str,
-    summary: str,
+    summary: str | Sequence[str],
     *,
     types: Iterable[str] | None = None,
     per_type: int = 1,
@@ -216,6 +216,8 @@ def perturb(
         raise InputError("per_type must be at least 1")
     if not source.strip():
         raise EmptyInput("the source is empty")
+    if not isinstance(summary, str):
+        summary = join_bullets(summary)  # as the Checker joins them, so the offsets agree
     doc = Document(summary)
     sentences = [s for s in doc.sentences if re.search(r"\w", s.text)]
     if not sentences:
@@ -253,13 +255,3 @@ def perturb(
 
 def _same_words(a: str, b: str) -> bool:
     return re.findall(r"\w+", a.lower()) == re.findall(r"\w+", b.lower())
-
-
-def perturb_records(
-    records: Iterable[Any], *, types: Sequence[str] | None = None, per_type: int = 1, seed: int = 0,
-) -> Iterable[dict[str, Any]]:
-    """Variants of many ``Record``s, as labelled records, in input order."""
-    for rec in records:
-        summary = rec.summary if isinstance(rec.summary, str) else "\n".join(f"- {s}" for s in rec.summary)
-        for v in perturb(rec.doc, summary, types=types, per_type=per_type, seed=seed, id=rec.id):
-            yield v.to_record()

@@ -20,6 +20,7 @@ from .common import (
     open_output,
     progress_reporter,
     read_source_and_summary,
+    source_options,
 )
 
 __all__ = ["check"]
@@ -29,12 +30,7 @@ CHUNK = 32
 
 
 @click.command("check")
-@click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--summary", "summary_file", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
-              help="Read the summary from FILE; then all of the article FILE is the source.")
-@click.option("--summary-text", metavar="TEXT", help="The summary as literal text (bullets on separate lines).")
-@click.option("--jsonl", "jsonl", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
-              help='Batch: check JSONL records {"id", "doc", "summary"} ("-" = stdin); one output line each.')
+@source_options('Batch: check JSONL records {"id", "doc", "summary"} ("-" = stdin); one output line each.')
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default=None,
               help="Output format [default: text; json for --jsonl].")
 @click.option("-o", "--output", default="-", show_default=True, metavar="PATH", help='Write here ("-" = stdout).')

@@ -41,6 +41,7 @@ __all__ = [
     "exit_code_for",
     "read_input",
     "read_source_and_summary",
+    "source_options",
     "open_output",
     "progress_reporter",
     "judge_options",
@@ -114,6 +115,21 @@ def exit_code_for(results: Iterable[Any]) -> int:
 def read_input(path: str, *, what: str, max_bytes: int = MAX_INPUT_BYTES) -> str:
     """A text argument: a path, or "-" for standard input. Raises InputError subclasses."""
     return read_text(path, what=what, max_bytes=max_bytes, stdin=sys.stdin.buffer)
+
+
+def source_options(jsonl_help: str) -> Callable[[F], F]:
+    """The inputs of the commands that read an article and its summary: FILE, ``--summary``,
+    ``--summary-text`` and ``--jsonl`` (with ``jsonl_help``); :func:`read_source_and_summary`
+    reads the first three."""
+    def decorate(fn: F) -> F:
+        fn = click.option("--jsonl", "jsonl", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
+                          help=jsonl_help)(fn)
+        fn = click.option("--summary-text", metavar="TEXT",
+                          help="The summary as literal text (bullets on separate lines).")(fn)
+        fn = click.option("--summary", "summary_file", type=click.Path(dir_okay=False, allow_dash=True),
+                          metavar="FILE", help="Read the summary from FILE; then all of the article FILE is the source.")(fn)
+        return click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))(fn)
+    return decorate
 
 
 def read_source_and_summary(file: str | None, summary_file: str | None, summary_text: str | None, *,

@@ -23,6 +23,7 @@ from .common import (
     open_output,
     progress_reporter,
     read_source_and_summary,
+    source_options,
 )
 
 __all__ = ["fix", "eval_fix"]
@@ -41,12 +42,7 @@ def _rewriter(writer: str, base_url: str | None, writer_model: str | None, api_k
 
 
 @click.command("fix")
-@click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--summary", "summary_file", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
-              help="Read the summary from FILE; then all of the article FILE is the source.")
-@click.option("--summary-text", metavar="TEXT", help="The summary as literal text (bullets on separate lines).")
-@click.option("--jsonl", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
-              help='Batch: fix JSONL records {"id", "source", "summary"} ("-" = stdin); one output line each.')
+@source_options('Batch: fix JSONL records {"id", "source", "summary"} ("-" = stdin); one output line each.')
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "diff"]), default=None,
               help="Output format [default: text; json for --jsonl]. diff: a unified diff of the summary.")
 @click.option("--writer", type=click.Choice(["none", "llm"]), default="none", show_default=True,

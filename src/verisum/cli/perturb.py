@@ -7,8 +7,17 @@ import sys
 
 import click
 
+from ..document import join_bullets
 from ..io import iter_lines, open_binary, read_records
-from .common import EXIT_ERROR, EXIT_OK, handle_errors, limit_options, open_output, read_source_and_summary
+from .common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    handle_errors,
+    limit_options,
+    open_output,
+    read_source_and_summary,
+    source_options,
+)
 
 __all__ = ["perturb"]
 
@@ -27,12 +36,7 @@ def _types(value: str | None) -> list[str] | None:
 
 
 @click.command("perturb")
-@click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--summary", "summary_file", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
-              help="Read the summary from FILE; then all of the article FILE is the source.")
-@click.option("--summary-text", metavar="TEXT", help="The summary as literal text (bullets on separate lines).")
-@click.option("--jsonl", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE",
-              help='Batch: JSONL records {"id", "source", "summary"} of faithful summaries ("-" = stdin).')
+@source_options('Batch: JSONL records {"id", "source", "summary"} of faithful summaries ("-" = stdin).')
 @click.option("--types", "types_", metavar="T1,T2", default=None,
               help="Error types to make [default: all]: entity, number, negation, predicate, agent, "
                    "place_time, invented_clause, discourse, fused.")
@@ -68,7 +72,9 @@ def perturb(file: str | None, summary_file: str | None, summary_text: str | None
     types = _types(types_)
     worst = EXIT_OK
     with open_output(output) as out:
-        def emit(records_id: str | None, source: str, summary: str) -> None:
+        def emit(records_id: str | None, source: str, summary: str | list[str]) -> None:
+            if not isinstance(summary, str):
+                summary = join_bullets(summary)
             if with_original:
                 out.write(json.dumps({"id": records_id, "doc": source, "summary": summary, "label": 1},
                                      ensure_ascii=False) + "\n")
@@ -88,8 +94,7 @@ def perturb(file: str | None, summary_file: str | None, summary_text: str | None
                         out.write(json.dumps(ErrorModel.from_record_error(rec).model_dump(mode="json")) + "\n")
                         worst = EXIT_ERROR
                         continue
-                    summary = rec.summary if isinstance(rec.summary, str) else "\n".join(f"- {s}" for s in rec.summary)
-                    emit(rec.id, rec.doc, summary)
+                    emit(rec.id, rec.doc, rec.summary)
             raise SystemExit(worst)
         source, summary = read_source_and_summary(file, summary_file, summary_text, max_bytes=max_bytes,
                                                   max_bullets=max_bullets)

@@ -278,30 +278,27 @@ class _Engine:
                     out.append(CheckResultModel.from_result(item).model_dump_json().encode())
             return out
         if kind == "fix":
-            out = []
-            for record in items:
-                try:
-                    result = checker.fix(record.doc, record.summary, id=record.id)
-                    out.append(FixResultModel.from_result(result).model_dump_json().encode())
-                except VerisumError as exc:
-                    out.append(exc)
-                except Exception as exc:  # noqa: BLE001 - a bug costs only its own request
-                    out.append(InternalError.wrap(exc))
-            return out
+            return _each(items, lambda r: FixResultModel.from_result(checker.fix(r.doc, r.summary, id=r.id)))
         if kind == "highlights":
             from ..highlights import write_highlights
 
-            out = []
-            for rid, doc, n in items:
-                try:
-                    result = write_highlights(doc, n=n, checker=checker, id=rid)
-                    out.append(HighlightsResultModel.from_result(result).model_dump_json().encode())
-                except VerisumError as exc:
-                    out.append(exc)
-                except Exception as exc:  # noqa: BLE001 - a bug costs only its own request
-                    out.append(InternalError.wrap(exc))
-            return out
+            return _each(items, lambda item: HighlightsResultModel.from_result(
+                write_highlights(item[1], n=item[2], checker=checker, id=item[0])))
         raise ValueError(f"unknown job kind {kind!r}")
+
+
+def _each(items: Sequence[Any], answer: Any) -> list[Any]:
+    """``answer(item)`` (a result model) as JSON bytes for each request of a micro-batch, or its
+    error: a failure, a bug included, costs only the request that caused it."""
+    out: list[Any] = []
+    for item in items:
+        try:
+            out.append(answer(item).model_dump_json().encode())
+        except VerisumError as exc:
+            out.append(exc)
+        except Exception as exc:  # noqa: BLE001 - a bug costs only its own request
+            out.append(InternalError.wrap(exc))
+    return out
 
 
 def _has_highlights() -> bool:
