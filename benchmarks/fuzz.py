@@ -41,7 +41,8 @@ def targets() -> dict[str, tuple[Any, Callable[..., None]]]:
     from verisum.checker import Checker
     from verisum.claims import summary_claims
     from verisum.document import Document
-    from verisum.io import iter_lines, loads_json, read_records, split_seed
+    from verisum.io import split_seed
+    from verisum.records import iter_lines, loads_json, read_records
 
     fake = Checker(FakeJudge(), top_k=2)
     embedded = Checker()

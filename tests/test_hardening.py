@@ -8,10 +8,11 @@ import json
 import pytest
 
 import verisum
-from verisum.checker import Checker, RecordError
+from verisum.checker import Checker
+from verisum.records import RecordError
 from verisum.document import Document
 from verisum.errors import BadEncoding, EmptyInput, InternalError
-from verisum.io import iter_jsonl, loads_json
+from verisum.records import iter_jsonl, loads_json
 
 SOURCE = "The council approved the budget on Monday. The mayor said the library opens in May."
 GOOD = {"id": "good", "doc": SOURCE, "summary": "The council approved the budget."}

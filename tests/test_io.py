@@ -10,18 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verisum.checker import Record, RecordError
+from verisum.records import Record, RecordError
 from verisum.errors import BadEncoding, BadRecord, EmptyInput, InputError, InputTooLarge, NotText
-from verisum.io import (
-    MAX_INPUT_BYTES,
-    decode_text,
-    iter_lines,
-    parse_record,
-    read_bytes,
-    read_records,
-    read_text,
-    split_seed,
-)
+from verisum.io import MAX_INPUT_BYTES, decode_text, read_bytes, read_text, split_seed
+from verisum.records import iter_lines, parse_record, read_records
 
 ARTICLE = "A title\nThe body says the sky is blue. It rained.\nMore body.\n"
 

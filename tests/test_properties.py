@@ -13,11 +13,13 @@ from hypothesis import strategies as st
 
 from conftest import FakeJudge
 from support.fuzzing import clean_texts, lines, records, request_bodies, run_boundary, texts
-from verisum.checker import Checker, Record, RecordError
+from verisum.checker import Checker
+from verisum.records import Record, RecordError
 from verisum.claims import summary_claims
 from verisum.document import Document
 from verisum.errors import VerisumError
-from verisum.io import iter_lines, loads_json, read_records, split_seed
+from verisum.io import split_seed
+from verisum.records import iter_lines, loads_json, read_records
 from verisum.verdicts import CheckResult
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

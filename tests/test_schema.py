@@ -70,7 +70,7 @@ def test_schema_refuses_unknown_fields_and_bad_labels(result) -> None:
 
 
 def test_schema_error_model_from_exception_and_record_error() -> None:
-    from verisum.checker import RecordError
+    from verisum.records import RecordError
 
     err = ErrorModel.from_exception(InputTooLarge("too big"))
     assert err.model_dump() == {"ok": False, "error": "too big", "errors": [], "status": 413,

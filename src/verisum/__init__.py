@@ -11,7 +11,8 @@ Importing verisum loads nothing heavy; models load on first use.
 __version__ = "0.1.0"
 
 from .calibration import Calibrator
-from .checker import Checker, Record, RecordError, check, fix
+from .checker import Checker, check, fix
+from .records import Record, RecordError
 from .claims import Claim
 from .document import Document, Span
 from .errors import (

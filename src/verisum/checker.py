@@ -36,6 +36,8 @@ from .document import PHOTO_POINTER_RE, Document, Span, join_bullets
 from .errors import EmptyInput, InputError, InputTooLarge, InternalError, VerisumError
 from .evidence import Evidence, LexicalRetriever, Retriever
 from .text import content_words
+from .io import MAX_BULLETS
+from .records import Record, RecordError
 from .faults import blamed_words, locate_faults, merge_spans, novel_words, occlusions
 from .features import EVIDENCE_FEATURES, SourceIndex, add_summary_context, claim_features, judge_features
 from .judges import Judge, Pair, get_judge
@@ -49,31 +51,9 @@ __all__ = ["Checker", "Analysis", "ClaimAnalysis", "Record", "RecordError", "che
 
 #: Default limits; both are constructor parameters (and server settings).
 MAX_SOURCE_CHARS = 5_000_000
-MAX_SUMMARY_SENTENCES = 200
+MAX_SUMMARY_SENTENCES = MAX_BULLETS
 
 Progress = Callable[[int, int | None], None]
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One input of a batch. ``line`` is its 1-based line in the input file, if any."""
-
-    id: str | None
-    doc: str
-    summary: str | Sequence[str]
-    line: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RecordError:
-    """A batch input that could not be checked; the batch goes on."""
-
-    id: str | None
-    line: int | None
-    error: VerisumError
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "line": self.line, "error": str(self.error), "code": self.error.code}
 
 
 def _as_document(value: str | Sequence[str] | Document, what: str) -> Document:

@@ -270,7 +270,7 @@ def _allowed(c: _Candidate, original: str, min_kept: float) -> bool:
 
 def _check_all(checker: "Checker", source: Document, texts: Sequence[str]) -> list[CheckResult | None]:
     """Each text checked as a summary of ``source``; None where it cannot be (no words left)."""
-    from .checker import RecordError
+    from .records import RecordError
 
     out = checker.check_many([{"doc": source, "summary": t} for t in texts], batch_size=16)
     return [None if isinstance(r, RecordError) else r for r in out]

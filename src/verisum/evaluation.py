@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
 import numpy as np
 
 from .errors import BadRecord, InputError, VerisumError
-from .io import iter_jsonl
+from .records import iter_jsonl
 
 __all__ = [
     "LabelledRecord",
@@ -217,7 +217,7 @@ def predict(
 ) -> list[Prediction]:
     """One prediction per record, in order: P(faithful), the label at the checker's threshold,
     and the character spans marked at fault (or the error)."""
-    from .checker import Record, RecordError
+    from .records import Record, RecordError
 
     out: list[Prediction] = []
     items = [Record(r.id, r.doc, r.summary, r.line) for r in records]
@@ -626,7 +626,7 @@ def bench(
     result["latency_cpu_median_ms"] = round(1000 * float(np.median(cpu)), 1)
     result["latency_runs"] = runs
     if records:
-        from .checker import Record, RecordError
+        from .records import Record, RecordError
 
         items = [Record(str(i), _rotate(article, runs + 1 + i), highlights) for i in range(records)]
         t, c = time.perf_counter(), time.process_time()

@@ -1,4 +1,4 @@
-"""Reading inputs: bytes -> text, the seed's plain-text form, and JSONL records.
+"""Reading inputs: bytes -> text, and the seed's plain-text form (JSONL records: :mod:`verisum.records`).
 
 Text rules (one rule, everywhere):
 
@@ -17,16 +17,14 @@ with the limit and how to raise it.
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Iterator
 
-from .checker import MAX_SUMMARY_SENTENCES, Record, RecordError
 from .document import text_lines
-from .errors import BadEncoding, BadRecord, EmptyInput, InputError, InputTooLarge, NotText
+from .errors import BadEncoding, EmptyInput, InputError, InputTooLarge, NotText
 
 __all__ = [
     "MAX_INPUT_BYTES",
@@ -40,27 +38,21 @@ __all__ = [
     "split_seed",
     "count_bullets",
     "check_summary_size",
-    "read_records",
-    "iter_lines",
-    "parse_record",
-    "DOC_KEYS",
 ]
 
 #: Default size limit for one input (file, stdin, JSONL record): 10 MB.
 MAX_INPUT_BYTES = 10_000_000
-#: Default limit on the number of bullet lines in one summary (the Checker's sentence limit).
-MAX_BULLETS = MAX_SUMMARY_SENTENCES
+#: Default limit on the number of bullet lines in one summary (the Checker's sentence limit,
+#: ``verisum.checker.MAX_SUMMARY_SENTENCES``, which imports this one).
+MAX_BULLETS = 200
 
 #: A summary line in the seed's form: "- ", "* " or "• " at the start of the line.
 SUMMARY_LINE_RE = re.compile(r"[ \t]*[-*•][ \t]+\S")
 
-#: Field names accepted for the source document of a JSONL record, in order of preference.
-DOC_KEYS = ("doc", "article", "source")
-
 _BOM = "\ufeff"
 
 
-def _size_hint(limit: int) -> str:
+def size_hint(limit: int) -> str:
     return f"{limit:,} bytes ({limit / 1_000_000:g} MB)"
 
 
@@ -98,7 +90,7 @@ def read_bytes(path: str | Path, *, max_bytes: int = MAX_INPUT_BYTES, stdin: IO[
             raise InputError(f"cannot read {name}: {exc.strerror or exc}") from exc
     if len(data) > max_bytes:
         raise InputTooLarge(
-            f"{name} is larger than the limit of {_size_hint(max_bytes)}; "
+            f"{name} is larger than the limit of {size_hint(max_bytes)}; "
             "split it, or raise the limit with --max-bytes"
         )
     return data
@@ -197,166 +189,3 @@ def check_summary_size(summary: str | list[str], max_bullets: int = MAX_BULLETS,
         raise InputTooLarge(
             f"{what} has {n:,} bullets; the limit is {max_bullets:,} (raise it with --max-bullets)"
         )
-
-
-def parse_record(
-    line_text: str, line_no: int | None = None, *, max_bullets: int = MAX_BULLETS, require_summary: bool = True
-) -> Record:
-    """One JSONL line -> Record; raises BadRecord (or InputTooLarge) saying what is wrong.
-
-    ``require_summary=False`` reads articles alone (``verisum highlights --jsonl``): a record
-    without "summary" gets an empty one, and one that has it is still validated."""
-    where = f"line {line_no}" if line_no is not None else "record"
-    try:
-        obj = loads_json(line_text)
-    except json.JSONDecodeError as exc:
-        raise BadRecord(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from exc
-    if not isinstance(obj, dict):
-        raise BadRecord(f"{where}: expected a JSON object, got {type(obj).__name__}")
-    rid = obj.get("id")
-    if rid is not None and not isinstance(rid, (str, int)):
-        raise BadRecord(f"{where}: \"id\" must be a string or a number")
-    doc_key = next((k for k in DOC_KEYS if k in obj), None)
-    if doc_key is None:
-        raise BadRecord(f"{where}: missing field \"doc\" (or \"article\" / \"source\")")
-    doc = obj[doc_key]
-    if not isinstance(doc, str):
-        raise BadRecord(f"{where}: \"{doc_key}\" must be a string, not {_json_type(doc)}")
-    if not doc.strip():
-        raise EmptyInput(f"{where}: \"{doc_key}\" is empty")
-    if "summary" not in obj:
-        if not require_summary:
-            return Record(id=None if rid is None else str(rid), doc=doc, summary=(), line=line_no)
-        raise BadRecord(f"{where}: missing field \"summary\"")
-    summary = obj["summary"]
-    if isinstance(summary, list):
-        if not all(isinstance(b, str) for b in summary):
-            raise BadRecord(f"{where}: \"summary\" must be a string or a list of strings")
-        if not any(b.strip() for b in summary):
-            raise EmptyInput(f"{where}: \"summary\" is empty")
-    elif isinstance(summary, str):
-        if not summary.strip():
-            raise EmptyInput(f"{where}: \"summary\" is empty")
-    else:
-        raise BadRecord(f"{where}: \"summary\" must be a string or a list of strings, not {_json_type(summary)}")
-    check_summary_size(summary, max_bullets, f"{where}: \"summary\"")
-    return Record(id=None if rid is None else str(rid), doc=doc, summary=summary, line=line_no)
-
-
-def _json_type(value: Any) -> str:
-    return {dict: "an object", list: "a list", bool: "a boolean", int: "a number", float: "a number",
-            type(None): "null", str: "a string"}.get(type(value), type(value).__name__)
-
-
-def read_records(
-    lines: IO[bytes] | Iterator[bytes],
-    *,
-    max_bytes: int = MAX_INPUT_BYTES,
-    max_bullets: int = MAX_BULLETS,
-    require_summary: bool = True,
-) -> Iterator[Record | RecordError]:
-    """JSONL records from binary lines: exactly one item per line, in order.
-
-    A line that cannot be used (a blank line included) becomes a ``RecordError`` with its
-    1-based line number, and reading goes on. ``max_bytes`` bounds each line;
-    ``require_summary`` is passed to :func:`parse_record`.
-    """
-    for line_no, raw in enumerate(lines, start=1):
-        try:
-            if not raw.strip():
-                raise EmptyInput(f"line {line_no} is blank; every line must hold one JSON record")
-            if len(raw) > max_bytes:
-                raise InputTooLarge(
-                    f"line {line_no} is larger than the limit of {_size_hint(max_bytes)}; raise it with --max-bytes"
-                )
-            if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            text = decode_text(raw, name=f"line {line_no}")
-            yield parse_record(text, line_no, max_bullets=max_bullets, require_summary=require_summary)
-        except InputError as exc:
-            yield RecordError(id=_peek_id(raw), line=line_no, error=exc)
-
-
-def loads_json(text: str | bytes) -> Any:
-    """``json.loads`` whose every failure is a ``json.JSONDecodeError``: not UTF-8, nested too
-    deeply for the parser (``[`` x 3000), or a lone surrogate escape (``"\\ud800"``), which
-    no UTF-8 text can hold and which the tokenizers reject."""
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise json.JSONDecodeError(
-                f"not valid UTF-8 (byte 0x{text[exc.start]:02x} at offset {exc.start})", "", 0) from exc
-    try:
-        obj = json.loads(text)
-    except RecursionError as exc:
-        raise json.JSONDecodeError("nested too deeply", text, 0) from exc
-    if "\\u" in text and _has_surrogate(obj):
-        raise json.JSONDecodeError("a \\u escape is an unpaired surrogate, not a character", text, 0)
-    return obj
-
-
-def _has_surrogate(obj: Any) -> bool:
-    stack = [obj]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, str):
-            try:
-                x.encode("utf-8")
-            except UnicodeEncodeError:
-                return True
-        elif isinstance(x, dict):
-            stack.extend(x.keys())
-            stack.extend(x.values())
-        elif isinstance(x, list):
-            stack.extend(x)
-    return False
-
-
-def iter_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
-    """``(line number, parsed value)`` for each non-blank line of a UTF-8 JSONL file (BOM
-    allowed); a line that is not JSON (or not UTF-8, or nested too deeply) yields its
-    ``json.JSONDecodeError`` in place of the value, so each caller words the error its own way
-    and reading goes on."""
-    try:
-        fh = open(path, "rb")  # noqa: SIM115
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    with fh:
-        for no, raw in enumerate(fh, 1):
-            if no == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            if not raw.strip():
-                continue
-            try:
-                yield no, loads_json(raw)
-            except json.JSONDecodeError as exc:
-                yield no, exc
-
-
-def iter_lines(stream: IO[bytes], max_bytes: int = MAX_INPUT_BYTES) -> Iterator[bytes]:
-    """Lines of a binary stream, each cut at ``max_bytes + 1`` bytes so memory stays bounded.
-
-    A longer line is yielded cut (so ``read_records`` reports it as too large) and the rest of
-    it is skipped.
-    """
-    while True:
-        line = stream.readline(max_bytes + 1)
-        if not line:
-            return
-        if len(line) > max_bytes and not line.endswith(b"\n"):
-            while True:  # skip the rest of the over-long line
-                rest = stream.readline(1 << 20)
-                if not rest or rest.endswith(b"\n"):
-                    break
-        yield line
-
-
-def _peek_id(raw: bytes) -> str | None:
-    """The id of a bad record, when the line is at least JSON with an id."""
-    try:
-        obj = loads_json(raw.decode("utf-8", errors="replace"))
-    except ValueError:
-        return None
-    rid = obj.get("id") if isinstance(obj, dict) else None
-    return None if rid is None or isinstance(rid, (dict, list)) else str(rid)

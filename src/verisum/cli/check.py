@@ -8,8 +8,9 @@ from typing import Iterable, Iterator
 
 import click
 
-from ..checker import Checker, Record, RecordError
-from ..io import iter_lines, open_binary, read_records
+from ..checker import Checker
+from ..io import open_binary
+from ..records import Record, RecordError, iter_lines, read_records
 from .common import (
     EXIT_ERROR,
     CheckerOptions,

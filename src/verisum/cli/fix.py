@@ -11,7 +11,8 @@ from typing import IO, Any
 import click
 
 from ..errors import InputError
-from ..io import iter_lines, open_binary, read_records
+from ..io import open_binary
+from ..records import iter_lines, read_records
 from .common import (
     EXIT_ERROR,
     EXIT_FOUND,
@@ -134,7 +135,7 @@ def _short(text: str, n: int = 300) -> str:
 
 
 def _fix_jsonl(checker: Any, path: str, output: str, max_bytes: int, max_bullets: int, kwargs: dict) -> int:
-    from ..checker import RecordError
+    from ..records import RecordError
     from ..errors import InternalError, VerisumError
     from ..schema import ErrorModel, FixResultModel
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import click
 
-from ..checker import RecordError
 from ..errors import InputError, VerisumError
-from ..io import iter_lines, open_binary, read_records, split_seed
+from ..io import open_binary, split_seed
+from ..records import RecordError, iter_lines, read_records
 from .common import (
     EXIT_ERROR,
     EXIT_FOUND,

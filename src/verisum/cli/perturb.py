@@ -8,7 +8,8 @@ import sys
 import click
 
 from ..document import join_bullets
-from ..io import iter_lines, open_binary, read_records
+from ..io import open_binary
+from ..records import iter_lines, read_records
 from .common import (
     EXIT_ERROR,
     EXIT_OK,
@@ -84,7 +85,7 @@ def perturb(file: str | None, summary_file: str | None, summary_text: str | None
         if jsonl is not None:
             if file is not None or summary_file is not None or summary_text is not None:
                 raise click.UsageError("--jsonl takes no FILE, --summary or --summary-text")
-            from ..checker import RecordError
+            from ..records import RecordError
             from ..schema import ErrorModel
 
             with open_binary(jsonl, stdin=sys.stdin.buffer) as stream:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from ..document import split_sentences
 from ..errors import BadRecord, InputError, VerisumError
-from ..io import iter_jsonl
+from ..records import iter_jsonl
 
 if TYPE_CHECKING:
     from ..checker import Checker
@@ -257,7 +257,7 @@ def evaluate_highlights(
         others.append((name, {rid: tuple(s) for rid, s in systems[name].items() if rid in refs}, None))
     counts: dict[str, int] = {name: 0 for name, _, _ in others}
     if check_systems:
-        from ..checker import Record, RecordError
+        from ..records import Record, RecordError
 
         # Article by article, each system's summary checked on its own (as `verisum check`
         # would), in one batch per article so the article is read (and embedded) once.

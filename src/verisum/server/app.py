@@ -33,7 +33,8 @@ from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
-from ..checker import Checker, Record, RecordError
+from ..checker import Checker
+from ..records import Record, RecordError
 from ..errors import EmptyInput, InputError, InputTooLarge, InternalError, VerisumError
 from ..judges import Judge
 from ..schema import CheckResultModel, ErrorModel, FixResultModel, HighlightsResultModel
