@@ -183,6 +183,32 @@ def test_highlights_bad_n_and_empty_article(fake_checker: Checker) -> None:
         write_highlights("A sentence of the article is here.", 3, "nope", fake_checker)
 
 
+def test_highlights_many_one_item_per_record_and_a_failed_backend_costs_one_record(fake_checker: Checker) -> None:
+    from verisum.errors import BackendTimeout, BadRecord
+    from verisum.highlights import write_highlights_many
+    from verisum.records import Record, RecordError
+
+    class FlakyWriter(ExtractiveWriter):
+        """Times out on the article that mentions Calder, like an endpoint that hangs on one request."""
+
+        def propose(self, article: Document, n: int) -> Any:
+            if "Calder" in article.text:
+                raise BackendTimeout("the writer timed out after 60 s")
+            return super().propose(article, n)
+
+    rejected = RecordError("r2", 2, BadRecord("line 2: not valid JSON"))
+    records = [Record("r1", NEWS, ()), rejected, Record("r3", NEWS.replace("Calder", "Kell"), ()),
+               Record("r4", NEWS, ())]
+    seen: list[int] = []
+    out = list(write_highlights_many(records, 2, FlakyWriter(), fake_checker,
+                                     progress=lambda done, total: seen.append(done)))
+    assert len(out) == 4 and seen == [1, 2, 3, 4]
+    assert out[1] is rejected
+    assert isinstance(out[0], RecordError) and out[0].id == "r1" and out[0].error.code == "backend_timeout"
+    assert isinstance(out[3], RecordError) and out[3].id == "r4"
+    assert isinstance(out[2], HighlightsResult) and out[2].id == "r3" and len(out[2].highlights) == 2
+
+
 def test_highlights_seed_with_embedded_checker(embedded_checker: Checker, seed_path: Path) -> None:
     article = split_seed(seed_path.read_text(encoding="utf-8")).source
     result = write_highlights(article, 3, checker=embedded_checker)

@@ -280,7 +280,7 @@ class ErrorModel(_Model):
 
     @classmethod
     def from_record_error(cls, err: Any) -> "ErrorModel":
-        """From a ``verisum.checker.RecordError``."""
+        """From a ``verisum.records.RecordError``."""
         return cls.from_exception(err.error, id=err.id, line=err.line)
 
 

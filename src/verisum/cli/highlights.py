@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-from ..errors import InputError, VerisumError
 from ..io import open_binary, split_seed
 from ..records import RecordError, iter_lines, read_records
 from .common import (
@@ -140,33 +139,24 @@ def highlights(file: str | None, jsonl: str | None, fmt: str | None, output: str
 
 def _highlights_jsonl(path: str, output: str, n: int, writer: str, writer_params: dict[str, Any],
                       max_rounds: int, checker: Any, max_bytes: int) -> int:
-    from ..highlights import write_highlights
+    from ..highlights import write_highlights_many
     from ..schema import ErrorModel, HighlightsResultModel
 
     worst = EXIT_OK
     with open_binary(path, stdin=sys.stdin.buffer) as stream, open_output(output) as out, \
             progress_reporter("writing highlights") as progress:
         records = read_records(iter_lines(stream, max_bytes), max_bytes=max_bytes, require_summary=False)
-        for done, item in enumerate(records, start=1):
+        for item in write_highlights_many(records, n, writer, checker, writer_params=writer_params,
+                                          max_rounds=max_rounds, progress=progress):
             if isinstance(item, RecordError):
-                line = ErrorModel.from_exception(item.error, id=item.id, line=item.line).model_dump(mode="json")
+                line = ErrorModel.from_record_error(item).model_dump(mode="json")
                 worst = EXIT_ERROR
             else:
-                try:
-                    res = write_highlights(item.doc, n, writer, checker, writer_params=writer_params,
-                                           max_rounds=max_rounds, id=item.id)
-                    line = HighlightsResultModel.from_result(res).model_dump(mode="json")
-                    if not res.highlights:
-                        worst = max(worst, EXIT_FOUND)
-                except VerisumError as exc:
-                    if exc.exit_code == EXIT_ERROR and not isinstance(exc, InputError):
-                        raise  # a failed backend fails every record alike: stop, say why
-                    line = ErrorModel.from_exception(exc, id=item.id, line=item.line).model_dump(mode="json")
-                    worst = EXIT_ERROR
+                line = HighlightsResultModel.from_result(item).model_dump(mode="json")
+                if not item.highlights:
+                    worst = max(worst, EXIT_FOUND)
             out.write(json.dumps(line, ensure_ascii=False) + "\n")
             out.flush()
-            if progress:
-                progress(done, None)
     return worst
 
 

@@ -12,10 +12,11 @@ Importing this package loads no model.
 """
 
 from .result import Dropped, HighlightsResult
-from .writer import Candidate, Finding, Proposal, Writer, available_writers, get_writer, write_highlights
+from .writer import Candidate, Finding, Proposal, Writer, available_writers, get_writer, write_highlights, write_highlights_many
 
 __all__ = [
     "write_highlights",
+    "write_highlights_many",
     "HighlightsResult",
     "Dropped",
     "Writer",

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Mapping, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Mapping, Protocol, Sequence, runtime_checkable
 
 from ..document import Document
-from ..errors import InputError
+from ..errors import InputError, InternalError, VerisumError
+from ..records import Record, RecordError
 from ..verdicts import CheckResult, Label, SentenceVerdict
 from .repair import dangling_start, redundant
 from .result import Dropped, HighlightsResult
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from ..checker import Checker
 
 __all__ = [
+    "write_highlights_many",
     "Candidate",
     "Proposal",
     "Finding",
@@ -340,3 +342,46 @@ def write_highlights(
         **({"proposal": dict(proposal.meta)} if proposal.meta else {}),
     }
     return HighlightsResult(highlights=tuple(kept), check=check, dropped=tuple(dropped), meta=meta, id=id)
+
+
+def write_highlights_many(
+    records: Iterable[Record | RecordError],
+    n: int = 3,
+    writer: str | Writer = "extractive",
+    checker: "Checker | None" = None,
+    *,
+    writer_params: Mapping[str, Any] | None = None,
+    max_rounds: int = MAX_ROUNDS,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> Iterator[HighlightsResult | RecordError]:
+    """:func:`write_highlights` for each record's source (``record.doc``); yields exactly one
+    item per input, in input order, as :meth:`Checker.check_many` does.
+
+    The policy for failures is check_many's: a record that cannot be written for (bad input, a
+    failed or timed-out backend, a bug) yields a ``RecordError`` with that error, and the batch
+    goes on; a ``RecordError`` given as input (a line the reader rejected) is passed through.
+    The writer and the checker are built once for the whole batch.
+    """
+    if checker is None:
+        from ..checker import Checker
+
+        checker = Checker()
+    w = writer if not isinstance(writer, str) else get_writer(writer, **dict(writer_params or {}))
+    total = len(records) if isinstance(records, Sequence) else None
+    try:
+        for done, rec in enumerate(records, start=1):
+            if isinstance(rec, RecordError):
+                item: HighlightsResult | RecordError = rec
+            else:
+                try:
+                    item = write_highlights(rec.doc, n, w, checker, max_rounds=max_rounds, id=rec.id)
+                except VerisumError as exc:
+                    item = RecordError(rec.id, rec.line, exc)
+                except Exception as exc:  # noqa: BLE001 - a bug costs only its own record
+                    item = RecordError(rec.id, rec.line, InternalError.wrap(exc))
+            if progress:
+                progress(done, total)
+            yield item
+    finally:
+        if isinstance(writer, str) and callable(getattr(w, "close", None)):
+            w.close()  # a writer built here (an llm client) is closed here

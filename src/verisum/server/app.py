@@ -268,7 +268,7 @@ class _Engine:
         return found
 
     def run(self, key: Hashable, items: Sequence[Any]) -> list[Any]:
-        kind, top_k, threshold = key  # type: ignore[misc]
+        kind, top_k, threshold, n = key  # type: ignore[misc]
         checker = self.checker_for(top_k, threshold)
         if kind == "check":
             out: list[Any] = []
@@ -281,10 +281,11 @@ class _Engine:
         if kind == "fix":
             return _each(items, lambda r: FixResultModel.from_result(checker.fix(r.doc, r.summary, id=r.id)))
         if kind == "highlights":
-            from ..highlights import write_highlights
+            from ..highlights import write_highlights_many
 
-            return _each(items, lambda item: HighlightsResultModel.from_result(
-                write_highlights(item[1], n=item[2], checker=checker, id=item[0])))
+            return [item.error if isinstance(item, RecordError)
+                    else HighlightsResultModel.from_result(item).model_dump_json().encode()
+                    for item in write_highlights_many(items, n, checker=checker)]
         raise ValueError(f"unknown job kind {kind!r}")
 
 
@@ -353,7 +354,7 @@ def _summary_job(kind: str, body: CheckRequest, request: Request) -> tuple[Hasha
     doc, summary = body.doc, body.summary
     if summary is None:
         doc, summary = _split_seed_form(doc)
-    return (kind, body.options.top_k, body.options.threshold), Record(id=body.id, doc=doc, summary=summary)
+    return (kind, body.options.top_k, body.options.threshold, None), Record(id=body.id, doc=doc, summary=summary)
 
 
 @api.post(
@@ -392,8 +393,9 @@ async def highlights(body: HighlightsRequest, request: Request) -> Response:
         raise EmptyInput("the article is empty")
     if not _has_highlights():
         raise HTTPException(501, detail="the highlights writer (verisum.highlights) is not installed")
-    key = ("highlights", body.options.top_k, body.options.threshold)
-    return _json(await state.batcher.submit(key, (body.id, body.doc, body.n)))
+    # Requests for the same n share a micro-batch (one write_highlights_many call).
+    key = ("highlights", body.options.top_k, body.options.threshold, body.n)
+    return _json(await state.batcher.submit(key, Record(body.id, body.doc, ())))
 
 
 def _health(request: Request) -> dict[str, Any]:
