@@ -199,3 +199,15 @@ def test_checker_analyse_asks_the_judge_about_every_claim_by_default():
     assert len(judge.seen) == 2 and all(c.judgement is not None for c in a.claims)
     (b,) = checker.analyse([(None, SOURCE, "- The plant will employ 400 people.")], judge="needed")
     assert len(judge.seen) == 2 and [c.judgement for c in b.claims] == [None]
+
+
+def test_checker_pickles_as_its_configuration(embedded_checker: Checker) -> None:
+    """A loaded Checker (models, sessions, locks) pickles as its configuration, so batch
+    workers and Ray actors receive it and load their own model; the copy judges the same."""
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(embedded_checker))
+    assert copy._judge is None and copy.top_k == embedded_checker.top_k
+    source, summary = "The council approved the budget on Monday.", "The council rejected the budget."
+    a, b = embedded_checker.check(source, summary), copy.check(source, summary)
+    assert (a.label, a.score) == (b.label, b.score)

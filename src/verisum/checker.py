@@ -138,6 +138,14 @@ class Checker:
         self._calibrator: Calibrator | None = None
         self._retriever: Retriever | None = None
 
+    # A Checker pickles as its configuration: what it loaded (models, sessions, locks) stays
+    # behind, and the receiver (a batch worker, a Ray actor) loads its own on first use.
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_judge": None, "_calibrator": None, "_retriever": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
     # -- set-up --------------------------------------------------------------------------
     def load(self) -> "Checker":
         """Build the judge, retriever and calibrator now (the server calls this at start-up)."""

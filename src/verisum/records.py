@@ -28,6 +28,7 @@ __all__ = [
     "parse_record",
     "record_from_obj",
     "read_records",
+    "parse_line",
     "iter_lines",
     "iter_jsonl",
     "loads_json",
@@ -126,26 +127,36 @@ def read_records(
     max_bullets: int = MAX_BULLETS,
     require_summary: bool = True,
 ) -> Iterator[Record | RecordError]:
-    """JSONL records from binary lines: exactly one item per line, in order.
-
-    A line that cannot be used (a blank line included) becomes a ``RecordError`` with its
-    1-based line number, and reading goes on. ``max_bytes`` bounds each line;
-    ``require_summary`` is passed to :func:`parse_record`.
-    """
+    """JSONL records from binary lines: exactly one item per line, in order (:func:`parse_line`)."""
     for line_no, raw in enumerate(lines, start=1):
-        try:
-            if not raw.strip():
-                raise EmptyInput(f"line {line_no} is blank; every line must hold one JSON record")
-            if len(raw) > max_bytes:
-                raise InputTooLarge(
-                    f"line {line_no} is larger than the limit of {size_hint(max_bytes)}; raise it with --max-bytes"
-                )
-            if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            text = decode_text(raw, name=f"line {line_no}")
-            yield parse_record(text, line_no, max_bullets=max_bullets, require_summary=require_summary)
-        except InputError as exc:
-            yield RecordError(id=peek_id(raw), line=line_no, error=exc)
+        yield parse_line(raw, line_no, max_bytes=max_bytes, max_bullets=max_bullets, require_summary=require_summary)
+
+
+def parse_line(
+    raw: bytes,
+    line_no: int | None,
+    *,
+    max_bytes: int = MAX_INPUT_BYTES,
+    max_bullets: int = MAX_BULLETS,
+    require_summary: bool = True,
+) -> Record | RecordError:
+    """One raw JSONL line -> a Record, or a RecordError (with its 1-based line number) saying
+    what is wrong: blank, too large (``max_bytes``), not UTF-8, not JSON, a missing or mistyped
+    field. A UTF-8 byte-order mark is allowed on line 1. ``require_summary`` is passed to
+    :func:`parse_record`."""
+    try:
+        if not raw.strip():
+            raise EmptyInput(f"line {line_no} is blank; every line must hold one JSON record")
+        if len(raw) > max_bytes:
+            raise InputTooLarge(
+                f"line {line_no} is larger than the limit of {size_hint(max_bytes)}; raise it with --max-bytes"
+            )
+        if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        text = decode_text(raw, name=f"line {line_no}")
+        return parse_record(text, line_no, max_bullets=max_bullets, require_summary=require_summary)
+    except InputError as exc:
+        return RecordError(id=peek_id(raw), line=line_no, error=exc)
 
 
 def loads_json(text: str | bytes) -> Any:

@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "fix": ("verisum.cli.fix", "fix", "Propose the smallest edits that make a summary supported, re-checked."),
     "perturb": ("verisum.cli.perturb", "perturb", "Write labelled unfaithful variants of a faithful summary."),
     "eval-fix": ("verisum.cli.fix", "eval_fix", "Measure fix: restored perturbations, repaired unfaithful summaries."),
+    "batch": ("verisum.cli.batch", "batch",
+              "Check or write highlights for JSONL / Parquet files, locally or on a Ray cluster."),
     "serve": ("verisum.cli.serve", "serve", "Serve the HTTP API and the web page."),
     "eval": ("verisum.cli.evaluate", "eval_", "Evaluate the checker on labelled JSONL records."),
     "calibrate": ("verisum.cli.evaluate", "calibrate", "Fit a decision threshold on your own labelled data."),

@@ -27,7 +27,7 @@ from .common import (
 __all__ = ["highlights", "eval_highlights"]
 
 
-def _writer_options(fn: Any) -> Any:
+def writer_options(fn: Any) -> Any:
     options = [
         click.option("-n", "n", type=click.IntRange(1, 20), default=3, show_default=True,
                      help="Bullets to write (fewer when fewer pass the checker)."),
@@ -55,7 +55,7 @@ def _writer_options(fn: Any) -> Any:
     return decision_options(fn)
 
 
-def _build(writer: str, base_url: str | None, model: str | None, api_key: str | None, timeout: float,
+def build_checker_and_writer(writer: str, base_url: str | None, model: str | None, api_key: str | None, timeout: float,
            backend: str, judge_model: str | None, options: CheckerOptions, max_bytes: int,
            max_bullets: int) -> tuple[Any, dict[str, Any]]:
     """(checker, writer_params) from the flags."""
@@ -86,7 +86,7 @@ def _article_of(text: str) -> str:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default=None,
               help='Output: text ("- " lines, the seed\'s format) or json [default: text; json for --jsonl].')
 @click.option("-o", "--output", default="-", show_default=True, metavar="PATH", help='Write here ("-" = stdout).')
-@_writer_options
+@writer_options
 @limit_options
 @handle_errors
 def highlights(file: str | None, jsonl: str | None, fmt: str | None, output: str, n: int, writer: str,
@@ -112,7 +112,7 @@ def highlights(file: str | None, jsonl: str | None, fmt: str | None, output: str
     from ..highlights import write_highlights
     from ..schema import HighlightsResultModel
 
-    checker, writer_params = _build(writer, base_url, model, api_key, timeout, backend, judge_model, options,
+    checker, writer_params = build_checker_and_writer(writer, base_url, model, api_key, timeout, backend, judge_model, options,
                                     max_bytes, max_bullets)
     if jsonl is not None:
         if file is not None:
@@ -172,7 +172,7 @@ def _highlights_jsonl(path: str, output: str, n: int, writer: str, writer_params
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: a Markdown table; json: the rows as JSON.")
 @click.option("-o", "--output", default="-", show_default=True, metavar="PATH", help='Write here ("-" = stdout).')
-@_writer_options
+@writer_options
 @limit_options
 @handle_errors
 def eval_highlights(file: str, systems_file: str | None, predictions: str | None, check_systems: bool,
@@ -193,7 +193,7 @@ def eval_highlights(file: str, systems_file: str | None, predictions: str | None
     """
     from ..highlights.evaluate import evaluate_highlights, format_table, read_references, read_systems
 
-    checker, writer_params = _build(writer, base_url, model, api_key, timeout, backend, judge_model, options,
+    checker, writer_params = build_checker_and_writer(writer, base_url, model, api_key, timeout, backend, judge_model, options,
                                     max_bytes, max_bullets)
     refs = read_references(file)[:limit]
     systems = read_systems(systems_file, [r.id for r in refs]) if systems_file else None

@@ -109,6 +109,16 @@ class EmbeddedJudge:
         self._pool: Any = None
         self._lock = threading.Lock()
 
+    # A judge pickles as its configuration (a batch worker, a Ray actor, builds its own model).
+    def __getstate__(self) -> dict[str, Any]:
+        return {"model_dir": self.model_dir, "max_length": self.max_length, "batch_size": self.batch_size,
+                "intra_op_num_threads": self.intra_op_num_threads, "workers": self.workers,
+                "encoder": self.encoder_name, "combiner": self.combiner}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        model_dir = state.pop("model_dir")
+        self.__init__(model_dir, **state)  # type: ignore[misc]
+
     # -- loading -------------------------------------------------------------------------
     @property
     def path(self) -> Path:
