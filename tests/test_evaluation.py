@@ -214,7 +214,7 @@ def test_evaluation_calibrate_cli_writes_a_file_check_can_use(cli, tmp_path, fak
 
 
 def test_evaluation_bench_article_is_about_500_words():
-    from verisum.evaluation import _bench_article, _rotate
+    from verisum.evaluation import bench_article as _bench_article, rotate_article as _rotate
 
     article, highlights = _bench_article()
     assert 480 <= len(article.split()) <= 560

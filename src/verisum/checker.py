@@ -16,7 +16,7 @@ The stages, per summary, in order (each a method of :class:`Checker`):
 4. **combine** (``analyse`` + ``_check_batch``, :mod:`verisum.features`,
    :mod:`verisum.calibration`): features of each claim, and the combiner's calibrated
    P(supported); the label from it (:func:`decide_claim`);
-5. **locate faults** (``_locate_faults``, :mod:`verisum.faults`): the words of each rejected
+5. **locate faults** (``locate_faults``, :mod:`verisum.faults`): the words of each rejected
    claim the judge blames, by occlusion, and the words the source never uses;
 6. **aggregate** (:mod:`verisum.verdicts`): a sentence is its weakest claim; a summary's label
    is its worst sentence's, its score the mean of its sentences' scores.
@@ -203,6 +203,13 @@ class Checker:
         return derived.load()
 
     @property
+    def calibrator_(self) -> Calibrator:
+        """The loaded combiner (the calibrated model over the claim features); loads if needed."""
+        self.load()
+        assert self._calibrator is not None
+        return self._calibrator
+
+    @property
     def threshold_(self) -> float:
         self.load()
         return self.threshold if self.threshold is not None else self._calibrator.threshold
@@ -320,7 +327,7 @@ class Checker:
     # Stages, in order: split (``_prepare``: sentences and claims) -> retrieve (``_prepare``:
     # evidence for every claim) -> judge (``_judge_claims``: every premise of every claim) ->
     # combine (``analyse``: features, then the combiner in ``_check_batch``) -> locate faults
-    # (``_locate_faults``) -> aggregate (``verdicts.aggregate_sentence`` / ``aggregate_summary``).
+    # (``locate_faults``) -> aggregate (``verdicts.aggregate_sentence`` / ``aggregate_summary``).
     def analyse(
         self, items: Sequence[tuple[str | None, Any, Any]], *, judge: Literal["all", "needed"] = "all"
     ) -> list["Analysis"]:
@@ -483,7 +490,7 @@ class Checker:
             for c, s in zip(a.claims, scores):
                 c.score = 1.0 if c.verbatim else veto_score(float(s), c.features, threshold)
                 c.label = decide_claim(c, threshold)
-        self._locate_faults([(a, c) for a in analysed for c in a.claims if c.label != Label.SUPPORTED])
+        self.locate_faults([(a, c) for a in analysed for c in a.claims if c.label != Label.SUPPORTED])
         meta_base = {"verisum": __version__, "judge": self.params()}
         results = []
         for a in analysed:
@@ -509,7 +516,7 @@ class Checker:
             )
         return results
 
-    def _locate_faults(self, items: Sequence[tuple["Analysis", "ClaimAnalysis"]], *, occlude: str = "no_novel") -> None:
+    def locate_faults(self, items: Sequence[tuple["Analysis", "ClaimAnalysis"]], *, occlude: str = "no_novel") -> None:
         """Locate faults: the words of each rejected claim the source never uses; for a
         contradicted claim, or one whose every word is in the source (a swapped name, a negation,
         a reversed verb), also the words the judge blames, by occlusion (see
@@ -629,7 +636,9 @@ def veto_score(score: float, features: Mapping[str, float], threshold: float) ->
     """The score after the judge's vetoes, read from a claim's features (``max_contradicted``:
     the most contradicting premise; ``unsupported``: the best premise): below the threshold (and
     at most 1 - P(contradicted) or 1 - P(unsupported)) when the judge is confident, else
-    unchanged. The Checker and the evaluation (:mod:`verisum.lodo`) both call this."""
+    unchanged; below the threshold, too, when the claim swaps a number, weekday or month that
+    its evidence gives (``value_conflict``). The Checker and the evaluation (:mod:`verisum.lodo`)
+    both call this."""
     max_contradicted = features.get("max_contradicted", 0.0)
     unsupported = features.get("unsupported", 0.0)
     if max_contradicted > CONTRADICTION_VETO:
@@ -641,10 +650,12 @@ def veto_score(score: float, features: Mapping[str, float], threshold: float) ->
 
 def decide_claim(c: ClaimAnalysis, threshold: float) -> Label:
     """Supported when the calibrated score reaches the threshold; otherwise contradicted when
-    a premise contradicts the claim (see :func:`contradicts`), else unsupported."""
+    a premise contradicts the claim (see :func:`contradicts`) or the claim swaps a value its
+    evidence gives (:func:`verisum.features.value_conflicts`), else unsupported."""
     if c.score >= threshold:
         return Label.SUPPORTED
-    return Label.CONTRADICTED if contradicts(c) else Label.UNSUPPORTED
+    conflict = c.features.get("value_conflict", 0.0) > 0 and c.contradiction is not None
+    return Label.CONTRADICTED if contradicts(c) or conflict else Label.UNSUPPORTED
 
 
 def claim_probs(c: ClaimAnalysis, label: Label) -> dict[str, float]:

@@ -115,6 +115,18 @@ class Encoder:
         self._tokenizer: Any = None
         self._lock = threading.Lock()
 
+    @property
+    def tokenizer(self) -> Any:
+        """The loaded tokenizer (loads the encoder if needed)."""
+        self.load()
+        return self._tokenizer
+
+    @property
+    def session(self) -> Any:
+        """The loaded onnxruntime session (loads the encoder if needed)."""
+        self.load()
+        return self._session
+
     def load(self) -> "Encoder":
         with self._lock:
             if self._session is None:

@@ -176,6 +176,44 @@ class SourceIndex:
         return False
 
 
+#: Number words that name one value for sure (not "one" of the, "second" of time, "single" as
+#: an adjective), for the value-conflict test.
+_CARDINALS = frozenset(w for w in _NUMBER_WORDS if w not in {"one", "first", "second", "once", "single", "double",
+                                                            "triple", "half", "zero"})
+_FULL_MONTHS = frozenset(_MONTHS[:12])
+
+
+def _typed_value(tok: str) -> tuple[str, str] | None:
+    """(kind, value) of a number, a weekday or a month name, else None."""
+    low = tok.lower()
+    if tok[0].isdigit():
+        return "number", _norm_number(tok)
+    if low in _CARDINALS:
+        return "number", _NUMBER_WORDS[low]
+    if low in _DAYS:
+        return "day", low
+    if low in _FULL_MONTHS and tok[0].isupper():  # "May", not the verb
+        return "month", low
+    return None
+
+
+def value_conflicts(text: str, evidence: str, index: SourceIndex) -> list[str]:
+    """Numbers, weekdays and months of ``text`` that the source never uses (:meth:`SourceIndex.knows`)
+    where its evidence gives another value of the same kind: "approved on Tuesday" against "approved
+    on Monday", "rose by 5 percent" against "rose by 2 percent". A swapped value is a contradiction
+    that word overlap hides and the judge, trained on sentence pairs, often reads as support."""
+    given = {v for v in map(_typed_value, _tokens(evidence)) if v is not None}
+    out = []
+    for tok in _tokens(text):
+        typed = _typed_value(tok)
+        if typed is None or index.knows(tok):
+            continue
+        kind, value = typed
+        if any(k == kind and v != value for k, v in given):
+            out.append(tok)
+    return out
+
+
 def novel_tokens(text: str, index: SourceIndex) -> dict[str, list[str]]:
     """Content words, names, numbers and dates of ``text`` that the source lacks
     (:meth:`SourceIndex.knows`)."""

@@ -78,7 +78,7 @@ def collect(checker: Any, records: Sequence[LabelledRecord], *, batch_size: int 
                     if not c.verbatim:
                         c.label = Label.CONTRADICTED if contradicts(c) else Label.UNSUPPORTED
                         want_faults.append((a, c))
-        checker._locate_faults(want_faults, occlude="always")
+        checker.locate_faults(want_faults, occlude="always")
         for r, a in chunk:
             row: dict[str, Any] = {
                 "id": r.id, "dataset": r.dataset, "label": r.label,

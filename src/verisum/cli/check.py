@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Iterable, Iterator
-
 import click
 
 from ..checker import Checker
 from ..io import open_binary
-from ..records import Record, RecordError, iter_lines, read_records
+from ..records import RecordError, iter_lines, read_records
 from .common import (
     EXIT_ERROR,
     CheckerOptions,
@@ -25,10 +23,6 @@ from .common import (
 )
 
 __all__ = ["check"]
-
-#: Records handed to the Checker at a time in a JSONL batch.
-CHUNK = 32
-
 
 @click.command("check")
 @source_options('Batch: check JSONL records {"id", "doc", "summary"} ("-" = stdin); one output line each.')
@@ -99,7 +93,7 @@ def _check_jsonl(checker: Checker, path: str, output: str, max_bytes: int, max_b
     with open_binary(path, stdin=sys.stdin.buffer) as stream:
         items = read_records(iter_lines(stream, max_bytes), max_bytes=max_bytes, max_bullets=max_bullets)
         with open_output(output) as out, progress_reporter("checking") as progress:
-            for done, item in enumerate(_check_stream(checker, items), start=1):
+            for item in checker.check_many(items, progress=progress):
                 if isinstance(item, RecordError):
                     line = ErrorModel.from_record_error(item).model_dump(mode="json")
                     worst = EXIT_ERROR
@@ -108,23 +102,4 @@ def _check_jsonl(checker: Checker, path: str, output: str, max_bytes: int, max_b
                     worst = max(worst, exit_code_for([item]))
                 out.write(json.dumps(line, ensure_ascii=False) + "\n")
                 out.flush()
-                if progress:
-                    progress(done, None)
     return worst
-
-
-def _check_stream(checker: Checker, items: Iterable[Record | RecordError]) -> Iterator:
-    """Checks records in chunks, passing RecordErrors through in place: one item per input."""
-    chunk: list[Record] = []
-    for item in items:
-        if isinstance(item, RecordError):
-            yield from checker.check_many(chunk)
-            chunk = []
-            yield item
-            continue
-        chunk.append(item)
-        if len(chunk) >= CHUNK:
-            yield from checker.check_many(chunk)
-            chunk = []
-    if chunk:
-        yield from checker.check_many(chunk)

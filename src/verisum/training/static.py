@@ -30,15 +30,17 @@ from pathlib import Path
 
 import numpy as np
 
+from verisum.resources import model_path
+
 __all__ = ["distil", "token_counts", "main"]
 
-OUT_DIR = Path(__file__).resolve().parent.parent / "models" / "static-minilm"
+OUT_DIR = model_path("static-minilm")
 
 
 def distil(encoder, batch: int = 512) -> np.ndarray:
     """One vector per vocabulary token: the encoder's mean-pooled output for [CLS] t [SEP]."""
     encoder.load()
-    tok, session = encoder._tokenizer, encoder._session
+    tok, session = encoder.tokenizer, encoder.session
     vocab = tok.get_vocab_size()
     cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     out = np.zeros((vocab, encoder.dim), np.float32)
@@ -87,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     encoder = Encoder(intra_op_num_threads=args.threads)
     vectors = distil(encoder)
     print(f"distilled {len(vectors)} token vectors in {time.time() - t0:.0f} s", file=sys.stderr)
-    counts, docs = token_counts(encoder._tokenizer, args.corpus)
+    counts, docs = token_counts(encoder.tokenizer, args.corpus)
     p = (counts + 1.0) / (counts.sum() + len(counts))
     weights = (args.a / (args.a + p)).astype(np.float16)
     q, scales = quantise(vectors)

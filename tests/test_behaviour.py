@@ -1,0 +1,31 @@
+"""Refactors change nothing: the checker's verdicts, scores and faults on the seed, the shipped
+example and a fixed sample of bench-dev records equal the snapshot taken before the structural
+clean-up (issue 10) with the code of that time (``tests/support/behaviour.py``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from verisum.checker import Checker
+
+from support.behaviour import behaviour, sample
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "behaviour.json"
+
+
+def test_behaviour_equals_the_snapshot(embedded_checker: Checker) -> None:
+    want = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    items = sample()
+    got = behaviour(embedded_checker, items)
+    assert got, "nothing was checked"
+    for key, result in got.items():
+        expected = want[key]
+        assert result["label"] == expected["label"], key
+        assert result["score"] == pytest.approx(expected["score"], abs=1e-6), key
+        assert len(result["sentences"]) == len(expected["sentences"]), key
+        for s, e in zip(result["sentences"], expected["sentences"]):
+            assert (s["label"], s["faults"]) == (e["label"], e["faults"]), key
+            assert s["score"] == pytest.approx(e["score"], abs=1e-6), key
