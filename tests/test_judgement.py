@@ -20,8 +20,7 @@ SOLAR = (
     [
         (BUDGET, "The council rejected the budget.", "rejected"),  # reversed verb
         (BUDGET, "The council did not approve the budget.", "not"),  # negated
-        pytest.param(BUDGET, "The council approved the budget on Tuesday.", "Tuesday", marks=pytest.mark.xfail(
-            strict=True, reason="known miss (issue 14): the judge reads a swapped weekday as supported (score about 0.64)")),
+        (BUDGET, "The council approved the budget on Tuesday.", "Tuesday"),  # swapped day (a value conflict)
         (SOLAR, "Millbrook did not switch on a floating solar farm.", "not"),  # negated
     ],
 )
@@ -32,6 +31,20 @@ def test_judgement_plain_contradictions_are_contradicted(embedded_checker, sourc
     assert max(verdict.probs, key=verdict.probs.get) == "contradicted"
     assert any(fault in f.text for f in verdict.faults), [f.text for f in verdict.faults]
     assert result.ok is False
+
+
+def test_judgement_swapped_values_are_contradicted_with_the_conflicting_evidence(embedded_checker) -> None:
+    source = ("Local taxes will rise by 2 percent next year, the treasurer said on Monday. "
+              "The council meets again in March.")
+    for claim, fault in [("Local taxes will rise by 5 percent next year.", "5"),
+                         ("The treasurer spoke on Friday.", "Friday"),
+                         ("The council meets again in June.", "June")]:
+        (verdict,) = embedded_checker.check(source, claim).claims
+        assert verdict.label is Label.CONTRADICTED, (claim, verdict.score)
+        assert [f.text for f in verdict.faults if fault in f.text], (claim, [f.text for f in verdict.faults])
+    # A value the source gives, written another way, is no conflict; nor is a value with nothing to clash with.
+    for claim in ["Local taxes will rise by two percent next year.", "The council meets again in March."]:
+        assert embedded_checker.check(source, claim).ok, claim
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,7 @@ class Calibrator:
         self,
         X: Sequence[Mapping[str, float]],
         y: Sequence[int],
-        sample_weight: Sequence[float] | None = None,
+        sample_weight: Sequence[float] | np.ndarray | None = None,
     ) -> "Calibrator":
         """Fit the logistic regression (L2-penalised, features standardised).
 
@@ -71,7 +71,7 @@ class Calibrator:
 
     def fit_threshold(
         self,
-        scores: Sequence[float],
+        scores: Sequence[float] | np.ndarray,
         y: Sequence[int],
         groups: Sequence[str] | None = None,
     ) -> "Calibrator":

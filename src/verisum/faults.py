@@ -52,7 +52,7 @@ MIN_GAIN = 0.1
 GAIN_SHARE = 0.5
 
 
-def _index_of(source: Document, vocab: object | None) -> "SourceIndex":
+def _index_of(source: Document, vocab: "SourceIndex | Iterable[str] | None") -> "SourceIndex":
     """The source's SourceIndex: the one given, one built from a plain set of words, or built."""
     from .features import SourceIndex
 
@@ -60,10 +60,10 @@ def _index_of(source: Document, vocab: object | None) -> "SourceIndex":
         return vocab
     if vocab is None:
         return SourceIndex.build(source)
-    return SourceIndex(vocab=set(vocab))  # type: ignore[arg-type]
+    return SourceIndex(vocab=set(vocab))
 
 
-def novel_words(claim: Claim, source: Document, vocab: object | None = None, *,
+def novel_words(claim: Claim, source: Document, vocab: "SourceIndex | Iterable[str] | None" = None, *,
                 keep_fillers: bool = False) -> tuple[Span, ...]:
     """Content words of the claim's span that the source never uses, by the same rule as the
     features' novelty (:meth:`verisum.features.SourceIndex.knows`); discourse fillers are left
@@ -166,7 +166,7 @@ def locate_faults(
     claim: Claim,
     source: Document,
     quotes: Sequence[str] = (),
-    vocab: object | None = None,
+    vocab: "SourceIndex | Iterable[str] | None" = None,
     evidence: Sequence[Evidence] = (),
 ) -> tuple[Span, ...]:
     """Words at fault in a claim that was not judged supported (see the module docstring)."""

@@ -52,6 +52,7 @@ FEATURE_NAMES = (
     "novel_dates",
     "novel_bigrams",
     "neg_mismatch",
+    "value_conflict",
     "n_words",
     "sum_emb_best",
     "sum_lex_best",
@@ -177,41 +178,41 @@ class SourceIndex:
 
 
 #: Number words that name one value for sure (not "one" of the, "second" of time, "single" as
-#: an adjective), for the value-conflict test.
-_CARDINALS = frozenset(w for w in _NUMBER_WORDS if w not in {"one", "first", "second", "once", "single", "double",
-                                                            "triple", "half", "zero"})
+#: an adjective, nor the scale words of "2 million"), for the value-conflict test.
+_CARDINALS = frozenset(w for w in _NUMBER_WORDS if w not in {
+    "one", "first", "second", "once", "single", "double", "triple", "half", "zero",
+    "hundred", "thousand", "million", "billion", "dozen"})
 _FULL_MONTHS = frozenset(_MONTHS[:12])
 
 
-def _typed_value(tok: str) -> tuple[str, str] | None:
-    """(kind, value) of a number, a weekday or a month name, else None."""
-    low = tok.lower()
-    if tok[0].isdigit():
-        return "number", _norm_number(tok)
-    if low in _CARDINALS:
-        return "number", _NUMBER_WORDS[low]
-    if low in _DAYS:
-        return "day", low
-    if low in _FULL_MONTHS and tok[0].isupper():  # "May", not the verb
-        return "month", low
-    return None
+def _typed_values(text: str) -> list[tuple[str, str, str, str]]:
+    """(token, kind, value, anchor) of the numbers, weekdays and month names of ``text``. A
+    number's anchor is the word after it (else before it): "5 percent" and "2 percent" are two
+    values of one thing, "forty dollars" and "two leaders" are not. Days and months need none."""
+    toks = _tokens(text)
+    out = []
+    for i, tok in enumerate(toks):
+        low = tok.lower()
+        if tok[0].isdigit() or low in _CARDINALS:
+            value = _norm_number(tok) if tok[0].isdigit() else _NUMBER_WORDS[low]
+            near = toks[i + 1] if i + 1 < len(toks) else (toks[i - 1] if i else "")
+            out.append((tok, "number", value, _stem(near.lower())))
+        elif low in _DAYS:
+            out.append((tok, "day", low, ""))
+        elif low in _FULL_MONTHS and tok[0].isupper():  # "May", not the verb
+            out.append((tok, "month", low, ""))
+    return out
 
 
 def value_conflicts(text: str, evidence: str, index: SourceIndex) -> list[str]:
     """Numbers, weekdays and months of ``text`` that the source never uses (:meth:`SourceIndex.knows`)
-    where its evidence gives another value of the same kind: "approved on Tuesday" against "approved
-    on Monday", "rose by 5 percent" against "rose by 2 percent". A swapped value is a contradiction
-    that word overlap hides and the judge, trained on sentence pairs, often reads as support."""
-    given = {v for v in map(_typed_value, _tokens(evidence)) if v is not None}
-    out = []
-    for tok in _tokens(text):
-        typed = _typed_value(tok)
-        if typed is None or index.knows(tok):
-            continue
-        kind, value = typed
-        if any(k == kind and v != value for k, v in given):
-            out.append(tok)
-    return out
+    where its evidence gives another value of the same kind, for the same thing: "approved on
+    Tuesday" against "approved on Monday", "rose by 5 percent" against "rose by 2 percent". A
+    swapped value is a contradiction that word overlap hides and that the judge, trained on
+    sentence pairs, often reads as support."""
+    given = {(kind, value, anchor) for _, kind, value, anchor in _typed_values(evidence)}
+    return [tok for tok, kind, value, anchor in _typed_values(text)
+            if not index.knows(tok) and any(k == kind and a == anchor and v != value for k, v, a in given)]
 
 
 def novel_tokens(text: str, index: SourceIndex) -> dict[str, list[str]]:
@@ -287,6 +288,7 @@ def claim_features(
         "novel_dates": float(len(novel["dates"])),
         "novel_bigrams": novel_bi / max(len(bigrams), 1),
         "neg_mismatch": float(_negated(claim.hypothesis) != _negated(best_ev)) if best_ev else 0.0,
+        "value_conflict": float(len(value_conflicts(span_text, " ".join(e.span.text for e in evidence), index))),
         "n_words": math.log1p(len(toks)),
     })
     feats.update({k: float(stats[k]) for k in ALIGN_FEATURES if k in stats})

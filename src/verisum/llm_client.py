@@ -27,7 +27,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Literal, Mapping, Sequence, TypeVar, overload
 
 import httpx
 
@@ -323,6 +323,26 @@ class ChatClient:
             raise BackendResponseError("the model returned an empty reply")
         usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
         return ChatReply(content=content, finish_reason=finish, model=data.get("model"), usage=usage)
+
+    @overload
+    def complete_json(
+        self,
+        messages: Sequence[Mapping[str, str]],
+        *,
+        validate: None = None,
+        temperature: float = 0.0,
+        max_tokens: int | None = None,
+    ) -> dict[str, Any]: ...
+
+    @overload
+    def complete_json(
+        self,
+        messages: Sequence[Mapping[str, str]],
+        *,
+        validate: Callable[[dict[str, Any]], T],
+        temperature: float = 0.0,
+        max_tokens: int | None = None,
+    ) -> T: ...
 
     def complete_json(
         self,

@@ -357,7 +357,9 @@ def format_lodo(results: Mapping[str, Sequence[LodoRow]]) -> str:
         fb = [r.floor_balanced_accuracy for r in rows if r.floor_balanced_accuracy is not None]
         a = [r.auc for r in rows if r.auc is not None]
         fa = [r.floor_auc for r in rows if r.floor_auc is not None]
-        lines.append(f"{'mean':<22} {'':>5} {f(np.mean(b) if b else None):>6} {f(np.mean(a) if a else None, False):>6} "
-                     f"{'':>8} | {f(np.mean(fb) if fb else None):>10} {f(np.mean(fa) if fa else None, False):>9}")
+        lines.append(f"{'mean':<22} {'':>5} {f(float(np.mean(b)) if b else None):>6} "
+                     f"{f(float(np.mean(a)) if a else None, False):>6} "
+                     f"{'':>8} | {f(float(np.mean(fb)) if fb else None):>10} "
+                     f"{f(float(np.mean(fa)) if fa else None, False):>9}")
         lines.append("")
     return "\n".join(lines)

@@ -22,7 +22,7 @@ import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Final, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -47,7 +47,7 @@ __all__ = [
     "SCHEMA_DIR",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 
 LabelName = Literal["supported", "contradicted", "unsupported"]
 
@@ -304,7 +304,7 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-_FILES = {
+_FILES: dict[str, type[BaseModel]] = {
     "check-result.schema.json": CheckResultModel,
     "highlights-result.schema.json": HighlightsResultModel,
     "fix-result.schema.json": FixResultModel,

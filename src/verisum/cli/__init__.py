@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any
+from typing import Any, Callable
 
 import click
 
@@ -76,8 +76,11 @@ class LazyGroup(click.Group):
         ...``, exit 2) like every other error, instead of click's three-line usage block."""
         if kwargs.get("standalone_mode", True) is False:
             return super().main(*args, **kwargs)
+        # click's overloads of main() cannot be matched when ``*args`` might also fill
+        # standalone_mode, so the call goes through a plain callable.
+        click_main: Callable[..., Any] = super().main
         try:
-            rv = super().main(*args, standalone_mode=False, **kwargs)
+            rv = click_main(*args, standalone_mode=False, **kwargs)
         except click.exceptions.Abort:
             click.echo("verisum: error: interrupted", err=True)
             sys.exit(130)

@@ -149,8 +149,11 @@ def read_source_and_summary(file: str | None, summary_file: str | None, summary_
     if summary_file is None and summary_text is None:
         seed = split_seed(text, max_bullets=max_bullets)
         return seed.source, seed.summary
-    summary = summary_text if summary_text is not None else read_input(summary_file, what="summary",
-                                                                      max_bytes=max_bytes)
+    if summary_text is not None:
+        summary = summary_text
+    else:
+        assert summary_file is not None  # with neither given, the seed form returned above
+        summary = read_input(summary_file, what="summary", max_bytes=max_bytes)
     if not summary.strip():
         raise InputError("the summary is empty")
     check_summary_size(summary, max_bullets)

@@ -104,6 +104,11 @@ def eval_(
                    + (f"; {len(bad)} unreadable" if bad else ""))
 
 
+def _percent(x: float | None) -> str:
+    """A share as a percentage with one decimal, or "-" when there is none."""
+    return "-" if x is None else f"{100 * x:.1f}"
+
+
 def _eval_lodo(records: Sequence, bad: Sequence, variants: Sequence[str], rows_path: str | None, fmt: str,
                batch_size: int, options: CheckerOptions) -> None:
     import os
@@ -165,7 +170,7 @@ def _eval_lodo(records: Sequence, bad: Sequence, variants: Sequence[str], rows_p
             click.echo(f"words at fault, character F1 by rule ({v}, claims the left-out combiner rejects):")
             click.echo(f"  {'set':<22}" + "".join(f"{k:>16}" for k in (*lodo.FAULT_RULES, "baseline")))
             for ds, f in rules.items():
-                click.echo(f"  {ds:<22}" + "".join(f"{'-' if f[k] is None else f'{100 * f[k]:.1f}':>16}"
+                click.echo(f"  {ds:<22}" + "".join(f"{_percent(f[k]):>16}"
                                                   for k in (*lodo.FAULT_RULES, "baseline")))
     click.echo(f"{len(rows)} records ({errors} could not be checked)" + (f"; {len(bad)} unreadable" if bad else ""))
 

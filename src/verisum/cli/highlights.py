@@ -37,8 +37,10 @@ def writer_options(fn: Any) -> Any:
         click.option("--base-url", default=None, envvar="VERISUM_BASE_URL", metavar="URL",
                      help="--writer llm (or --backend llm): endpoint base URL, e.g. http://127.0.0.1:8080/v1 "
                           "[env VERISUM_BASE_URL]."),
-        click.option("--model", default=None, metavar="NAME",
-                     help="--writer llm: the model name on the endpoint (else the --backend's model)."),
+        click.option("--writer-model", "--model", "model", default=None, metavar="NAME",
+                     help="--writer llm: the model name on the endpoint. The judge's model is --judge-model. "
+                          "(--model is the older spelling, still accepted; without --writer llm it also names "
+                          "the judge's model, as it did before.)"),
         click.option("--api-key", default=None, metavar="KEY",
                      help="llm: API key [env VERISUM_API_KEY, then OPENAI_API_KEY]."),
         click.option("--max-rounds", type=click.IntRange(0, 10), default=2, show_default=True,
@@ -104,7 +106,7 @@ def highlights(file: str | None, jsonl: str | None, fmt: str | None, output: str
       verisum highlights article.txt -n 3
       verisum highlights article.txt --format json
       verisum highlights --jsonl articles.jsonl -o highlights.jsonl
-      verisum highlights article.txt --writer llm --base-url http://127.0.0.1:8080/v1 --model NAME
+      verisum highlights article.txt --writer llm --base-url http://127.0.0.1:8080/v1 --writer-model NAME
 
     Exit codes: 0 bullets written; 1 no candidate passed the checker (nothing printed);
     2 bad usage, unreadable input or a failed backend.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Sequence
 
 import click
 
@@ -73,7 +74,7 @@ def perturb(file: str | None, summary_file: str | None, summary_text: str | None
     types = _types(types_)
     worst = EXIT_OK
     with open_output(output) as out:
-        def emit(records_id: str | None, source: str, summary: str | list[str]) -> None:
+        def emit(records_id: str | None, source: str, summary: str | Sequence[str]) -> None:
             if not isinstance(summary, str):
                 summary = join_bullets(summary)
             if with_original:

@@ -55,7 +55,7 @@ def _collected(r: LabelledRecord, a: Any) -> dict[str, Any]:
     from ..checker import premise_text
     from ..faults import locate_faults
 
-    base = {
+    base: dict[str, Any] = {
         "id": r.id, "dataset": r.dataset, "origin": r.origin, "split": r.split, "label": r.label,
         "spans": None if r.spans is None else [list(s) for s in r.spans],
         "sentence_labels": None if r.sentence_labels is None else list(r.sentence_labels),

@@ -23,6 +23,7 @@ class Prediction:
     def to_dict(self) -> dict[str, Any]:
         if self.error is not None:
             return {"id": self.id, "error": self.error}
+        assert self.score is not None  # a prediction without an error has a score
         return {"id": self.id, "score": round(float(self.score), 6), "label": self.label}
 
 
@@ -80,15 +81,25 @@ def report(records: Sequence[LabelledRecord], predictions: Sequence[Prediction])
         if origin and len({records[i].origin for i in groups[(ds, "")]}) < 2:
             continue
         ok = [i for i in idx if predictions[i].error is None and records[i].label is not None]
-        y = [records[i].label for i in ok]
-        bacc = balanced_accuracy([predictions[i].label for i in ok], y) if ok else None
-        auc = roc_auc([predictions[i].score for i in ok], y) if ok else None
+        y: list[int] = []
+        labels: list[int] = []
+        scores: list[float] = []
+        for i in ok:
+            gold, pred = records[i].label, predictions[i]
+            # kept by ``ok``: a labelled record; a prediction without an error has both
+            assert gold is not None and pred.label is not None and pred.score is not None
+            y.append(gold)
+            labels.append(pred.label)
+            scores.append(pred.score)
+        bacc = balanced_accuracy(labels, y) if ok else None
+        auc = roc_auc(scores, y) if ok else None
         tp = fp = fn = 0
         has_spans = False
         for i in ok:
-            if records[i].spans is not None:
+            spans = records[i].spans
+            if spans is not None:
                 has_spans = True
-                a, b, c = span_counts(predictions[i].faults, records[i].spans)
+                a, b, c = span_counts(predictions[i].faults, spans)
                 tp, fp, fn = tp + a, fp + b, fn + c
         rows.append(Row(ds, origin, len(idx), bacc, auc, f1(tp, fp, fn) if has_spans else None,
                         sum(1 for i in idx if predictions[i].error is not None)))

@@ -269,6 +269,7 @@ def evaluate_highlights(
                     records.append(Record(id=name, doc=ref.article, summary=bullets))
             for rec, item in zip(records, checker.check_many(records, batch_size=len(records) or 1)):
                 if not isinstance(item, RecordError):
+                    assert rec.id is not None  # each record's id is its system's name
                     counts[rec.id] += sum(bullets_passing(item, len(rec.summary)))
             tick()
     for name, outs, secs in others:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from ..calibration import Calibrator
 from ..document import Document, Span
@@ -131,7 +131,7 @@ class ExtractiveWriter:
         """(score, index, sentence, cleaned text, content-word bag), in article order."""
         if self._ranker is not None:
             eligible, bags, feats = self.ranker_features(article)
-            probs = self._ranker.score_many(feats) if feats else []
+            probs: Iterable[float] = self._ranker.score_many(feats) if feats else []
             return [(float(p), i, s, text, bag) for p, (i, s, text), bag in zip(probs, eligible, bags)]
         eligible = self._eligible(article)
         bags = [Counter(content_words(t)) for _, _, t in eligible]

@@ -394,6 +394,7 @@ def make_standalone(doc: Document, sentence: Span, text: str | None = None) -> S
     fm = _FIRST_WORD_RE.match(out)
     first = fm.group(1).lower() if fm else ""
     if first in _PERSON_PRONOUNS:
+        assert fm is not None  # ``first`` is a pronoun, so the first word matched
         name = find_referent(doc, sentence)
         if name is None:
             return Standalone(None, f"starts with {fm.group(1)!r} and the article does not make clear who that is")
@@ -454,16 +455,16 @@ def shorter_forms(text: str, *, min_words: int = _MIN_WORDS) -> list[str]:
     body = text
     for m in _RELATIVE_RE.finditer(body):
         add(body[: m.start()] + " " + body[m.end():])
-    m = _LEADING_RE.match(body)
-    if m:
-        add(body[m.end():])
+    lead = _LEADING_RE.match(body)
+    if lead:
+        add(body[lead.end():])
     for m in _TRAILING_RE.finditer(body):
         head = body[: m.start()]
         if len(head.split()) >= min_words:
             add(head)
     # Combinations: leading clause dropped, then the first trailing cut.
-    if m := _LEADING_RE.match(body):
-        rest = body[m.end():]
+    if lead := _LEADING_RE.match(body):
+        rest = body[lead.end():]
         t = _TRAILING_RE.search(rest)
         if t and len(rest[: t.start()].split()) >= min_words:
             add(rest[: t.start()])

@@ -383,5 +383,7 @@ def write_highlights_many(
                 progress(done, total)
             yield item
     finally:
-        if isinstance(writer, str) and callable(getattr(w, "close", None)):
-            w.close()  # a writer built here (an llm client) is closed here
+        if isinstance(writer, str):
+            close = getattr(w, "close", None)  # not part of the Writer protocol
+            if callable(close):
+                close()  # a writer built here (an llm client) is closed here

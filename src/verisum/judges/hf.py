@@ -254,6 +254,7 @@ class HFJudge:
 
     def _judge_batch(self, batch: Sequence[Pair]) -> list[Judgement]:
         torch, tok, model = self._torch, self._tokenizer, self._model
+        assert self.max_length_ is not None and self.labels_ is not None  # set by load()
         premises = [p.premise for p in batch]
         hypotheses = [p.hypothesis for p in batch]
         full = tok(premises, hypotheses, truncation=False, padding=False, verbose=False)["input_ids"]
@@ -277,5 +278,10 @@ class HFJudge:
                 agg[label] += float(p)
             total = sum(agg.values())
             agg = {k: min(max(v / total, 0.0), 1.0) for k, v in agg.items()}
-            out.append(Judgement(**agg, truncated=was_cut))
+            out.append(Judgement(
+                supported=agg["supported"],
+                contradicted=agg["contradicted"],
+                unsupported=agg["unsupported"],
+                truncated=was_cut,
+            ))
         return out

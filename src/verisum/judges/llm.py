@@ -107,7 +107,9 @@ def parse_verdict(obj: dict[str, Any]) -> Judgement:
     if rationale is not None and not isinstance(rationale, str):
         rationale = str(rationale)
     return Judgement(
-        **probs,
+        supported=probs["supported"],
+        contradicted=probs["contradicted"],
+        unsupported=probs["unsupported"],
         quotes=tuple(quotes[:_MAX_QUOTES]),
         rationale=(rationale.strip() or None) if rationale else None,
     )

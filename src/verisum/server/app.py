@@ -24,7 +24,7 @@ import json
 import secrets
 from collections import OrderedDict
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, AsyncIterator, Hashable, Sequence
+from typing import Annotated, Any, AsyncIterator, Hashable, Sequence, cast
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, Response
@@ -75,6 +75,8 @@ def _json_number(value: Any) -> Any:
 
 JsonInteger = Annotated[int, BeforeValidator(_json_integer)]
 JsonNumber = Annotated[float, BeforeValidator(_json_number)]
+#: A micro-batch's key: (kind, top_k, threshold, n); n is set for highlights only.
+_JobKey = tuple[str, int | None, float | None, int | None]
 
 
 class _Request(BaseModel):
@@ -268,7 +270,8 @@ class _Engine:
         return found
 
     def run(self, key: Hashable, items: Sequence[Any]) -> list[Any]:
-        kind, top_k, threshold, n = key  # type: ignore[misc]
+        # The batcher holds keys as Hashable; every key is a _JobKey (_summary_job, highlights).
+        kind, top_k, threshold, n = cast(_JobKey, key)
         checker = self.checker_for(top_k, threshold)
         if kind == "check":
             out: list[Any] = []
@@ -283,6 +286,7 @@ class _Engine:
         if kind == "highlights":
             from ..highlights import write_highlights_many
 
+            assert n is not None  # a highlights key carries the request's n
             return [item.error if isinstance(item, RecordError)
                     else HighlightsResultModel.from_result(item).model_dump_json().encode()
                     for item in write_highlights_many(items, n, checker=checker)]
@@ -343,7 +347,7 @@ async def check(body: CheckRequest, request: Request) -> Response:
     return _json(await request.app.state.batcher.submit(*_summary_job("check", body, request)))
 
 
-def _summary_job(kind: str, body: CheckRequest, request: Request) -> tuple[Hashable, Record]:
+def _summary_job(kind: str, body: CheckRequest, request: Request) -> tuple[_JobKey, Record]:
     """The batching key and record of a check or fix request (limits and the seed form applied)."""
     state = request.app.state
     if len(body.doc) > state.settings.max_source_chars:
@@ -394,7 +398,7 @@ async def highlights(body: HighlightsRequest, request: Request) -> Response:
     if not _has_highlights():
         raise HTTPException(501, detail="the highlights writer (verisum.highlights) is not installed")
     # Requests for the same n share a micro-batch (one write_highlights_many call).
-    key = ("highlights", body.options.top_k, body.options.threshold, body.n)
+    key: _JobKey = ("highlights", body.options.top_k, body.options.threshold, body.n)
     return _json(await state.batcher.submit(key, Record(body.id, body.doc, ())))
 
 
