@@ -37,7 +37,7 @@ from .errors import EmptyInput, InputError, InputTooLarge, InternalError, Verisu
 from .evidence import Evidence, LexicalRetriever, Retriever
 from .text import content_words
 from .io import MAX_BULLETS
-from .records import Record, RecordError
+from .records import SOURCE_KEYS, Record, RecordError
 from .faults import blamed_words, locate_faults, merge_spans, novel_words, occlusions
 from .features import EVIDENCE_FEATURES, SourceIndex, add_summary_context, claim_features, judge_features
 from .judges import Judge, Pair, get_judge
@@ -293,10 +293,11 @@ class Checker:
                 yield rec
                 continue
             if isinstance(rec, Record):
-                line, rid, doc, summ = rec.line, rec.id, rec.doc, rec.summary
+                line, rid, doc, summ = rec.line, rec.id, rec.source, rec.summary
             else:
                 line, rid = rec.get("line"), rec.get("id")
-                doc, summ = rec.get("doc"), rec.get("summary")
+                doc = next((rec[k] for k in SOURCE_KEYS if k in rec), None)
+                summ = rec.get("summary")
             pending.append((line, None if rid is None else str(rid), doc, summ))
             if len(pending) >= batch_size:
                 yield from flush()

@@ -433,7 +433,7 @@ def evaluate_fix(checker: "Checker", faithful: Sequence[Any], unfaithful: Sequen
         rng.shuffle(types)
         variants = []
         for t in types:
-            variants = perturb(rec.doc, rec.summary, types=[t], seed=seed, id=rec.id)
+            variants = perturb(rec.source, rec.summary, types=[t], seed=seed, id=rec.id)
             if variants:
                 break
         done += 1
@@ -445,7 +445,7 @@ def evaluate_fix(checker: "Checker", faithful: Sequence[Any], unfaithful: Sequen
         n_pert += 1
         stats = by_type[v.error_type]
         stats["n"] += 1
-        result = checker.fix(rec.doc, v.summary, id=rec.id)
+        result = checker.fix(rec.source, v.summary, id=rec.id)
         if result.check.ok:
             continue
         caught += 1
@@ -463,7 +463,7 @@ def evaluate_fix(checker: "Checker", faithful: Sequence[Any], unfaithful: Sequen
                              "fixed": None if edit is None else edit.after, "restored": _same_text(result.text, rec.summary)})
     flagged = u_supported = 0
     for rec in unfaithful:
-        result = checker.fix(rec.doc, rec.summary, id=rec.id)
+        result = checker.fix(rec.source, rec.summary, id=rec.id)
         done += 1
         if progress:
             progress(done, total)

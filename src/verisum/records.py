@@ -39,14 +39,31 @@ __all__ = [
 SOURCE_KEYS = ("doc", "article", "source")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Record:
-    """One input of a batch. ``line`` is its 1-based line in the input file, if any."""
+    """One input of a batch: its source text, its summary (a string, or a list of bullets; empty
+    for an article alone), and ``line``, its 1-based line in the input file, if any.
+
+    ``doc=`` is accepted in place of ``source=``, and ``.doc`` reads it: the older name."""
 
     id: str | None
-    doc: str
+    source: str
     summary: str | Sequence[str]
-    line: int | None = None
+    line: int | None
+
+    def __init__(self, id: str | None, source: str | None = None, summary: str | Sequence[str] = (),
+                 line: int | None = None, *, doc: str | None = None) -> None:
+        if (source is None) == (doc is None):
+            raise TypeError("Record takes the source text once: source= (or doc=, its older name)")
+        object.__setattr__(self, "id", id)
+        object.__setattr__(self, "source", source if source is not None else doc)
+        object.__setattr__(self, "summary", summary)
+        object.__setattr__(self, "line", line)
+
+    @property
+    def doc(self) -> str:
+        """The source text, by its older name."""
+        return self.source
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +115,7 @@ def record_from_obj(
         raise EmptyInput(f"{where}: \"{doc_key}\" is empty")
     if "summary" not in obj:
         if not require_summary:
-            return Record(id=None if rid is None else str(rid), doc=doc, summary=(), line=line_no)
+            return Record(id=None if rid is None else str(rid), source=doc, summary=(), line=line_no)
         raise BadRecord(f"{where}: missing field \"summary\"")
     summary = obj["summary"]
     if isinstance(summary, list):
@@ -112,7 +129,7 @@ def record_from_obj(
     else:
         raise BadRecord(f"{where}: \"summary\" must be a string or a list of strings, not {_json_type(summary)}")
     check_summary_size(summary, max_bullets, f"{where}: \"summary\"")
-    return Record(id=None if rid is None else str(rid), doc=doc, summary=summary, line=line_no)
+    return Record(id=None if rid is None else str(rid), source=doc, summary=summary, line=line_no)
 
 
 def _json_type(value: Any) -> str:

@@ -146,7 +146,7 @@ def _fix_jsonl(checker: Any, path: str, output: str, max_bytes: int, max_bullets
         for done, rec in enumerate(items, start=1):
             if not isinstance(rec, RecordError):
                 try:
-                    result = checker.fix(rec.doc, rec.summary, id=rec.id, **kwargs)
+                    result = checker.fix(rec.source, rec.summary, id=rec.id, **kwargs)
                     line = FixResultModel.from_result(result).model_dump(mode="json")
                     worst = max(worst, EXIT_FOUND if result.edits else EXIT_OK)
                 except VerisumError as exc:

@@ -96,7 +96,7 @@ def perturb(file: str | None, summary_file: str | None, summary_text: str | None
                         out.write(json.dumps(ErrorModel.from_record_error(rec).model_dump(mode="json")) + "\n")
                         worst = EXIT_ERROR
                         continue
-                    emit(rec.id, rec.doc, rec.summary)
+                    emit(rec.id, rec.source, rec.summary)
             raise SystemExit(worst)
         source, summary = read_source_and_summary(file, summary_file, summary_text, max_bytes=max_bytes,
                                                   max_bullets=max_bullets)

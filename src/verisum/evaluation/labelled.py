@@ -19,7 +19,7 @@ from typing import Any, Iterator, Literal, Sequence
 
 
 from ..errors import BadRecord, VerisumError
-from ..records import iter_jsonl
+from ..records import SOURCE_KEYS, iter_jsonl
 
 Split = Literal["train", "val", "all"]
 
@@ -51,6 +51,11 @@ class LabelledRecord:
     file: str = ""
 
     @property
+    def source(self) -> str:
+        """The source text (``doc``), by the name the rest of verisum uses."""
+        return self.doc
+
+    @property
     def split(self) -> str:
         return split_of(self.doc)
 
@@ -58,7 +63,7 @@ class LabelledRecord:
 def _record(obj: Any, line: int, file: str) -> LabelledRecord:
     if not isinstance(obj, dict):
         raise BadRecord(f"{file}:{line}: a record must be a JSON object")
-    doc = obj.get("doc", obj.get("article", obj.get("source")))
+    doc = next((obj[k] for k in SOURCE_KEYS if k in obj), None)
     summary = obj.get("summary")
     if not isinstance(doc, str) or not doc.strip():
         raise BadRecord(f"{file}:{line}: the record has no \"doc\" text")

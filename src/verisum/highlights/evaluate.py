@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from ..document import split_sentences
 from ..errors import BadRecord, InputError, VerisumError
-from ..records import iter_jsonl
+from ..records import SOURCE_KEYS, iter_jsonl
 
 if TYPE_CHECKING:
     from ..checker import Checker
@@ -126,7 +126,7 @@ def read_references(path: str | Path) -> list[Reference]:
     """Stories from a JSONL file of ``{"id", "article", "highlights": [...]}`` records."""
     out = []
     for no, obj in read_json_objects(path):
-        article = obj.get("article", obj.get("doc"))
+        article = next((obj[k] for k in SOURCE_KEYS if k in obj), None)
         if not isinstance(article, str) or not article.strip():
             raise BadRecord(f"{path} line {no}: missing the \"article\" text")
         if "highlights" not in obj:
@@ -266,7 +266,7 @@ def evaluate_highlights(
             for name, outs, _ in others:
                 bullets = [" ".join(b.split()) for b in outs.get(ref.id, ()) if b.strip()]
                 if bullets:
-                    records.append(Record(id=name, doc=ref.article, summary=bullets))
+                    records.append(Record(id=name, source=ref.article, summary=bullets))
             for rec, item in zip(records, checker.check_many(records, batch_size=len(records) or 1)):
                 if not isinstance(item, RecordError):
                     assert rec.id is not None  # each record's id is its system's name

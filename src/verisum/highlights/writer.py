@@ -354,7 +354,7 @@ def write_highlights_many(
     max_rounds: int = MAX_ROUNDS,
     progress: Callable[[int, int | None], None] | None = None,
 ) -> Iterator[HighlightsResult | RecordError]:
-    """:func:`write_highlights` for each record's source (``record.doc``); yields exactly one
+    """:func:`write_highlights` for each record's source (``record.source``); yields exactly one
     item per input, in input order, as :meth:`Checker.check_many` does.
 
     The policy for failures is check_many's: a record that cannot be written for (bad input, a
@@ -374,7 +374,7 @@ def write_highlights_many(
                 item: HighlightsResult | RecordError = rec
             else:
                 try:
-                    item = write_highlights(rec.doc, n, w, checker, max_rounds=max_rounds, id=rec.id)
+                    item = write_highlights(rec.source, n, w, checker, max_rounds=max_rounds, id=rec.id)
                 except VerisumError as exc:
                     item = RecordError(rec.id, rec.line, exc)
                 except Exception as exc:  # noqa: BLE001 - a bug costs only its own record

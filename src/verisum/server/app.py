@@ -124,7 +124,7 @@ class HighlightsRequest(_Request):
     options: Options = Field(default_factory=Options)
 
 
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorModel, "description": text}
     for status, text in {
         400: "The body cannot be parsed at all (not UTF-8, or JSON nested too deeply).",
@@ -282,7 +282,7 @@ class _Engine:
                     out.append(CheckResultModel.from_result(item).model_dump_json().encode())
             return out
         if kind == "fix":
-            return _each(items, lambda r: FixResultModel.from_result(checker.fix(r.doc, r.summary, id=r.id)))
+            return _each(items, lambda r: FixResultModel.from_result(checker.fix(r.source, r.summary, id=r.id)))
         if kind == "highlights":
             from ..highlights import write_highlights_many
 
@@ -358,7 +358,7 @@ def _summary_job(kind: str, body: CheckRequest, request: Request) -> tuple[_JobK
     doc, summary = body.doc, body.summary
     if summary is None:
         doc, summary = _split_seed_form(doc)
-    return (kind, body.options.top_k, body.options.threshold, None), Record(id=body.id, doc=doc, summary=summary)
+    return (kind, body.options.top_k, body.options.threshold, None), Record(id=body.id, source=doc, summary=summary)
 
 
 @api.post(

@@ -129,9 +129,11 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(VerisumError, _on_verisum_error)
-    app.add_exception_handler(RequestValidationError, _on_validation_error)
-    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    # Starlette types a handler as taking any Exception; each of these takes the class it is
+    # registered for, which is what Starlette passes it.
+    app.add_exception_handler(VerisumError, _on_verisum_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)  # type: ignore[arg-type]
     app.add_exception_handler(BatcherFull, _on_busy)
     app.add_exception_handler(BatcherClosed, _on_busy)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -51,12 +51,13 @@ def read_stories(path: str | Path) -> list[Any]:
     ``references`` or ``writer_summaries``; ids are prefixed with the file name, so that two
     files may reuse ids."""
     from ..errors import BadRecord, InputError
+    from ..records import SOURCE_KEYS
     from ..highlights.evaluate import Reference, read_json_objects
 
     name = Path(path).name
     out = []
     for no, obj in read_json_objects(path):
-        article = obj.get("article", obj.get("doc"))
+        article = next((obj[k] for k in SOURCE_KEYS if k in obj), None)
         if not isinstance(article, str) or not article.strip():
             raise BadRecord(f"{path} line {no}: missing the \"article\" text")
         ref = obj.get("highlights")
