@@ -8,7 +8,7 @@ that hold up.
 Importing verisum loads nothing heavy; models load on first use.
 """
 
-__version__ = "0.1.0"
+from .version import __version__
 
 from .calibration import Calibrator
 from .checker import Checker, check, fix

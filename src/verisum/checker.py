@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Final, Iterable, Iterator, Literal, Mapping, Sequence
 
-from . import __version__
+from .version import __version__
 from .calibration import Calibrator
 from .claims import Claim, summary_claims
 from .document import PHOTO_POINTER_RE, Document, Span, join_bullets

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import click
 
-from .. import __version__
+from ..version import __version__
 
 __all__ = ["main", "COMMANDS"]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from html import escape
 from typing import Iterable, Sequence
 
-from .. import __version__
+from ..version import __version__
 from ..verdicts import CheckResult
 from . import LABEL_MARKS
 

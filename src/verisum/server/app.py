@@ -32,7 +32,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .. import __version__
+from ..version import __version__
 from ..checker import Checker
 from ..records import Record, RecordError
 from ..errors import EmptyInput, InputError, InputTooLarge, InternalError, VerisumError
