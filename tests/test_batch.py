@@ -124,6 +124,21 @@ def test_batch_inputs_folders_globs_and_their_errors(tmp_path: Path) -> None:
         input_files(str(tmp_path / "d" / "notes.txt"))
 
 
+def test_batch_inputs_as_uris(tmp_path: Path) -> None:
+    """The path Ray takes for s3:// and gs:// inputs, on pyarrow's local filesystem (file://)."""
+    pytest.importorskip("pyarrow", reason="URIs are listed with pyarrow's filesystems")
+    (tmp_path / "d" / "sub").mkdir(parents=True)
+    for name in ("d/a.jsonl", "d/sub/b.jsonl", "d/.hidden.jsonl", "d/_tmp/c.jsonl", "d/notes.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("{}\n")
+    uri = f"file://{tmp_path}/d"
+    assert input_files(uri)[0] == [f"{uri}/a.jsonl", f"{uri}/sub/b.jsonl"]
+    assert input_files(f"{uri}/*.jsonl")[0] == [f"{uri}/a.jsonl"]
+    assert input_files(f"{uri}/a.jsonl")[0] == [f"{uri}/a.jsonl"]
+    with pytest.raises(InputError, match="no such file"):
+        input_files(f"{uri}/missing/")
+
+
 def test_batch_cli_usage_errors(cli, tmp_path: Path, records) -> None:
     path, _ = records
     res = cli("batch", "check", path, tmp_path / "out", "--workers", "2")

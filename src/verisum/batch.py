@@ -270,23 +270,8 @@ def _expand(path: str, input_format: Format | None) -> list[str]:
             return False
         return _format_of(name) is not None if input_format is None else _format_of(name) in (None, input_format)
 
-    if _has_scheme(path):
-        from pyarrow import fs as pafs
-
-        filesystem, root = pafs.FileSystem.from_uri(path.split("*")[0].rsplit("/", 1)[0] if "*" in path else path)
-        prefix = path[: len(path) - len(root)] if not path.endswith(root) else path[: -len(root)] if root else path
-        if "*" in path:
-            pattern = path[len(prefix):] if path.startswith(prefix) else root
-            infos = filesystem.get_file_info(pafs.FileSelector(root, recursive=True))
-            return sorted(prefix + i.path for i in infos
-                          if i.type == pafs.FileType.File and fnmatch.fnmatch(i.path, pattern) and wanted(i.path))
-        info = filesystem.get_file_info(root)
-        if info.type == pafs.FileType.Directory:
-            infos = filesystem.get_file_info(pafs.FileSelector(root, recursive=True))
-            return sorted(prefix + i.path for i in infos if i.type == pafs.FileType.File and wanted(i.path))
-        if info.type == pafs.FileType.NotFound:
-            raise InputError(f"{path}: no such file")
-        return [path]
+    if "://" in path:
+        return _expand_uri(path, wanted)
     if any(c in path for c in "*?["):
         return sorted(p for p in glob.glob(path, recursive=True) if Path(p).is_file() and wanted(p))
     p = Path(path)
@@ -296,6 +281,39 @@ def _expand(path: str, input_format: Format | None) -> list[str]:
     if not p.exists():
         raise InputError(f"{path}: no such file")
     return [str(p)]
+
+
+def _expand_uri(uri: str, wanted: Callable[[str], bool]) -> list[str]:
+    """A URI (s3://, gs://, hdfs://, file://), a folder URI or a glob URI, listed with pyarrow's
+    filesystems; the files come back as URIs of the same scheme (and host)."""
+    from pyarrow import fs as pafs
+
+    star = min((uri.find(c) for c in "*?[" if c in uri.split("://", 1)[1]), default=-1)
+    base = uri if star < 0 else uri[:star].rsplit("/", 1)[0]
+    try:
+        filesystem, root = pafs.FileSystem.from_uri(base)
+    except (ValueError, OSError) as exc:
+        raise InputError(f"cannot open {uri}: {exc}") from exc
+    # What comes before the filesystem's own path: "s3://" for s3://bucket/key, the host too for hdfs.
+    prefix = base[: base.rfind(root)] if root and root in base else base.split("://", 1)[0] + "://"
+    info = filesystem.get_file_info(root)
+    if info.type == pafs.FileType.NotFound:
+        raise InputError(f"{base}: no such file or folder")
+    if star < 0 and info.type == pafs.FileType.File:
+        return [uri]
+    pattern = None if star < 0 else root.rstrip("/") + uri[len(base):]
+    files = filesystem.get_file_info(pafs.FileSelector(root, recursive=True))
+    return sorted(prefix + f.path for f in files if f.type == pafs.FileType.File and wanted(f.path)
+                  and (pattern is None or _glob_match(f.path, pattern))
+                  and not any(part.startswith((".", "_")) for part in f.path[len(root):].split("/")))
+
+
+def _glob_match(path: str, pattern: str) -> bool:
+    """A glob as the shell reads it: "*" stays within one folder; "**" crosses folders."""
+    if "**" in pattern:
+        return fnmatch.fnmatchcase(path, pattern)
+    parts, pats = path.split("/"), pattern.split("/")
+    return len(parts) == len(pats) and all(fnmatch.fnmatchcase(a, b) for a, b in zip(parts, pats))
 
 
 def jsonl_lines(stream: IO[bytes], max_bytes: int = MAX_INPUT_BYTES) -> Iterator[tuple[int, bytes]]:
@@ -318,6 +336,10 @@ def parquet_lines(source: Any, batch_rows: int = 1024) -> Iterator[tuple[int, by
 def _lines_of(path: str, fmt: Format, max_bytes: int) -> Iterator[tuple[int, bytes]]:
     from .io import open_binary
 
+    if path.startswith("file://"):
+        path = path[len("file://"):]
+    elif "://" in path:
+        raise InputError(f"{path}: the local engine reads local files; use --engine ray for remote storage")
     if fmt == "parquet":
         yield from parquet_lines(path)
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Callable
 
 import click
@@ -78,7 +79,8 @@ def _run(job: Any, input_path: str, output: str, engine: str, address: str | Non
 
     if engine == "local" and (address is not None or workers != 1 or gpus_per_worker):
         raise click.UsageError("--address, --workers and --gpus-per-worker are for --engine ray")
-    with progress_reporter(label) as progress:
+    # The local engine draws verisum's progress bar; Ray draws its own (one per operator).
+    with (progress_reporter(label) if engine == "local" else contextlib.nullcontext()) as progress:
         summary = run_batch(
             input_path, output, job, engine=engine, output_format=output_format,  # type: ignore[arg-type]
             input_format=input_format, resume=resume, batch_size=batch_size,  # type: ignore[arg-type]
