@@ -43,6 +43,7 @@ import fnmatch
 import glob
 import io
 import json
+import logging
 import os
 import posixpath
 import sys
@@ -566,6 +567,8 @@ def _run_ray(files: list[str], fmt: Format, output: str, job: BatchJob, skip: se
     if not ray.is_initialized():
         ray.init(address=address, ignore_reinit_error=True, log_to_driver=False,
                  include_dashboard=False, configure_logging=False)
+    # Ray Data's per-run INFO lines would bury verisum's own summary; its warnings still show.
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = sys.stderr.isatty()
     ctx.print_on_execution_start = False
