@@ -21,8 +21,8 @@ The contract, on both engines:
 - **Parts are atomic.** Each part is written under a hidden ``.tmp-`` name and renamed when
   complete, so an interrupted run leaves only whole parts behind.
 - **Ids.** A row carries its record's ``id``; a record without one (or whose line is too
-  broken to read it from) gets ``FILE:LINE`` (the input file as listed, the 1-based line or
-  Parquet row), so every row joins back to its input.
+  broken to read it from) gets ``FILE:LINE`` (the input file's absolute path, or its path in
+  the bucket; the 1-based line or Parquet row), so every row joins back to its input.
 - **Resume.** ``resume=True`` reads the ids already in the output folder and skips those
   records, so an interrupted run continues where it stopped.
 - **A worker that dies** (killed, out of memory) is restarted by Ray, and the batch it held is
@@ -273,15 +273,17 @@ def _expand(path: str, input_format: Format | None) -> list[str]:
 
     if "://" in path:
         return _expand_uri(path, wanted)
+    # Local files by absolute path, as Ray names them too: an id-less record's FILE:LINE id is
+    # then the same on both engines, and from any working folder.
     if any(c in path for c in "*?["):
-        return sorted(p for p in glob.glob(path, recursive=True) if Path(p).is_file() and wanted(p))
+        return sorted(os.path.abspath(p) for p in glob.glob(path, recursive=True) if Path(p).is_file() and wanted(p))
     p = Path(path)
     if p.is_dir():
-        return sorted(str(f) for f in p.rglob("*") if f.is_file() and wanted(str(f.relative_to(p)))
+        return sorted(os.path.abspath(f) for f in p.rglob("*") if f.is_file() and wanted(str(f.relative_to(p)))
                       and not any(part.startswith((".", "_")) for part in f.relative_to(p).parts))
     if not p.exists():
         raise InputError(f"{path}: no such file")
-    return [str(p)]
+    return [os.path.abspath(p)]
 
 
 def _expand_uri(uri: str, wanted: Callable[[str], bool]) -> list[str]:
