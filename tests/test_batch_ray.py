@@ -112,3 +112,22 @@ def test_ray_batch_resume_writes_only_the_missing_ids(local_ray, data, tmp_path:
 
 def _rows_of(part: Path) -> list[dict]:
     return [json.loads(x) for x in part.read_text(encoding="utf-8").splitlines()]
+
+
+def test_ray_batch_parquet_in_and_out(local_ray, data, tmp_path: Path) -> None:
+    """Parquet rows take the same road as JSONL lines (read as JSON by the same rules)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path, lines, reference = data
+    good = [json.loads(x) for x in lines[:200] if x.startswith(b'{"id": "r') and x.endswith(b"]}")]
+    (tmp_path / "in").mkdir()
+    pq.write_table(pa.Table.from_pylist(good[:100]), tmp_path / "in" / "a.parquet")
+    pq.write_table(pa.Table.from_pylist(good[100:]), tmp_path / "in" / "b.parquet")
+    summary = run_batch(tmp_path / "in", tmp_path / "out", BatchJob("check"), engine="ray", workers=2,
+                        output_format="parquet")
+    table = pq.read_table(tmp_path / "out")
+    assert table.num_rows == summary.records == len(good)
+    assert sorted(table.column("id").to_pylist()) == sorted(r["id"] for r in good)
+    for row in table.to_pylist():
+        _same(json.loads(row["result"]), reference[row["id"]])
