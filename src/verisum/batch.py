@@ -39,6 +39,7 @@ parts. Ray and pyarrow are the ``[ray]`` extra; the local engine needs neither f
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 import glob
 import io
@@ -195,15 +196,11 @@ class RowMaker:
 
 
 def _with_judge_params(checker: "Checker", **params: Any) -> "Checker":
-    from .checker import Checker
-
-    return Checker(
-        checker.judge, judge_params={**checker.judge_params, **params}, top_k=checker.top_k,
-        batch_size=checker.batch_size, threshold=checker.threshold, calibration=checker.calibration,
-        retriever=checker.retriever, max_source_chars=checker.max_source_chars,
-        max_summary_sentences=checker.max_summary_sentences, verbatim_shortcut=checker.verbatim_shortcut,
-        premises=checker.premises, occlusion=checker.occlusion,
-    )
+    """A copy of ``checker`` (its configuration: a Checker copies as it pickles) with more
+    judge parameters."""
+    derived = copy.copy(checker)
+    derived.judge_params = {**checker.judge_params, **params}
+    return derived
 
 
 def output_row(item: Any) -> dict[str, Any]:

@@ -72,21 +72,16 @@ def _batch_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-def _run(job: Any, input_path: str, output: str, engine: str, address: str | None, workers: int,
-         cpus_per_worker: float, gpus_per_worker: float, batch_size: int, output_format: str,
-         input_format: str | None, resume: bool, rows_per_file: int, label: str) -> None:
+def _run(job: Any, input_path: str, output: str, label: str, **flags: Any) -> None:
+    """Run ``job``; ``flags`` are the shared batch flags of :func:`_batch_options`, by name."""
     from ..batch import run_batch
 
-    if engine == "local" and (address is not None or workers != 1 or gpus_per_worker):
+    engine = flags["engine"]
+    if engine == "local" and (flags["address"] is not None or flags["workers"] != 1 or flags["gpus_per_worker"]):
         raise click.UsageError("--address, --workers and --gpus-per-worker are for --engine ray")
     # The local engine draws verisum's progress bar; Ray draws its own (one per operator).
     with (progress_reporter(label) if engine == "local" else contextlib.nullcontext()) as progress:
-        summary = run_batch(
-            input_path, output, job, engine=engine, output_format=output_format,  # type: ignore[arg-type]
-            input_format=input_format, resume=resume, batch_size=batch_size,  # type: ignore[arg-type]
-            rows_per_file=rows_per_file, workers=workers, address=address,
-            cpus_per_worker=cpus_per_worker, gpus_per_worker=gpus_per_worker, progress=progress,
-        )
+        summary = run_batch(input_path, output, job, progress=progress, **flags)
     click.echo(f"verisum: batch: {summary.format()}", err=True)
     raise SystemExit(summary.exit_code())
 
@@ -96,10 +91,8 @@ def _run(job: Any, input_path: str, output: str, engine: str, address: str | Non
 @judge_options
 @limit_options
 @handle_errors
-def batch_check(input_path: str, output: str, engine: str, address: str | None, workers: int,
-                cpus_per_worker: float, gpus_per_worker: float, batch_size: int, output_format: str,
-                input_format: str | None, resume: bool, rows_per_file: int, options: CheckerOptions,
-                max_bytes: int, max_bullets: int) -> None:
+def batch_check(input_path: str, output: str, options: CheckerOptions, max_bytes: int, max_bullets: int,
+                **flags: Any) -> None:
     """Check the summary of every record {"id", "doc", "summary"} of INPUT into OUTPUT.
 
     Takes every checker flag that `verisum check` takes; the rows are `check --jsonl`'s."""
@@ -107,8 +100,7 @@ def batch_check(input_path: str, output: str, engine: str, address: str | None, 
 
     job = BatchJob("check", options.build(max_bytes=max_bytes, max_bullets=max_bullets),
                    max_bytes=max_bytes, max_bullets=max_bullets)
-    _run(job, input_path, output, engine, address, workers, cpus_per_worker, gpus_per_worker, batch_size,
-         output_format, input_format, resume, rows_per_file, "checking")
+    _run(job, input_path, output, "checking", **flags)
 
 
 @batch.command("highlights")
@@ -116,12 +108,9 @@ def batch_check(input_path: str, output: str, engine: str, address: str | None, 
 @writer_options
 @limit_options
 @handle_errors
-def batch_highlights(input_path: str, output: str, engine: str, address: str | None, workers: int,
-                     cpus_per_worker: float, gpus_per_worker: float, batch_size: int, output_format: str,
-                     input_format: str | None, resume: bool, rows_per_file: int, n: int, writer: str,
-                     base_url: str | None, model: str | None, api_key: str | None, max_rounds: int,
-                     timeout: float, backend: str, judge_model: str | None, options: CheckerOptions,
-                     max_bytes: int, max_bullets: int) -> None:
+def batch_highlights(input_path: str, output: str, n: int, writer: str, base_url: str | None, model: str | None,
+                     api_key: str | None, max_rounds: int, timeout: float, backend: str, judge_model: str | None,
+                     options: CheckerOptions, max_bytes: int, max_bullets: int, **flags: Any) -> None:
     """Write highlights for the article of every record {"id", "doc"} of INPUT into OUTPUT.
 
     Takes the flags of `verisum highlights`; the rows are `highlights --jsonl`'s."""
@@ -131,5 +120,4 @@ def batch_highlights(input_path: str, output: str, engine: str, address: str | N
                                                       judge_model, options, max_bytes, max_bullets)
     job = BatchJob("highlights", checker, n=n, writer=writer, writer_params=writer_params,
                    max_rounds=max_rounds, max_bytes=max_bytes, max_bullets=max_bullets)
-    _run(job, input_path, output, engine, address, workers, cpus_per_worker, gpus_per_worker, batch_size,
-         output_format, input_format, resume, rows_per_file, "writing highlights")
+    _run(job, input_path, output, "writing highlights", **flags)
