@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import pytest
 
@@ -133,3 +133,26 @@ def cli():
         return CliResult(res.exit_code, res.stdout, res.stderr, exc)
 
     return run
+
+
+# -- a real browser (headless Debian Chromium, driven by playwright-python) ------------------
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """A launched Chromium; skips (saying why) where /usr/bin/chromium or playwright is absent."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is absent: apt-get install chromium to run the browser tests")
+    with sync_api.sync_playwright() as pw:
+        try:
+            b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        except Exception as exc:  # noqa: BLE001 - a browser that cannot start is a skip, with the reason
+            pytest.skip(f"chromium does not start here: {exc}")
+        yield b
+        b.close()

@@ -17,7 +17,7 @@ import pytest
 
 pytest.importorskip("fastapi", reason="the [serve] extra is not installed")
 uvicorn = pytest.importorskip("uvicorn", reason="the [serve] extra is not installed")
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
 
 pytestmark = pytest.mark.browser
 
@@ -25,12 +25,7 @@ from support.live_server import LiveServer  # noqa: E402
 from verisum.server.app import create_app  # noqa: E402
 from verisum.server.settings import ServerSettings  # noqa: E402
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 
 ARTICLE = (
     "Putin meets Erdogan in Astana\n"
@@ -45,19 +40,6 @@ NEGATED = "The summit will not open in Astana on Thursday."
 
 
 # -- fixtures ----------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent: apt-get install chromium to run the browser tests")
-    with sync_api.sync_playwright() as pw:
-        try:
-            b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        except Exception as exc:  # noqa: BLE001 - a browser that cannot start is a skip, with the reason
-            pytest.skip(f"chromium does not start here: {exc}")
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def page_for(browser: Any, request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
     """``page_for(app)`` -> (page, base_url, dialogs): the app served live, a fresh page on it."""

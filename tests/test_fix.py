@@ -66,6 +66,11 @@ def test_fix_seed(embedded_checker, seed_path):
     result = embedded_checker.fix(seed.source, seed.summary)
     _assert_fixed(result)
     assert result.recheck.ok
+    # Each edit quotes a source sentence once, even where two of its claims retrieved the same one
+    # (highlight 3's deletion listed source[235:403] twice).
+    for e in result.edits:
+        spans = [(ev.span.start, ev.span.end) for ev in e.evidence]
+        assert len(spans) == len(set(spans)), e
 
 
 def test_fix_puts_the_evidence_number_back(embedded_checker):

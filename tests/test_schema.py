@@ -97,7 +97,7 @@ def test_schema_highlights_result_from_a_result(result) -> None:
 def test_schema_json_schema_documents_offsets_and_required_fields() -> None:
     schemas = {name: json.loads(text) for name, text in json_schemas().items()}
     assert set(schemas) == {"check-result.schema.json", "highlights-result.schema.json", "fix-result.schema.json",
-                            "error.schema.json"}
+                            "error.schema.json", "report.schema.json"}
     fix = schemas["fix-result.schema.json"]
     assert {"schema_version", "ok", "source", "summary", "fixed", "edits", "check", "recheck"} <= set(fix["required"])
     check = schemas["check-result.schema.json"]
@@ -105,3 +105,5 @@ def test_schema_json_schema_documents_offsets_and_required_fields() -> None:
     span = check["$defs"]["SpanModel"]
     assert "Code-point offset" in span["properties"]["start"]["description"]
     assert set(schemas["error.schema.json"]["required"]) >= {"error", "status", "code"}
+    report = schemas["report.schema.json"]
+    assert set(report["required"]) >= {"headline", "groups", "histogram", "labelled", "worst", "bad_lines"}

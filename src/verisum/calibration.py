@@ -14,11 +14,51 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["Calibrator"]
+__all__ = ["Calibrator", "best_threshold"]
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+
+
+def best_threshold(
+    scores: Sequence[float] | np.ndarray,
+    y: Sequence[int],
+    groups: Sequence[str] | None = None,
+    *,
+    default: float = 0.5,
+) -> tuple[float, float]:
+    """The threshold with the best balanced accuracy on (scores, labels) and that accuracy:
+    what ``verisum calibrate --threshold-only`` picks.
+
+    Candidates are the scores rounded to 4 decimals, plus one above the highest; the lowest
+    candidate that reaches the best accuracy wins. With ``groups`` the accuracy is the mean of
+    the groups' balanced accuracies (a group with one class counts through that class's recall).
+    Sorted counts make it O(n log n), so a report over 100,000 results picks it at once.
+    """
+    s = np.asarray(scores, dtype=float)
+    t = np.asarray(y, dtype=int)
+    if len(s) == 0 or not ((t == 1).any() and (t == 0).any()):
+        raise ValueError("fitting a threshold needs labelled examples of both classes")
+    g = np.asarray(groups if groups is not None else ["all"] * len(s), dtype=object)
+    cands = np.unique(np.round(s, 4))
+    cands = np.concatenate([cands, [cands[-1] + 1e-4]])
+    accs = []
+    for name in sorted(set(g.tolist())):
+        m = g == name
+        pos, neg = np.sort(s[m & (t == 1)]), np.sort(s[m & (t == 0)])
+        parts = []
+        if len(pos):  # share of faithful examples at or above the threshold
+            parts.append((len(pos) - np.searchsorted(pos, cands, side="left")) / len(pos))
+        if len(neg):  # share of unfaithful examples below it
+            parts.append(np.searchsorted(neg, cands, side="left") / len(neg))
+        accs.append(np.mean(parts, axis=0))
+    bacc = np.mean(accs, axis=0)
+    best, best_thr = -1.0, default
+    for thr, acc in zip(cands.tolist(), bacc.tolist()):
+        if acc > best + 1e-12:
+            best, best_thr = acc, thr
+    return float(best_thr), float(best)
 
 
 class Calibrator:
@@ -81,28 +121,7 @@ class Calibrator:
         the groups' balanced accuracies, so one large set does not decide it alone; groups with
         a single class count through the recall of that class.
         """
-        s = np.asarray(scores, dtype=float)
-        t = np.asarray(y, dtype=int)
-        if len(s) == 0 or not ((t == 1).any() and (t == 0).any()):
-            raise ValueError("fitting a threshold needs labelled examples of both classes")
-        g = np.asarray(groups if groups is not None else ["all"] * len(s), dtype=object)
-        names = sorted(set(g.tolist()))
-        cands = np.unique(np.round(s, 4))
-        cands = np.concatenate([cands, [cands[-1] + 1e-4]])
-        best, best_thr = -1.0, self.threshold
-        for thr in cands:
-            pred = s >= thr
-            accs = []
-            for name in names:
-                m = g == name
-                pos, neg = m & (t == 1), m & (t == 0)
-                parts = [x for x in ((pred[pos].mean() if pos.any() else None),
-                                     ((~pred[neg]).mean() if neg.any() else None)) if x is not None]
-                accs.append(float(np.mean(parts)))
-            bacc = float(np.mean(accs))
-            if bacc > best + 1e-12:
-                best, best_thr = bacc, float(thr)
-        self.threshold = best_thr
+        self.threshold = best_threshold(scores, y, groups, default=self.threshold)[0]
         return self
 
     @property

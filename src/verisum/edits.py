@@ -305,7 +305,13 @@ def _fix_sentence(checker: "Checker", source: Document, sv: SentenceVerdict, *, 
         c, s = max(better, key=lambda cs: cs[1].score)
         steps.append(c)
         current_sv = s
-    evidence = tuple(dict.fromkeys(e for cv in sv.claims if cv.label is not Label.SUPPORTED for e in cv.evidence[:1]))
+    # Each source sentence once: two claims may quote the same sentence (with their own retrieval scores).
+    first: dict[tuple[int, int], Evidence] = {}
+    for cv in sv.claims:
+        if cv.label is not Label.SUPPORTED:
+            for e in cv.evidence[:1]:
+                first.setdefault((e.span.start, e.span.end), e)
+    evidence = tuple(first.values())
     return Edit(
         sentence=sv.sentence, kind="delete_sentence", before=original, after="",
         reason=("no small edit made it supported: delete it, or rewrite it from the evidence"

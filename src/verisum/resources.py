@@ -9,7 +9,7 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-__all__ = ["PACKAGE_DIR", "MODELS_DIR", "EXAMPLES_DIR", "SCHEMA_DIR", "STATIC_DIR", "model_path", "base_model_dir"]
+__all__ = ["PACKAGE_DIR", "MODELS_DIR", "EXAMPLES_DIR", "SCHEMA_DIR", "STATIC_DIR", "REPORT_STATIC_DIR", "model_path", "base_model_dir"]
 
 #: The installed ``verisum`` package folder.
 PACKAGE_DIR = Path(str(files("verisum")))
@@ -21,6 +21,8 @@ EXAMPLES_DIR = PACKAGE_DIR / "examples"
 SCHEMA_DIR = PACKAGE_DIR / "schema"
 #: The web page the server serves.
 STATIC_DIR = PACKAGE_DIR / "server" / "static"
+#: The chart library the report page inlines (vendored Vega, Vega-Lite, vega-embed; see its README).
+REPORT_STATIC_DIR = PACKAGE_DIR / "report" / "static"
 
 
 def model_path(name: str) -> Path:

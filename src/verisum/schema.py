@@ -42,6 +42,7 @@ __all__ = [
     "EditModel",
     "FixResultModel",
     "ErrorModel",
+    "ReportModel",
     "json_schemas",
     "write_json_schemas",
     "SCHEMA_DIR",
@@ -284,6 +285,149 @@ class ErrorModel(_Model):
         return cls.from_exception(err.error, id=err.id, line=err.line)
 
 
+# -- verisum report --------------------------------------------------------------------------
+class Interval(_Model):
+    """A share with its 95% Wilson score interval."""
+
+    count: int = Field(ge=0, description="How many of ``of`` count.")
+    of: int = Field(ge=0, description="Out of how many.")
+    share: float | None = Field(description="count / of; null when ``of`` is 0.")
+    low: float | None = Field(description="Lower end of the 95% Wilson interval.")
+    high: float | None = Field(description="Upper end of the 95% Wilson interval.")
+
+
+class ThresholdUseModel(_Model):
+    """A decision threshold found in the results, and where."""
+
+    threshold: float | None = Field(description="null for results that do not record one (eval --predictions).")
+    results: int
+    files: list[str]
+
+
+class HeadlineModel(_Model):
+    """What the report covers."""
+
+    lines: int = Field(description="Result lines read (blank lines not counted).")
+    results: int = Field(description="Summaries with a verdict or a score (check results and eval predictions).")
+    errors: int = Field(description="Records that could not be checked (error rows).")
+    unreadable: int = Field(description="Lines that are neither a result nor an error row.")
+    flagged: Interval = Field(description="Summaries flagged: not every sentence supported (eval predictions: label 0).")
+    summaries_by_verdict: dict[str, int] = Field(description="Summaries by their label.")
+    claims_by_verdict: dict[str, int] = Field(description="Claims by their label (check results only).")
+    thresholds: list[ThresholdUseModel] = Field(description="Each threshold in use; more than one means the results "
+                                                "were flagged at different thresholds (each summary at its own).")
+    mixed_thresholds: bool
+    duplicate_ids: int = Field(description="Results whose id appeared earlier in the input (all are counted).")
+
+
+class GroupStatModel(_Model):
+    value: str
+    summaries: int = Field(description="Results of this group (errors not included).")
+    errors: int
+    flagged: Interval
+    unsupported_claims: Interval = Field(description="Claims judged unsupported, of all claims of the group.")
+    contradicted_claims: Interval = Field(description="Claims judged contradicted, of all claims of the group.")
+    mean_score: float | None
+    auc: float | None = Field(default=None, description="ROC AUC against the human labels, where the group has both classes.")
+
+
+class GroupTableModel(_Model):
+    field: str = Field(description="The field grouped by (--by).")
+    groups: list[GroupStatModel] = Field(description="Sorted by flagged share, highest first.")
+    missing: int = Field(description="Results without this field.")
+
+
+class HistogramBinModel(_Model):
+    low: float
+    high: float
+    verdict: str
+    count: int
+
+
+class RocPointModel(_Model):
+    threshold: float
+    fpr: float = Field(description="Unfaithful summaries passed (score at or above the threshold), as a share.")
+    tpr: float = Field(description="Faithful summaries passed, as a share.")
+
+
+class ThresholdPointModel(_Model):
+    threshold: float
+    flag_precision: float | None = Field(description="Share of flagged summaries (score below the threshold) that are unfaithful.")
+    flag_recall: float = Field(description="Share of unfaithful summaries flagged.")
+    faithful_passed: float = Field(description="Share of faithful summaries passed.")
+
+
+class ReliabilityBinModel(_Model):
+    low: float
+    high: float
+    n: int
+    mean_score: float
+    faithful_share: float
+
+
+class LabelledModel(_Model):
+    """Figures against human labels (1 faithful, 0 not), where records carry them."""
+
+    n: int
+    faithful: int
+    unfaithful: int
+    auc: float | None = Field(description="ROC AUC of the score for faithful summaries (verisum eval's).")
+    balanced_accuracy: float | None = Field(description="Of the verdicts as given (flagged = predicted unfaithful).")
+    calibrated_threshold: float | None = Field(description="The threshold `verisum calibrate --threshold-only` "
+                                               "would pick: the best balanced accuracy on these scores.")
+    calibrated_balanced_accuracy: float | None
+    expected_calibration_error: float | None = Field(description="Mean |score - faithful share| over the "
+                                                     "reliability bins, weighted by their size.")
+    roc: list[RocPointModel]
+    thresholds: list[ThresholdPointModel]
+    reliability: list[ReliabilityBinModel]
+
+
+class CountModel(_Model):
+    name: str
+    count: int
+
+
+class TypeStatModel(_Model):
+    type: str
+    summaries: int
+    flagged: Interval = Field(description="Summaries of this type flagged (for perturbed variants: the errors caught).")
+
+
+class WorstModel(_Model):
+    id: str | None
+    file: str
+    line: int
+    score: float
+    fields: dict[str, Any]
+    result: CheckResultModel
+
+
+class BadLineModel(_Model):
+    file: str
+    line: int
+    reason: str
+
+
+class ReportModel(_Model):
+    """``verisum report --format json``: the figures of the page, as data."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    verisum: str = Field(description="The verisum version that wrote the report.")
+    inputs: list[str]
+    headline: HeadlineModel
+    groups: list[GroupTableModel] = Field(description="One table per --by field.")
+    histogram: list[HistogramBinModel] = Field(description="Summary scores in bins of 0.05, per verdict.")
+    labelled: LabelledModel | None = Field(description="Against human labels; null when no result has one.")
+    fault_words: list[CountModel] = Field(description="The most frequent words at fault (lower-cased).")
+    type_field: str | None = Field(description="The field that gives each result's error type, when any result has it.")
+    types: list[TypeStatModel]
+    error_codes: list[CountModel] = Field(description="Error rows by code.")
+    worst: list[WorstModel] = Field(description="The check results with the lowest scores.")
+    bad_lines: list[BadLineModel] = Field(description="Lines that are not results (the first 100).")
+    fields: list[str] = Field(description="Fields the results or joined records carry, usable with --by.")
+
+
 def _unit(x: float) -> float:
     """Clamp float noise (1.0000001) into [0, 1]."""
     return min(1.0, max(0.0, float(x)))
@@ -309,6 +453,7 @@ _FILES: dict[str, type[BaseModel]] = {
     "highlights-result.schema.json": HighlightsResultModel,
     "fix-result.schema.json": FixResultModel,
     "error.schema.json": ErrorModel,
+    "report.schema.json": ReportModel,
 }
 
 

@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "batch": ("verisum.cli.batch", "batch",
               "Check or write highlights for JSONL / Parquet files, locally or on a Ray cluster."),
     "serve": ("verisum.cli.serve", "serve", "Serve the HTTP API and the web page."),
+    "report": ("verisum.cli.report", "report", "Summarise many results in one page: flagged shares, groups, worst cases."),
     "eval": ("verisum.cli.evaluate", "eval_", "Evaluate the checker on labelled JSONL records."),
     "calibrate": ("verisum.cli.evaluate", "calibrate", "Fit a decision threshold on your own labelled data."),
     "bench": ("verisum.cli.evaluate", "bench", "Measure speed: latency, throughput, memory, cold start."),

@@ -14,13 +14,14 @@ from __future__ import annotations
 from html import escape
 from typing import Iterable, Sequence
 
+from ..schema import CheckResultModel, EvidenceModel
 from ..version import __version__
 from ..verdicts import CheckResult
 from . import LABEL_MARKS
 
-__all__ = ["render_check_html", "mark_text"]
+__all__ = ["render_check_html", "mark_text", "verdict_line", "summary_sections", "source_html", "CHECK_CSS"]
 
-_CSS = """
+CHECK_CSS = """
 :root { --ok: #1a7f37; --unsup: #9a6700; --contra: #cf222e; --fg: #1f2328; --muted: #59636e; }
 * { box-sizing: border-box; }
 body { font: 16px/1.55 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg);
@@ -62,8 +63,8 @@ def mark_text(text: str, base: int, spans: Iterable[tuple[int, int, str]]) -> st
     return "".join(out)
 
 
-def _anchor(start: int, end: int) -> str:
-    return f"src-{start}-{end}"
+def _anchor(start: int, end: int, prefix: str = "src") -> str:
+    return f"{prefix}-{start}-{end}"
 
 
 def _label(label: str, score: float) -> str:
@@ -71,61 +72,83 @@ def _label(label: str, score: float) -> str:
             f'<span class="muted">{score:.2f}</span>')
 
 
-def _evidence_items(evidence: Sequence) -> str:
+def _evidence_items(evidence: Sequence[EvidenceModel], prefix: str = "src") -> str:
     items = []
     for ev in evidence:
-        s, e = ev.span.start, ev.span.end
+        s, e = ev.start, ev.end
         items.append(
-            f'<div class="evidence"><a href="#{_anchor(s, e)}">source[{s}:{e}]</a> '
-            f'“{escape(ev.span.text)}” <span class="muted">({ev.score:.2f})</span></div>'
+            f'<div class="evidence"><a href="#{_anchor(s, e, prefix)}">source[{s}:{e}]</a> '
+            f'“{escape(ev.text)}” <span class="muted">({ev.score:.2f})</span></div>'
         )
     return "".join(items) or '<div class="evidence muted">no evidence found in the source</div>'
 
 
-def render_check_html(result: CheckResult, *, title: str = "verisum check") -> str:
-    """The whole page, as a string."""
-    parts: list[str] = []
+def verdict_line(result: CheckResultModel) -> str:
+    """The summary's label and score, how many sentences are not supported, and the threshold."""
     n = len(result.sentences)
-    bad = sum(1 for s in result.sentences if str(s.label) != "supported")
-    label = str(result.label)
-    parts.append(
-        f'<header class="{escape(label)}"><h1>{escape(title)}</h1>'
-        f'<p class="verdict">{_label(label, result.score)} — '
-        f"{escape(f'{bad} of {n} summary sentences not supported' if bad else f'all {n} summary sentences supported')}"
-        f' <span class="muted">(threshold {result.threshold:.2f})</span></p></header>'
-    )
-    parts.append("<main><h2>Summary</h2>")
-    evidence_spans: dict[tuple[int, int], None] = {}
+    bad = sum(1 for s in result.sentences if s.label != "supported")
+    return (f"{_label(result.label, result.score)} — "
+            f"{escape(f'{bad} of {n} summary sentences not supported' if bad else f'all {n} summary sentences supported')}"
+            f' <span class="muted">(threshold {result.threshold:.2f})</span>')
+
+
+def summary_sections(result: CheckResultModel, *, prefix: str = "src", id_prefix: str = "sentence") -> str:
+    """One ``<section>`` per summary sentence: coloured by verdict, the words at fault marked,
+    each claim with its evidence linked to ``#PREFIX-START-END`` in the source."""
+    parts: list[str] = []
     for i, sv in enumerate(result.sentences):
-        sl = str(sv.label)
-        faults = [(f.start, f.end, '<mark class="fault">') for f in sv.faults]
-        body = mark_text(sv.sentence.text, sv.sentence.start, faults)
+        sl = sv.label
+        seen: dict[tuple[int, int], None] = {}
+        for cv in sv.claims:
+            for f in cv.faults:
+                seen.setdefault((f.start, f.end), None)
+        faults = [(a, b, '<mark class="fault">') for a, b in sorted(seen)]
+        body = mark_text(sv.text, sv.start, faults)
         parts.append(
-            f'<section class="sentence {escape(sl)}" id="sentence-{i}" '
-            f'data-start="{sv.sentence.start}" data-end="{sv.sentence.end}">'
+            f'<section class="sentence {escape(sl)}" id="{escape(id_prefix)}-{i}" '
+            f'data-start="{sv.start}" data-end="{sv.end}">'
             f"<p>{_label(sl, sv.score)} {body}</p>"
         )
         several = len(sv.claims) > 1
         for cv in sv.claims:
-            cl = str(cv.label)
+            cl = cv.label
             if several:
-                parts.append(f'<div class="claim {escape(cl)}">claim {_label(cl, cv.score)} “{escape(cv.claim.text)}”</div>')
+                parts.append(f'<div class="claim {escape(cl)}">claim {_label(cl, cv.score)} “{escape(cv.text)}”</div>')
             if cv.faults:
                 words = ", ".join(f"“{escape(f.text)}”" for f in cv.faults)
                 parts.append(f'<div class="evidence">at fault: {words}</div>')
-            parts.append(_evidence_items(cv.evidence))
+            parts.append(_evidence_items(cv.evidence, prefix))
             if cv.truncated:
                 parts.append('<div class="evidence muted">evidence was cut to fit the judge\'s input</div>')
             if cv.rationale and cl != "supported":
                 parts.append(f'<div class="evidence muted">why: {escape(cv.rationale)}</div>')
-            for ev in cv.evidence:
-                evidence_spans[(ev.span.start, ev.span.end)] = None
         parts.append("</section>")
-    source_marks = [(s, e, f'<mark class="ev" id="{_anchor(s, e)}">') for s, e in evidence_spans]
+    return "\n".join(parts)
+
+
+def source_html(result: CheckResultModel, *, prefix: str = "src") -> str:
+    """The source text with every evidence sentence marked and anchored (``PREFIX-START-END``)."""
+    spans: dict[tuple[int, int], None] = {}
+    for sv in result.sentences:
+        for cv in sv.claims:
+            for ev in cv.evidence:
+                spans[(ev.start, ev.end)] = None
+    marks = [(s, e, f'<mark class="ev" id="{_anchor(s, e, prefix)}">') for s, e in spans]
+    return mark_text(result.source, 0, marks)
+
+
+def render_check_html(result: CheckResult | CheckResultModel, *, title: str = "verisum check") -> str:
+    """The whole page, as a string (from a result or its JSON model: the page shows what the JSON says)."""
+    model = result if isinstance(result, CheckResultModel) else CheckResultModel.from_result(result)
+    parts: list[str] = []
+    parts.append(f'<header class="{escape(model.label)}"><h1>{escape(title)}</h1>'
+                 f'<p class="verdict">{verdict_line(model)}</p></header>')
+    parts.append("<main><h2>Summary</h2>")
+    parts.append(summary_sections(model))
     parts.append('<h2>Article</h2><div class="source">')
-    parts.append(mark_text(result.source.text, 0, source_marks))
+    parts.append(source_html(model))
     parts.append("</div></main>")
-    judge = result.meta.get("judge", {}) if isinstance(result.meta, dict) else {}
+    judge = model.meta.get("judge", {})
     name = judge.get("judge") if isinstance(judge, dict) else None
     parts.append(f'<footer class="muted"><p>verisum {escape(__version__)}'
                  f"{escape(f' · judge: {name}') if name else ''} · offsets are code points into the texts</p></footer>")
@@ -133,7 +156,7 @@ def render_check_html(result: CheckResult, *, title: str = "verisum check") -> s
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
-        f"<title>{escape(title)}</title><style>{_CSS}</style></head>\n<body>"
+        f"<title>{escape(title)}</title><style>{CHECK_CSS}</style></head>\n<body>"
         + "\n".join(parts)
         + "</body></html>\n"
     )

@@ -1,4 +1,4 @@
-"""Train the embedded judge on real NLI / claim-evidence pairs: MiniLM-L6 as a 3-way cross-encoder.
+"""Train the embedded judge on real NLI / claim-evidence pairs: a 3-way cross-encoder (MiniLM-L6 or MPNet-base).
 
 Input rows (JSONL): ``{"premise", "hypothesis" (or "claim"), "label", "classes"}`` as in
 ``../shared/data/nli``. Labels ``supported`` / ``contradicted`` / ``unsupported`` train the
@@ -21,13 +21,21 @@ Runs stop and resume. Every ``--ckpt-minutes`` and at the end it writes
 
 The data order is a seeded permutation; the same files and seed give the same batches.
 
-    python -m verisum.training.nli --data ../shared/data/nli --out .train/nli --total-passes 1
-    python -m verisum.training.nli --data ../shared/data/nli --out .train/nli --resume
+``--base`` is ``minilm`` (the default), ``mpnet`` (assembled and verified by
+:mod:`verisum.training.bases`) or a model folder. ``--out`` defaults to a folder outside the work
+tree (``$VERISUM_TRAIN_DIR`` or ``~/.cache/verisum/train``, then ``nli-<base>``), so a fresh
+checkout on the same machine resumes the run. On a CPU with bf16 units (AVX512-BF16 / AMX) the
+forward and backward passes run under bf16 autocast (``--precision auto``; the weights and the
+optimizer stay fp32); the optimizer is torch's fused AdamW.
+
+    python -m verisum.training.nli --data ../shared/data/nli --total-passes 1
+    python -m verisum.training.nli --data ../shared/data/nli --base mpnet --resume
     python -m verisum.training.nli --data ../shared/data/nli --out .train/nli2 --init warm.pt --device cuda
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import glob
 import hashlib
 import json
@@ -40,7 +48,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from verisum.training.trainer import DEFAULT_BASE, LABELS, LID, atomic_save, log, start_run
+from verisum.training.bases import base_name, resolve_base, train_dir
+from verisum.training.trainer import LABELS, LID, atomic_save, log, start_run
 
 NOT_SUPPORTED = -1  # label id of a 2-way "not_supported" row
 HELD_OUT = 1000  # rows kept aside (seeded) to watch the loss, never trained on
@@ -94,7 +103,8 @@ def make_batches(lengths: np.ndarray, batch_size: int, seed: int, window: int = 
     return batches
 
 
-def collate(ids: list[list[int]], sep_id: int, device: str) -> dict[str, torch.Tensor]:
+def collate(ids: list[list[int]], sep_id: int, device: str, token_types: bool = True) -> dict[str, torch.Tensor]:
+    """Padded tensors of a batch; ``token_types`` False for models without segment ids (MPNet)."""
     n = max(len(x) for x in ids)
     input_ids = torch.zeros((len(ids), n), dtype=torch.long)
     mask = torch.zeros((len(ids), n), dtype=torch.long)
@@ -104,8 +114,37 @@ def collate(ids: list[list[int]], sep_id: int, device: str) -> dict[str, torch.T
         mask[i, :len(x)] = 1
         first_sep = x.index(sep_id)
         types[i, first_sep + 1:len(x)] = 1
-    return {"input_ids": input_ids.to(device), "attention_mask": mask.to(device),
-            "token_type_ids": types.to(device)}
+    out = {"input_ids": input_ids.to(device), "attention_mask": mask.to(device)}
+    if token_types:
+        out["token_type_ids"] = types.to(device)
+    return out
+
+
+def uses_token_types(model) -> bool:
+    """Whether the model reads segment ids (BERT/MiniLM do; MPNet has none)."""
+    return getattr(model.config, "type_vocab_size", 0) > 1 and model.config.model_type != "mpnet"
+
+
+def cpu_has_bf16() -> bool:
+    """AVX512-BF16 or AMX-BF16 on this CPU (Linux: /proc/cpuinfo); bf16 autocast is slower than
+    fp32 without them."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            flags = f.read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def autocast_for(device: str, precision: str):
+    """A context manager for the forward pass: bf16 autocast when asked (or, with ``auto``, when
+    the device has bf16 units), else nothing."""
+    kind = "cuda" if device.startswith("cuda") else "cpu"
+    if precision == "auto":
+        use = torch.cuda.is_bf16_supported() if kind == "cuda" else cpu_has_bf16()
+    else:
+        use = precision == "bf16"
+    return (lambda: torch.autocast(kind, dtype=torch.bfloat16)) if use else contextlib.nullcontext
 
 
 def mixed_loss(logits: torch.Tensor, y: torch.Tensor, smoothing: float) -> torch.Tensor:
@@ -141,8 +180,10 @@ def load_warm(model, path: str) -> dict:
 
 
 def build_model(base: str):
+    """Tokenizer and a 3-way sequence classifier on ``base`` (a name of :data:`bases.BASES` or a folder)."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+    base = resolve_base(base)
     tok = AutoTokenizer.from_pretrained(base)
     model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=3)
     model.config.id2label = dict(enumerate(LABELS))
@@ -151,14 +192,17 @@ def build_model(base: str):
 
 
 @torch.no_grad()
-def held_out_report(model, ids, ys, sep_id, device, bs=64) -> dict:
+def held_out_report(model, ids, ys, sep_id, device, bs=64, autocast=contextlib.nullcontext) -> dict:
     model.eval()
     probs = []
     order = np.argsort([len(x) for x in ids])
+    types = uses_token_types(model)
     for i in range(0, len(order), bs):
         idx = order[i:i + bs]
-        enc = collate([ids[j] for j in idx], sep_id, device)
-        p = torch.softmax(model(**enc).logits.float(), -1).cpu().numpy()
+        enc = collate([ids[j] for j in idx], sep_id, device, types)
+        with autocast():
+            logits = model(**enc).logits
+        p = torch.softmax(logits.float(), -1).cpu().numpy()
         probs.append((idx, p))
     model.train()
     P = np.zeros((len(ids), 3))
@@ -176,11 +220,14 @@ def held_out_report(model, ids, ys, sep_id, device, bs=64) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="verisum train nli", description=__doc__.split("\n")[0])
     ap.add_argument("--data", action="append", required=True, help="JSONL file or folder (repeatable)")
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--base", default=DEFAULT_BASE, help="the base model folder (all-MiniLM-L6-v2)")
+    ap.add_argument("--out", default=None,
+                    help="run folder (default: $VERISUM_TRAIN_DIR or ~/.cache/verisum/train, then nli-<base>)")
+    ap.add_argument("--base", default="minilm", help="minilm, mpnet or a model folder")
     ap.add_argument("--init", default=None, help="a compact warm start (warm.pt) to continue from")
     ap.add_argument("--resume", action="store_true", help="continue <out>/state.pt exactly")
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
+    ap.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto",
+                    help="bf16 autocast for the forward pass: auto uses it where the CPU/GPU has bf16 units")
     ap.add_argument("--seed", type=int, default=13, help="seeds the held-out split, the model's head and the data order")
     ap.add_argument("--first-pass", type=int, default=0,
                     help="number the passes from here, so a continued run (--init) sees a new data order "
@@ -198,11 +245,16 @@ def main(argv=None) -> int:
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--deadline", type=float, default=None, help="unix time: checkpoint and stop")
     a = ap.parse_args(argv)
+    if a.out is None:
+        a.out = str(train_dir("nli-" + (a.base if a.base in ("minilm", "mpnet") else os.path.basename(a.base.rstrip("/")))))
 
     start_run(a.out, a.seed, a.threads)
     t0 = time.time()
     tok, model = build_model(a.base)
+    base_id = base_name(resolve_base(a.base))
     sep_id = tok.sep_token_id
+    types = uses_token_types(model)
+    autocast = autocast_for(a.device, a.precision)
     rows = read_rows(a.data)
     perm = np.random.RandomState(a.seed + 1).permutation(len(rows))
     held = sorted(perm[:HELD_OUT].tolist())
@@ -229,9 +281,10 @@ def main(argv=None) -> int:
     head = [p for n, p in named if n.startswith("classifier")]
     decay = [p for n, p in named if not n.startswith("classifier") and not ("bias" in n or "LayerNorm" in n)]
     nodecay = [p for n, p in named if not n.startswith("classifier") and ("bias" in n or "LayerNorm" in n)]
+    # fused: one kernel for the whole update (on a CPU the step of an MPNet batch fell from 0.45 s to 0.10 s)
     opt = torch.optim.AdamW([{"params": decay, "lr": a.lr, "weight_decay": 0.01},
                              {"params": nodecay, "lr": a.lr, "weight_decay": 0.0},
-                             {"params": head, "lr": a.head_lr, "weight_decay": 0.01}])
+                             {"params": head, "lr": a.head_lr, "weight_decay": 0.01}], fused=True)
 
     def lr_lambda(step):
         if step < a.warmup:
@@ -252,7 +305,8 @@ def main(argv=None) -> int:
         log(a.out, f"resumed at step {step}")
     log(a.out, f"{len(ids)} training pairs, {len(held_ids)} held out, {total} steps of {a.batch_size} "
                f"({a.total_passes} passes), mean length {lengths.mean():.1f} tokens; ready in {time.time() - t0:.0f}s"
-               + (f"; warm start from {a.init} ({meta_init.get('examples_seen')} pairs seen)" if a.init else ""))
+               + (f"; warm start from {a.init} ({meta_init.get('examples_seen')} pairs seen)" if a.init else "")
+               + f"; base {base_id}, {'bf16 autocast' if autocast is not contextlib.nullcontext else 'fp32'}")
 
     seen_before = int(meta_init.get("examples_seen", 0))
 
@@ -260,7 +314,7 @@ def main(argv=None) -> int:
         atomic_save({"model": model.state_dict(), "optimizer": opt.state_dict(),
                      "scheduler": sched.state_dict(), "step": step, "history": history,
                      "data_sig": sig, "args": vars(a)}, state_path)
-        meta = {"base": "sentence-transformers/all-MiniLM-L6-v2", "step": step, "steps_total": total,
+        meta = {"base": base_id, "base_arg": a.base, "step": step, "steps_total": total,
                 "examples_seen": seen_before + step * a.batch_size, "seed": a.seed,
                 "data": [os.path.basename(d.rstrip("/")) for d in a.data], "n_rows": len(rows),
                 "held_out": history[-1] if history else None, "labels": LABELS,
@@ -279,9 +333,11 @@ def main(argv=None) -> int:
     win = {"loss": 0.0, "n": 0, "t": time.time()}
     while step < total:
         idx = batches[step]
-        enc = collate([ids[i] for i in idx], sep_id, a.device)
+        enc = collate([ids[i] for i in idx], sep_id, a.device, types)
         y = torch.tensor([ys[i] for i in idx], device=a.device)
-        loss = mixed_loss(model(**enc).logits, y, a.label_smoothing)
+        with autocast():
+            logits = model(**enc).logits
+        loss = mixed_loss(logits, y, a.label_smoothing)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -296,7 +352,7 @@ def main(argv=None) -> int:
                        f"lr {sched.get_last_lr()[0]:.2e}")
             win = {"loss": 0.0, "n": 0, "t": time.time()}
         if step % a.eval_every == 0 or step == total:
-            rep = held_out_report(model, held_ids, held_ys, sep_id, a.device)
+            rep = held_out_report(model, held_ids, held_ys, sep_id, a.device, autocast=autocast)
             rep["step"] = step
             history.append(rep)
             log(a.out, "held out: " + json.dumps(rep))
