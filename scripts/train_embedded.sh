@@ -1,32 +1,50 @@
 #!/usr/bin/env bash
-# Reproduce the embedded judge (src/verisum/models/nli-minilm) and its combiner end to end:
-#   NLI training (resumable) -> int8 ONNX export -> combiner fit, with the leave-one-dataset-out table.
+# Reproduce an embedded judge and its combiner end to end:
+#   NLI training (resumable) -> ONNX export (checked on the held-out rows) -> combiner fit, with the
+#   leave-one-dataset-out table on the ten bench-dev sets.
 # Usage: scripts/train_embedded.sh [extra trainer args]
-#   env: DATA=../shared/data  RUN=.train/nli  PASSES=1  DEVICE=cpu|cuda  INIT=<warm.pt>  DEADLINE=<unix time>
-# On a GPU (one prepared run, about 15 minutes on one H100/H200 for 4 passes):
-#   DEVICE=cuda PASSES=4 BATCH=64 scripts/train_embedded.sh
-# A run stops at DEADLINE (or on SIGTERM) with state.pt and warm.pt in RUN; rerunning the same
-# command resumes from state.pt; on a fresh machine INIT=src/verisum/models/nli-minilm/warm.pt
-# continues from the committed warm start instead.
+#   env: BASE=minilm|mpnet  DATA=../shared/data  RUN=<run folder>  PASSES=1  DEVICE=cpu|cuda
+#        INIT=<warm.pt>  DEADLINE=<unix time>  QUANT=int8|int8-tensor|fp32  KEEP_FP32=<regex>
+# The run's state lives outside the work tree (RUN defaults to $VERISUM_TRAIN_DIR or
+# ~/.cache/verisum/train, then nli-$BASE), so a fresh checkout on the same machine resumes it:
+# rerunning the same command continues from RUN/state.pt. A run stops at DEADLINE (or on SIGTERM)
+# at a checkpoint. On a fresh machine INIT=<a warm.pt> continues from a compact warm start.
+#   BASE=mpnet scripts/train_embedded.sh            # MPNet-base: fetched and verified on first use
+#   DEVICE=cuda PASSES=4 BATCH=64 scripts/train_embedded.sh   # one prepared GPU run
 set -euo pipefail
 cd "$(dirname "$0")/.."
+BASE=${BASE:-minilm}
 DATA=${DATA:-../shared/data}
-RUN=${RUN:-.train/nli}
+PY=${PY:-python}
+RUN=${RUN:-$($PY -c "from verisum.training.bases import train_dir; print(train_dir('nli-$BASE'))")}
 PASSES=${PASSES:-1}
 DEVICE=${DEVICE:-cpu}
-BATCH=${BATCH:-32}
-PY=${PY:-.venv/bin/python}
+OUT=src/verisum/models/nli-$BASE
+if [ "$BASE" = mpnet ]; then
+    BATCH=${BATCH:-32}; LR=${LR:-3e-5}; HEAD_LR=${HEAD_LR:-1e-4}
+else
+    BATCH=${BATCH:-32}; LR=${LR:-4e-5}; HEAD_LR=${HEAD_LR:-2e-4}
+fi
 mkdir -p "$RUN"
-ARGS=(--data "$DATA/nli" --out "$RUN" --device "$DEVICE" --total-passes "$PASSES" --batch-size "$BATCH" --resume)
+ARGS=(--data "$DATA/nli" --base "$BASE" --out "$RUN" --device "$DEVICE" --total-passes "$PASSES"
+      --batch-size "$BATCH" --lr "$LR" --head-lr "$HEAD_LR" --resume)
 [ -n "${DEADLINE:-}" ] && ARGS+=(--deadline "$DEADLINE")
 [ -n "${INIT:-}" ] && ARGS+=(--init "$INIT")
 $PY -m verisum.training.nli "${ARGS[@]}" "$@"
-# Export on the CPU (int8 dynamic quantisation is a CPU kernel), then keep the warm start beside it.
-CUDA_VISIBLE_DEVICES="" $PY -m verisum.training.export --ckpt "$RUN/warm.pt" --out src/verisum/models/nli-minilm
-cp "$RUN/warm.pt" src/verisum/models/nli-minilm/warm.pt
+# Export on the CPU (int8 dynamic quantisation is a CPU kernel), measured on the held-out rows.
+EXPORT=(--ckpt "$RUN/warm.pt" --base "$BASE" --out "$OUT" --quantize "${QUANT:-int8}" --check-held-out "$DATA/nli")
+[ -n "${KEEP_FP32:-}" ] && EXPORT+=(--keep-fp32 "$KEEP_FP32")
+CUDA_VISIBLE_DEVICES="" $PY -m verisum.training.export "${EXPORT[@]}"
+# MiniLM's compact warm start (22 MB) is committed beside the model; MPNet's (172 MB) is not.
+[ "$BASE" = minilm ] && cp "$RUN/warm.pt" "$OUT/warm.pt"
 B="$DATA/bench-dev"
 SETS=("$B/frank.jsonl" "$B/polytope.jsonl" "$B/cliff.jsonl" "$B/summedits.jsonl" "$B/goyal21.jsonl"
-      "$B/cao22_entfa.jsonl" "$B/xsumfaith.jsonl" "$B/cogensumm_sentpairs.jsonl")
+      "$B/cao22_entfa.jsonl" "$B/xsumfaith.jsonl" "$B/cogensumm_sentpairs.jsonl"
+      "$B/llm_ramprasad24.jsonl" "$B/llm_severity.jsonl")
 rm -f "$RUN/rows.jsonl"
-$PY -m verisum eval "${SETS[@]}" --protocol lodo --rows "$RUN/rows.jsonl"
-$PY -m verisum.training.combiner --rows "$RUN/rows.jsonl" --variant "${VARIANT:-nli+novelty}"
+$PY -m verisum eval "${SETS[@]}" --protocol lodo --rows "$RUN/rows.jsonl" --model "$OUT"
+# MiniLM's combiner is the packaged default (models/combiner.json); another model's sits beside it.
+COMBINER=src/verisum/models/combiner.json
+[ "$BASE" = minilm ] || COMBINER="$OUT/combiner.json"
+$PY -m verisum.training.combiner --rows "$RUN/rows.jsonl" --variant "${VARIANT:-nli+novelty}" --model-dir "$OUT" \
+    --out "$COMBINER"

@@ -101,7 +101,22 @@ def test_report_auc_equals_verisum_eval_as_is(cli, checked):
     res = cli("report", results, "--records", records, "-o", "-")
     assert res.exit_code == 0, res.stderr
     printed = re.search(r"ROC AUC (\d\.\d{3})", res.stdout)
-    assert printed and float(printed.group(1)) == pytest.approx(eval_auc, abs=5e-4)
+    assert printed and printed.group(1) == f"{eval_auc:.3f}"
+
+
+def test_report_auc_equals_verisum_eval_on_a_bench_dev_set(cli, shared_dir, tmp_path):
+    """The must-show on real labels: check --jsonl on a bench-dev set, labels joined by id."""
+    records = shared_dir / "data" / "bench-dev" / "goyal21.jsonl"
+    if not records.is_file():
+        pytest.skip(f"{records} is absent")
+    ev = cli("eval", records, "--protocol", "as-is", "--format", "json")
+    assert ev.exit_code == 0, ev.stderr
+    eval_auc = json.loads(ev.stdout)["rows"][0]["auc"]
+    results = tmp_path / "results.jsonl"
+    assert cli("check", "--jsonl", records, "-o", results).exit_code in (0, 1)
+    page = cli("report", results, "--records", records, "-o", "-").stdout
+    printed = re.search(r"ROC AUC (\d\.\d{3})", page)
+    assert printed and printed.group(1) == f"{eval_auc:.3f}"
 
 
 def test_report_worst_are_the_lowest_scores_in_order(cli, checked):

@@ -69,11 +69,12 @@ def make_session(path: str | Path, intra_op_num_threads: int | None) -> Any:
         raise ModelError(f"cannot load ONNX model {path}: {exc}; reinstall verisum or check the file") from exc
 
 
-def pad_batch(encodings: Sequence[Any]) -> dict[str, np.ndarray]:
-    """input_ids / attention_mask / token_type_ids, right-padded to the longest encoding."""
+def pad_batch(encodings: Sequence[Any], pad_id: int = 0) -> dict[str, np.ndarray]:
+    """input_ids / attention_mask / token_type_ids, right-padded with ``pad_id`` to the longest
+    encoding (MPNet's padding token is 1, and it derives positions from it)."""
     n = len(encodings)
     width = max(len(e.ids) for e in encodings)
-    ids = np.zeros((n, width), dtype=np.int64)
+    ids = np.full((n, width), pad_id, dtype=np.int64)
     mask = np.zeros((n, width), dtype=np.int64)
     types = np.zeros((n, width), dtype=np.int64)
     for i, e in enumerate(encodings):

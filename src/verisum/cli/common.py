@@ -303,7 +303,8 @@ def judge_options(fn: F) -> F:
                      help="Judge backend: embedded (offline, shipped), hf (a Hugging Face NLI model), "
                           "llm (an OpenAI-compatible chat endpoint), or any registered judge."),
         click.option("--model", default=None, metavar="NAME_OR_PATH",
-                     help="embedded: a model folder (default: the shipped one); hf: local model folder "
+                     help="embedded: fast (the shipped MiniLM, default), accurate (MPNet, once shipped) or a "
+                          "model folder; hf: local model folder "
                           "or hub id; llm: model name on the endpoint."),
         click.option("--base-url", default=None, metavar="URL",
                      help="llm: endpoint base URL, e.g. http://127.0.0.1:8080/v1 [env VERISUM_BASE_URL, then OPENAI_BASE_URL]."),

