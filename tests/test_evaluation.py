@@ -229,3 +229,17 @@ def test_evaluation_bench_article_is_about_500_words():
 
     one, two = (set(s.text for s in Document(_rotate(article, k)).sentences) for k in (1, 2))
     assert not one & two
+
+
+def test_cli_bench_measures_each_model_in_its_own_process(cli):
+    from verisum.judges.embedded import DEFAULT_MODEL_DIR
+
+    args = ("--records", "2", "--runs", "1", "--long-words", "0", "--no-cold-start", "--json")
+    res = cli("bench", "--model", "fast", "--model", str(DEFAULT_MODEL_DIR), *args)
+    assert res.exit_code == 0, res.stderr
+    figures = json.loads(res.stdout)
+    assert list(figures) == ["fast", str(DEFAULT_MODEL_DIR)]
+    for m, r in figures.items():
+        assert r["model"] == m and r["latency_median_ms"] > 0 and r["batch_records"] == 2
+    res = cli("bench", "--model", "fast", "--model", "accurate", *args)
+    assert res.exit_code == 2 and "bench --model accurate failed" in res.stderr

@@ -232,6 +232,9 @@ def calibrate(
 
 
 @click.command("bench")
+@click.option("--model", "models", multiple=True, metavar="NAME_OR_PATH",
+              help="The embedded model(s) to measure: fast, accurate or a folder [default: fast]; several are "
+                   "measured one after the other, each in its own process, and printed side by side.")
 @click.option("--records", type=click.IntRange(0), default=2000, show_default=True,
               help="Records in the batch-throughput run (0 skips it).")
 @click.option("--runs", type=click.IntRange(1), default=30, show_default=True,
@@ -244,16 +247,54 @@ def calibrate(
               help="Also check a source of this many words in full and report time and peak RSS (0 skips).")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @handle_errors
-def bench(records: int, runs: int, threads: int | None, batch_size: int, no_cold_start: bool, long_words: int,
-          as_json: bool) -> None:
+def bench(models: tuple[str, ...], records: int, runs: int, threads: int | None, batch_size: int,
+          no_cold_start: bool, long_words: int, as_json: bool) -> None:
     """Measure speed of the embedded checker: latency on a 500-word article with 3 highlights
     (median, p90), summary sentences per second on a batch, peak RSS, and cold start."""
     from ..checker import Checker
     from ..evaluation import bench as run, format_bench
 
+    if len(models) > 1:
+        _bench_each(models, records, runs, threads, batch_size, no_cold_start, long_words, as_json)
+        return
+    params: dict = {"model_dir": models[0]} if models else {}
+
     def factory() -> Checker:
-        return Checker(judge_params={"intra_op_num_threads": threads})
+        return Checker(judge_params={**params, "intra_op_num_threads": threads})
 
     result = run(factory, runs=runs, records=records, batch_size=batch_size,
-                 cold_start=not no_cold_start, threads=threads, long_words=long_words)
+                 cold_start=not no_cold_start, threads=threads, long_words=long_words, judge_params=params)
+    result["model"] = models[0] if models else "fast"
     click.echo(json.dumps(result, indent=2) if as_json else format_bench(result))
+
+
+def _bench_each(models: Sequence[str], records: int, runs: int, threads: int | None, batch_size: int,
+                no_cold_start: bool, long_words: int, as_json: bool) -> None:
+    """Each model in a process of its own (its own peak RSS), one after the other, side by side."""
+    import subprocess
+    import sys
+
+    from ..errors import VerisumError
+
+    results = {}
+    for m in models:
+        cmd = [sys.executable, "-m", "verisum", "bench", "--model", m, "--records", str(records), "--runs", str(runs),
+               "--batch-size", str(batch_size), "--long-words", str(long_words), "--json"]
+        if threads:
+            cmd += ["--threads", str(threads)]
+        if no_cold_start:
+            cmd.append("--no-cold-start")
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise VerisumError(f"bench --model {m} failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]}")
+        results[m] = json.loads(proc.stdout)
+    if as_json:
+        click.echo(json.dumps(results, indent=2))
+        return
+    keys = [("latency_median_ms", "median ms, 500 words + 3 highlights"), ("latency_p90_ms", "p90 ms"),
+            ("batch_sentences_per_s", "summary sentences/s (batch)"), ("peak_rss_mb", "peak RSS MB"),
+            ("cold_start_s", "cold start s"), ("long_source_seconds", "50,000-word source s")]
+    width = max(len(t) for _, t in keys)
+    click.echo(f"{'':<{width}}  " + "  ".join(f"{m:>12}" for m in models))
+    for k, title in keys:
+        click.echo(f"{title:<{width}}  " + "  ".join(f"{str(results[m].get(k, '-')):>12}" for m in models))

@@ -73,13 +73,17 @@ def bench(
     cold_start: bool = True,
     threads: int | None = None,
     long_words: int = 50_000,
+    judge_params: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Speed figures: single-check latency, batch throughput, peak RSS, process cold start."""
+    """Speed figures: single-check latency, batch throughput, peak RSS, process cold start.
+    ``judge_params`` are the embedded judge's (``model_dir``: which model), for the cold start
+    in a new process; ``checker_factory`` builds the same Checker here."""
     result: dict[str, Any] = {"cpu_count": os.cpu_count()}
     if cold_start:
+        params = {**(judge_params or {}), "intra_op_num_threads": threads}
         code = (
             "import time; t=time.perf_counter(); import verisum; "
-            f"c=verisum.Checker(judge_params={{'intra_op_num_threads': {threads!r}}}); c.load(); "
+            f"c=verisum.Checker(judge_params={params!r}); c.load(); "
             "c.check('The mayor opened the bridge on Monday.', 'The mayor opened the bridge.'); "
             "print(time.perf_counter()-t)"
         )

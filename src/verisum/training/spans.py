@@ -1,0 +1,177 @@
+"""Training pairs with the words at fault marked, for the judge's token-level fault head.
+
+Every row is an NLI pair plus the character spans of the claim that are at fault
+(``faults``; empty for a supported claim)::
+
+    {"premise", "claim", "label", "faults": [[start, end], ...], "kind", "dataset"}
+
+Two sources, neither of them a benchmark the fault head is measured on (the span-annotated
+bench-dev sets stay out, so their leave-one-dataset-out span F1 is a fair test):
+
+* **minimal pairs** of the NLI data (``../shared/data/nli``): a premise with a supported claim
+  and an unsupported or contradicted one that differs from it in at most ``max_changed``
+  words (VitaminC's contrastive claims, counterfactually edited NLI, SNLI and MNLI hypotheses
+  written for the same premise): the words the unfaithful claim has in place of the faithful
+  one's are at fault;
+* **perturbed copies** of news sentences (``../shared/data/news/corpus.jsonl``): a sentence of
+  an article is a faithful claim of its own paragraph; :func:`verisum.perturb.perturb` changes
+  it by one of its error types and says which characters it changed. These rows carry the
+  2-way label ``not_supported``: a perturbation says where the claim goes wrong, not always
+  whether the source contradicts it or is silent.
+
+    verisum train spans --nli ../shared/data/nli --corpus ../shared/data/news/corpus.jsonl \\
+        --out ~/.cache/verisum/train/spans.jsonl
+"""
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import random
+import re
+import sys
+from collections import defaultdict
+from typing import Any, Iterable, Iterator, Sequence
+
+__all__ = ["word_spans", "minimal_pairs", "perturbed_pairs", "main"]
+
+_WORD = re.compile(r"\S+")
+_LEAD = "\"'“‘(["
+_TRAIL = "\"'”’)].,;:!?"
+
+
+def word_spans(text: str) -> list[tuple[int, int]]:
+    """Whitespace-separated words of ``text`` as character spans, edge punctuation left out."""
+    out = []
+    for m in _WORD.finditer(text):
+        a, b = m.span()
+        while a < b - 1 and text[a] in _LEAD:
+            a += 1
+        while b > a + 1 and text[b - 1] in _TRAIL:
+            b -= 1
+        out.append((a, b))
+    return out
+
+
+def _changed(faithful: str, unfaithful: str, max_changed: int, max_ops: int) -> list[tuple[int, int]] | None:
+    """Character spans of ``unfaithful``'s words that replace or add to ``faithful``'s, or None
+    when the two differ by more than ``max_changed`` words in ``max_ops`` places, or only by
+    words taken away (then no word of the unfaithful claim is at fault)."""
+    sa, sb = word_spans(faithful), word_spans(unfaithful)
+    wa = [faithful[a:b].lower() for a, b in sa]
+    wb = [unfaithful[a:b].lower() for a, b in sb]
+    ops = [o for o in difflib.SequenceMatcher(a=wa, b=wb, autojunk=False).get_opcodes() if o[0] != "equal"]
+    if not ops or len(ops) > max_ops:
+        return None
+    changed = sum(max(i2 - i1, j2 - j1) for _, i1, i2, j1, j2 in ops)
+    if changed > max_changed or any(tag == "delete" for tag, *_ in ops):
+        return None
+    return [(sb[j1][0], sb[j2 - 1][1]) for _, _, _, j1, j2 in ops]
+
+
+def minimal_pairs(rows: Iterable[dict[str, Any]], *, max_changed: int = 3, max_ops: int = 2) -> Iterator[dict[str, Any]]:
+    """Fault-marked rows from NLI rows (``premise``, ``hypothesis`` or ``claim``, ``label``):
+    for each premise, every unfaithful claim that is a minimal edit of one of its supported
+    claims, with that supported claim once (no faults)."""
+    by_premise: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        claim = r.get("hypothesis", r.get("claim"))
+        if claim and r.get("premise"):
+            by_premise[r["premise"]].append({**r, "claim": claim})
+    for premise, rs in by_premise.items():
+        good = [r for r in rs if r["label"] == "supported"]
+        bad = [r for r in rs if r["label"] in ("contradicted", "unsupported", "not_supported")]
+        used: set[str] = set()
+        for b in bad:
+            for g in good:
+                spans = _changed(g["claim"], b["claim"], max_changed, max_ops)
+                if spans is None:
+                    continue
+                yield {"premise": premise, "claim": b["claim"], "label": b["label"], "faults": [list(s) for s in spans],
+                       "kind": "minimal-pair", "dataset": b.get("dataset", "")}
+                if g["claim"] not in used:
+                    used.add(g["claim"])
+                    yield {"premise": premise, "claim": g["claim"], "label": "supported", "faults": [],
+                           "kind": "minimal-pair", "dataset": g.get("dataset", "")}
+                break
+
+
+def perturbed_pairs(articles: Sequence[str], *, n: int, seed: int = 0, context: int = 1) -> Iterator[dict[str, Any]]:
+    """Up to ``n`` fault-marked rows from news articles: a sentence with ``context`` sentences
+    either side is the premise, the sentence itself (supported, no faults) and one perturbed
+    variant of it (``not_supported``, the changed characters at fault)."""
+    from ..document import Document
+    from ..errors import VerisumError
+    from ..perturb import ERROR_TYPES, perturb
+
+    rng = random.Random(seed)
+    order = list(range(len(articles)))
+    rng.shuffle(order)
+    types = list(ERROR_TYPES)
+    made = 0
+    for i in order:
+        sentences = [s.text for s in Document(articles[i]).sentences if 40 <= len(s.text) <= 300]
+        if len(sentences) < 3:
+            continue
+        k = rng.randrange(1, len(sentences) - 1)
+        premise = " ".join(sentences[max(0, k - context):k + context + 1])
+        claim = sentences[k]
+        kind = rng.choice(types)
+        try:
+            variants = perturb(premise, claim, types=[kind], seed=seed, id=str(i))
+        except VerisumError:
+            continue
+        if not variants:
+            continue
+        v = variants[0]  # v.summary is the claim with one change; v.start/v.end index it
+        yield {"premise": premise, "claim": claim, "label": "supported", "faults": [], "kind": "perturbed",
+               "dataset": "news"}
+        yield {"premise": premise, "claim": v.summary, "label": "not_supported",
+               "faults": [[v.start, v.end]], "kind": f"perturbed:{v.error_type}", "dataset": "news"}
+        made += 2
+        if made >= n:
+            return
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .nli import read_rows, split_held_out
+
+    ap = argparse.ArgumentParser(prog="verisum train spans", description=__doc__.split("\n")[0])
+    ap.add_argument("--nli", action="append", default=[], help="NLI JSONL file or folder (repeatable)")
+    ap.add_argument("--corpus", default=None, help="news corpus JSONL ({\"text\"} or {\"article\"} per line)")
+    ap.add_argument("--perturbed", type=int, default=20000, help="rows from perturbed news sentences")
+    ap.add_argument("--max-changed", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--held-out-seed", type=int, default=13,
+                    help="the judge trainer's --seed: its 1,000 held-out NLI rows are left out here too")
+    ap.add_argument("--out", required=True)
+    a = ap.parse_args(argv)
+    counts: dict[str, int] = defaultdict(int)
+    with open(a.out, "w", encoding="utf-8") as out:
+        def write(rows: Iterable[dict[str, Any]]) -> None:
+            for r in rows:
+                out.write(json.dumps(r, ensure_ascii=False) + "\n")
+                counts[r["kind"].split(":")[0] + ("+" if r["faults"] else "-")] += 1
+
+        if a.nli:
+            rows = read_rows(a.nli)
+            held = set(split_held_out(len(rows), a.held_out_seed)[0])
+            nli_rows = [{"premise": r["premise"], "hypothesis": r["claim"], "dataset": r["dataset"],
+                         "label": "not_supported" if r["y"] == -1 else ["supported", "contradicted", "unsupported"][r["y"]]}
+                        for i, r in enumerate(rows) if i not in held]
+            write(minimal_pairs(nli_rows, max_changed=a.max_changed))
+        if a.corpus:
+            articles = []
+            with open(a.corpus, encoding="utf-8") as fh:
+                for line in fh:
+                    obj = json.loads(line)
+                    text = obj.get("text") or obj.get("article") or ""
+                    if len(text) > 400:
+                        articles.append(text)
+            write(perturbed_pairs(articles, n=a.perturbed, seed=a.seed))
+    print(json.dumps(dict(counts)), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""The fault head's training data: minimal pairs of NLI claims and perturbed news sentences,
+each with the words at fault as character spans of the claim."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from verisum.training import spans
+
+
+def test_word_spans_leave_edge_punctuation_out():
+    text = 'He said "no," (twice).'
+    assert [text[a:b] for a, b in spans.word_spans(text)] == ["He", "said", "no", "twice"]
+
+
+def test_minimal_pairs_mark_the_words_that_replace_or_add():
+    rows = [
+        {"premise": "P1", "hypothesis": "Zoey Deutch is an actress.", "label": "supported"},
+        {"premise": "P1", "hypothesis": "Zoey Deutch is an American frog.", "label": "contradicted"},
+        {"premise": "P1", "hypothesis": "Zoey is.", "label": "unsupported"},  # words only taken away: no fault to mark
+        {"premise": "P1", "hypothesis": "Someone else entirely wrote four books about frogs.", "label": "unsupported"},
+        {"premise": "P2", "hypothesis": "A man is speaking in a classroom.", "label": "supported"},
+        {"premise": "P2", "hypothesis": "A man is speaking loudly in a classroom.", "label": "unsupported"},
+    ]
+    out = list(spans.minimal_pairs(rows))
+    marked = {r["claim"]: [r["claim"][a:b] for a, b in r["faults"]] for r in out}
+    assert marked == {
+        "Zoey Deutch is an American frog.": ["American frog"],
+        "Zoey Deutch is an actress.": [],
+        "A man is speaking loudly in a classroom.": ["loudly"],
+        "A man is speaking in a classroom.": [],
+    }
+    assert {r["label"] for r in out if r["faults"]} == {"contradicted", "unsupported"}
+    assert all(r["label"] == "supported" for r in out if not r["faults"])
+
+
+def test_perturbed_pairs_mark_what_perturb_changed():
+    article = ("The council of Kell approved the new budget on Monday after a long debate in the town hall. "
+               "The mayor thanked the 14 members of the council for their work on the plan this year. "
+               "Local taxes will rise by 3 percent next year, the treasurer told reporters on Tuesday. "
+               "Most of the money will go to the harbour and to two new schools in the north of the town.")
+    rows = list(spans.perturbed_pairs([article] * 6, n=6, seed=0))
+    assert rows and len(rows) % 2 == 0
+    for good, bad in zip(rows[::2], rows[1::2]):
+        assert good["faults"] == [] and good["claim"] in good["premise"]
+        assert bad["label"] == "not_supported" and bad["claim"] != good["claim"]
+        (a, b), = bad["faults"]
+        assert 0 <= a < b <= len(bad["claim"])
+        # outside the marked characters the claim has the original sentence's words
+        words = re.findall(r"\w+", good["claim"])
+        before, after = re.findall(r"\w+", bad["claim"][:a]), re.findall(r"\w+", bad["claim"][b:])
+        assert words[:len(before)] == before and (not after or words[-len(after):] == after)
+
+
+def test_spans_command_leaves_the_held_out_rows_out(tmp_path):
+    from verisum.training.nli import read_rows, split_held_out
+
+    data = tmp_path / "nli.jsonl"
+    rows = []
+    for i in range(1500):
+        rows.append({"premise": f"P{i}", "hypothesis": f"Town {i} met on Monday.", "label": "supported"})
+        rows.append({"premise": f"P{i}", "hypothesis": f"Town {i} met on Friday.", "label": "contradicted"})
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "spans.jsonl"
+    assert spans.main(["--nli", str(data), "--out", str(out)]) == 0
+    written = [json.loads(x) for x in out.read_text().splitlines()]
+    held = {read_rows([str(data)])[i]["claim"] for i in split_held_out(len(rows), 13)[0]}
+    assert written and not held & {r["claim"] for r in written}
+    assert all(r["claim"][a:b] == "Friday" for r in written for a, b in r["faults"])
