@@ -132,3 +132,36 @@ def test_faults_a_number_written_as_a_word_is_not_novel():
     src = Document("Police arrested 3 men in York on Friday.")
     (claim,) = summary_claims(Document("Three men were arrested in Leeds."))[0][1]
     assert [w.text for w in novel_words(claim, src, SourceIndex.build(src))] == ["Leeds"]
+
+
+def test_faults_locate_asks_the_judge_once_and_only_where_it_must():
+    """One call for a batch of rejected claims: an unsupported claim with invented words costs
+    no judge call; a contradicted one is probed by occlusion against its contradicting premise,
+    and the word whose removal lifts it is blamed."""
+    from types import SimpleNamespace
+
+    from verisum.faults import FaultQuery, locate
+
+    index = SourceIndex.build(SOURCE)
+    invented = _claims("Putin will meet Xi Jinping, highlighting the importance of insulation.")[1]
+    swapped = _claims("The summit is not chaired by Kazakhstan.")[0]
+    j = SimpleNamespace(supported=0.1, contradicted=0.8)
+    calls: list[list[tuple[str, str]]] = []
+
+    def judge_pairs(pairs):
+        calls.append(list(pairs))
+        return {(p, h): SimpleNamespace(supported=0.9 if "not" not in h.split() else 0.1,
+                                        contradicted=0.05 if "not" not in h.split() else 0.8) for p, h in pairs}
+
+    queries = [
+        FaultQuery(invented, SOURCE, index, (), contradicted=False, judgement=j, premise="P"),
+        FaultQuery(swapped, SOURCE, index, (), contradicted=True, judgement=j, premise="P", contradiction=j,
+                   contradiction_premise="The summit is chaired by Kazakhstan."),
+    ]
+    first, second = locate(queries, judge_pairs)
+    assert len(calls) == 1  # every probe of the batch in one judge call
+    assert {p for p, _ in calls[0]} == {"The summit is chaired by Kazakhstan."}  # the contradicting premise only
+    assert any("insulation" in f.text for f in first.faults) and first.blamed == ()
+    assert [f.text for f in second.blamed] == ["not"] and [f.text for f in second.faults] == ["not"]
+    # without a judge, the rules of locate_faults decide
+    assert [f.text for f in locate(queries[:1], None)[0].faults] == [f.text for f in first.faults]

@@ -38,7 +38,7 @@ from .evidence import Evidence, LexicalRetriever, Retriever
 from .text import content_words
 from .io import MAX_BULLETS
 from .records import SOURCE_KEYS, Record, RecordError
-from .faults import blamed_words, locate_faults, merge_spans, novel_words, occlusions
+from .faults import FaultQuery, locate
 from .features import EVIDENCE_FEATURES, SourceIndex, add_summary_context, claim_features, judge_features
 from .judges import Judge, Pair, get_judge
 from .judges.base import Judgement
@@ -523,37 +523,23 @@ class Checker:
         return results
 
     def locate_faults(self, items: Sequence[tuple["Analysis", "ClaimAnalysis"]], *, occlude: str = "no_novel") -> None:
-        """Locate faults: the words of each rejected claim the source never uses; for a
-        contradicted claim, or one whose every word is in the source (a swapped name, a negation,
-        a reversed verb), also the words the judge blames, by occlusion (see
-        :mod:`verisum.faults`), against the premise behind its verdict. An unsupported claim
-        with invented words costs no judge call here. Judges that quote the words at fault (LLM judges) are taken at their
-        word. ``occlude="always"`` asks the judge about every rejected claim and keeps both
-        parts apart (``novel`` / ``blamed``), for the evaluation to compare the rules."""
+        """Locate faults: one call to :func:`verisum.faults.locate` with every rejected claim of
+        the batch (the judge passed along for its occlusion probes); the words at fault, and their
+        two parts (``novel`` / ``blamed``), are written back to each claim."""
         assert self._judge is not None
-        probes: list[tuple[ClaimAnalysis, list[tuple[Span, str]], str]] = []
+        queries = []
         for a, c in items:
-            quotes = c.judgement.quotes if c.judgement is not None else ()
-            if quotes or not self.occlusion or c.judgement is None or c.verbatim or not c.premise:
-                c.faults = locate_faults(c.claim, a.source, quotes, a.index, c.evidence)
-                continue
-            c.novel = novel_words(c.claim, a.source, a.index)
-            c.faults = merge_spans(list(c.novel)) or (c.claim.span,)
-            if c.novel and c.label != Label.CONTRADICTED and occlude != "always":
-                continue  # invented words explain an unsupported claim; the judge is not asked
-            premise_idx = c.contradiction_premise if c.label == Label.CONTRADICTED else c.premise
-            probes.append((c, occlusions(c.claim), premise_text(c.evidence, premise_idx)))
-        judged = self._judge_pairs([(premise, hyp) for _, occ, premise in probes for _, hyp in occ])
-        for c, occ, premise in probes:
-            base = c.contradiction if c.label == Label.CONTRADICTED else c.judgement
-            assert base is not None
-            gains = [
-                (j.supported - j.contradicted) - (base.supported - base.contradicted)
-                for j in (judged[(premise, hyp)] for _, hyp in occ)
-            ]
-            c.blamed = blamed_words([w for w, _ in occ], gains)
-            keep_blame = not c.novel or c.label == Label.CONTRADICTED
-            c.faults = merge_spans(list(c.novel) + (list(c.blamed) if keep_blame else [])) or (c.claim.span,)
+            contradicted = c.label == Label.CONTRADICTED
+            queries.append(FaultQuery(
+                claim=c.claim, source=a.source, index=a.index, evidence=c.evidence, contradicted=contradicted,
+                judgement=c.judgement, premise=premise_text(c.evidence, c.premise) if c.premise else "",
+                contradiction=c.contradiction,
+                contradiction_premise=premise_text(c.evidence, c.contradiction_premise) if contradicted else "",
+                quotes=c.judgement.quotes if c.judgement is not None else (), verbatim=c.verbatim,
+            ))
+        located = locate(queries, self._judge_pairs if self.occlusion else None, occlude=occlude)
+        for (_, c), found in zip(items, located):
+            c.faults, c.novel, c.blamed = found.faults, found.novel, found.blamed
 
 
 @dataclass(slots=True)

@@ -19,12 +19,18 @@ Without a judge's help (:func:`locate_faults`), in order of precision:
 4. only when all of that is empty, the whole claim.
 
 Adjacent faulty words are merged into one span (``G7 countries``), so a reader sees phrases.
+
+The Checker makes one call, :func:`locate`, with every rejected claim of a batch (a
+:class:`FaultQuery` each: the claim, its verdict, the premises behind it) and the judge; it
+returns the words at fault of each (:class:`Located`), and asks the judge about all the
+shortened claims of the batch at once.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from .claims import Claim
 from .document import Document, Span
@@ -36,7 +42,7 @@ if TYPE_CHECKING:
     from .features import SourceIndex
 
 __all__ = ["novel_words", "anchor_quotes", "locate_faults", "occlusions", "blamed_words", "merge_spans",
-           "FILLERS", "MIN_GAIN", "GAIN_SHARE"]
+           "FaultQuery", "Located", "locate", "FILLERS", "MIN_GAIN", "GAIN_SHARE"]
 
 #: Discourse fillers: never at fault.
 FILLERS = frozenset(
@@ -176,3 +182,76 @@ def locate_faults(
     if not found:
         return (claim.span,)
     return merge_spans(found)
+
+
+@dataclass(frozen=True, slots=True)
+class FaultQuery:
+    """A rejected claim, as :func:`locate` needs it.
+
+    ``judgement`` is the judge's reading of the premise behind the verdict (``premise``, its
+    text) and ``contradiction`` of the premise that contradicts it most (``contradiction_premise``);
+    None where the judge was not asked (the claim copies the source, or the evidence features
+    alone decided). ``quotes`` are words the judge quoted (LLM judges)."""
+
+    claim: Claim
+    source: Document
+    index: "SourceIndex | Iterable[str] | None"
+    evidence: Sequence[Evidence]
+    contradicted: bool
+    judgement: Any = None
+    premise: str = ""
+    contradiction: Any = None
+    contradiction_premise: str = ""
+    quotes: Sequence[str] = ()
+    verbatim: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """The words at fault of one claim: ``faults`` (what the result shows), and its two parts:
+    ``novel`` (the words the source never uses) and ``blamed`` (the words the judge blames by
+    occlusion, when it was asked)."""
+
+    faults: tuple[Span, ...]
+    novel: tuple[Span, ...] = ()
+    blamed: tuple[Span, ...] = ()
+
+
+def locate(
+    queries: Sequence[FaultQuery],
+    judge_pairs: Callable[[Sequence[tuple[str, str]]], Mapping[tuple[str, str], Any]] | None,
+    *,
+    occlude: str = "no_novel",
+) -> list[Located]:
+    """The words at fault of every query, in order.
+
+    With a judge (``judge_pairs``: (premise, hypothesis) pairs -> their judgements): the words
+    the source never uses; for a contradicted claim, or one whose every word is in the source,
+    also the words the judge blames by occlusion against the premise behind the verdict (an
+    unsupported claim with invented words costs no judge call). Judges that quote the words at
+    fault are taken at their word, and without a judge :func:`locate_faults` decides.
+    ``occlude="always"`` asks the judge about every rejected claim and keeps both parts apart,
+    for the evaluation to compare the rules."""
+    out: list[Located | None] = [None] * len(queries)
+    probes: list[tuple[int, tuple[Span, ...], list[tuple[Span, str]], str]] = []
+    for i, q in enumerate(queries):
+        if q.quotes or judge_pairs is None or q.judgement is None or q.verbatim or not q.premise:
+            out[i] = Located(locate_faults(q.claim, q.source, q.quotes, q.index, q.evidence))
+            continue
+        novel = novel_words(q.claim, q.source, q.index)
+        if novel and not q.contradicted and occlude != "always":
+            out[i] = Located(merge_spans(list(novel)) or (q.claim.span,), novel=novel)
+            continue  # invented words explain an unsupported claim; the judge is not asked
+        premise = q.contradiction_premise if q.contradicted else q.premise
+        probes.append((i, novel, occlusions(q.claim), premise))
+    judged = judge_pairs([(premise, hyp) for _, _, occ, premise in probes for _, hyp in occ]) if probes else {}
+    for i, novel, occ, premise in probes:
+        q = queries[i]
+        base = q.contradiction if q.contradicted else q.judgement
+        gains = [(j.supported - j.contradicted) - (base.supported - base.contradicted)
+                 for j in (judged[(premise, hyp)] for _, hyp in occ)]
+        blamed = blamed_words([w for w, _ in occ], gains)
+        keep_blame = not novel or q.contradicted
+        faults = merge_spans(list(novel) + (list(blamed) if keep_blame else [])) or (q.claim.span,)
+        out[i] = Located(faults, novel=novel, blamed=blamed)
+    return [x for x in out if x is not None]
