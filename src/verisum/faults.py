@@ -244,7 +244,9 @@ def locate(
             continue  # invented words explain an unsupported claim; the judge is not asked
         premise = q.contradiction_premise if q.contradicted else q.premise
         probes.append((i, novel, occlusions(q.claim), premise))
-    judged = judge_pairs([(premise, hyp) for _, _, occ, premise in probes for _, hyp in occ]) if probes else {}
+    judged: Mapping[tuple[str, str], Any] = {}
+    if probes and judge_pairs is not None:  # probes are only made with a judge
+        judged = judge_pairs([(premise, hyp) for _, _, occ, premise in probes for _, hyp in occ])
     for i, novel, occ, premise in probes:
         q = queries[i]
         base = q.contradiction if q.contradicted else q.judgement
