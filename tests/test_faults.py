@@ -165,3 +165,21 @@ def test_faults_locate_asks_the_judge_once_and_only_where_it_must():
     assert [f.text for f in second.blamed] == ["not"] and [f.text for f in second.faults] == ["not"]
     # without a judge, the rules of locate_faults decide
     assert [f.text for f in locate(queries[:1], None)[0].faults] == [f.text for f in first.faults]
+
+
+def test_faults_head_rule_takes_the_fault_heads_words():
+    from types import SimpleNamespace
+
+    from verisum.faults import FaultQuery, head_words, locate
+
+    claim = _claims("The summit in Paris is chaired by Kazakhstan.")[0]
+    hyp = claim.hypothesis
+    a = hyp.index("chaired")
+    pieces = ((a, a + 4, 0.9), (a + 4, a + 7, 0.2), (0, 3, 0.1))  # "chai" + "red": the word is marked once
+    assert [w.text for w in head_words(claim, pieces)] == ["chaired"]
+    j = SimpleNamespace(supported=0.1, contradicted=0.2, unsupported=0.7, token_faults=pieces, quotes=())
+    q = FaultQuery(claim, SOURCE, SourceIndex.build(SOURCE), (), contradicted=False, judgement=j, premise="P")
+    novel_first, head, union = (locate([q], None, rule=r)[0] for r in ("novel first", "head", "union"))
+    assert [f.text for f in novel_first.faults] == ["Paris"] and [f.text for f in novel_first.head] == ["chaired"]
+    assert [f.text for f in head.faults] == ["chaired"]
+    assert sorted(f.text for f in union.faults) == ["Paris", "chaired"]

@@ -142,3 +142,47 @@ def test_export_of_a_model_without_segment_ids_reads_as_torch(tmp_path):
     with torch.no_grad():
         want = torch.softmax(model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits, -1).numpy()
     assert np.allclose(got, want, atol=1e-4)
+
+
+def test_fault_head_trains_exports_and_reaches_the_checker(tmp_path):
+    """--spans adds the token-level fault head: trained beside the 3-way loss, exported as a
+    second output, read by the embedded judge as P(at fault) per word piece of the claim, and
+    turned into words at fault by the Checker's "head" rule."""
+    from verisum.checker import Checker
+    from verisum.judges.base import Pair
+    from verisum.judges.embedded import EmbeddedJudge
+    from verisum.training import export
+
+    folder = _tiny_mpnet(tmp_path / "mpnet")
+    nli_rows = [{"premise": f"The council of town {i} met on Monday.", "hypothesis": f"Town {i} met on Monday.",
+                 "label": "supported"} for i in range(40)]
+    (tmp_path / "nli").mkdir()
+    (tmp_path / "nli" / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in nli_rows))
+    span_rows = []
+    for i in range(600):
+        claim = f"Town {i} met on Friday."
+        a = claim.index("Friday")
+        span_rows.append({"premise": f"The council of town {i} met on Monday.", "claim": claim,
+                          "label": "contradicted", "faults": [[a, a + 6]], "kind": "minimal-pair"})
+    (tmp_path / "spans.jsonl").write_text("".join(json.dumps(r) + "\n" for r in span_rows))
+    run = tmp_path / "run"
+    assert nli.main(["--data", str(tmp_path / "nli"), "--base", str(folder), "--out", str(run), "--spans",
+                     str(tmp_path / "spans.jsonl"), "--batch-size", "8", "--total-passes", "1", "--eval-every",
+                     "1000", "--lr", "1e-3", "--head-lr", "1e-2", "--precision", "fp32", "--warmup", "2"]) == 0
+    held = json.loads((run / "warm.json").read_text())["held_out"]
+    assert held["fault_token_auc"] > 0.9  # "Friday" is easy to find once trained
+    weights = torch.load(run / "warm.pt", weights_only=False)["weights"]
+    assert any(k.startswith("fault_head.") for k in weights)
+
+    out = tmp_path / "exported"
+    assert export.main(["--ckpt", str(run / "warm.pt"), "--out", str(out), "--quantize", "fp32"]) == 0
+    assert json.loads((out / "config.json").read_text())["outputs"] == ["logits", "fault_logits"]
+    judge = EmbeddedJudge(model_dir=out)
+    (j,) = judge.judge([Pair("The council of town 7 met on Monday.", "Town 7 met on Friday.")])
+    hyp = "Town 7 met on Friday."
+    top = max(j.token_faults, key=lambda t: t[2])
+    assert hyp[top[0]:top[1]] == "Friday" and top[2] > 0.5
+
+    checker = Checker(judge, fault_rule="head", occlusion=False, threshold=0.99)
+    result = checker.check("The council of town 7 met on Monday.", "Town 7 met on Friday.")
+    assert [f.text for s in result.sentences for f in s.faults] == ["Friday"]

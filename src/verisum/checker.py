@@ -38,7 +38,7 @@ from .evidence import Evidence, LexicalRetriever, Retriever
 from .text import content_words
 from .io import MAX_BULLETS
 from .records import SOURCE_KEYS, Record, RecordError
-from .faults import FaultQuery, locate
+from .faults import FAULT_RULES, FaultQuery, locate
 from .features import EVIDENCE_FEATURES, SourceIndex, add_summary_context, claim_features, judge_features
 from .judges import Judge, Pair, get_judge
 from .judges.base import Judgement
@@ -98,6 +98,9 @@ class Checker:
     occlusion: locate the words at fault by asking the judge how much each content word of a
         rejected claim costs it (one extra pair per word); False keeps the word lists alone.
         Default: the judge's own ``occlusion`` attribute if it has one, else True.
+    fault_rule: what the words at fault are where the judge has a fault head
+        (:data:`verisum.faults.FAULT_RULES`): "novel first" (default: the head's words are
+        recorded, not shown), "head" or "union".
     """
 
     def __init__(
@@ -115,6 +118,7 @@ class Checker:
         verbatim_shortcut: bool = True,
         premises: Literal["join_first", "sentences", "joined"] | None = None,
         occlusion: bool | None = None,
+        fault_rule: str = "novel first",
     ) -> None:
         if top_k < 1:
             raise InputError("top_k must be at least 1")
@@ -134,6 +138,9 @@ class Checker:
             raise InputError(f"premises must be 'join_first', 'sentences' or 'joined', not {premises!r}")
         self.premises = premises
         self.occlusion = occlusion
+        if fault_rule not in FAULT_RULES:
+            raise InputError(f"fault_rule must be one of {', '.join(FAULT_RULES)}, not {fault_rule!r}")
+        self.fault_rule = fault_rule
         self._judge: Judge | None = None
         self._calibrator: Calibrator | None = None
         self._retriever: Retriever | None = None
@@ -200,6 +207,7 @@ class Checker:
             verbatim_shortcut=self.verbatim_shortcut,
             premises=self.premises if premises is None else premises,  # type: ignore[arg-type]
             occlusion=self.occlusion,
+            fault_rule=self.fault_rule,
         )
         return derived.load()
 
@@ -229,6 +237,7 @@ class Checker:
             "verbatim_shortcut": self.verbatim_shortcut,
             "premises": self.premises,
             "occlusion": self.occlusion,
+            "fault_rule": self.fault_rule,
         }
 
     # -- checking ------------------------------------------------------------------------
@@ -537,9 +546,10 @@ class Checker:
                 contradiction_premise=premise_text(c.evidence, c.contradiction_premise) if contradicted else "",
                 quotes=c.judgement.quotes if c.judgement is not None else (), verbatim=c.verbatim,
             ))
-        located = locate(queries, self._judge_pairs if self.occlusion else None, occlude=occlude)
+        located = locate(queries, self._judge_pairs if self.occlusion else None, occlude=occlude,
+                         rule=getattr(self, "fault_rule", "novel first"))
         for (_, c), found in zip(items, located):
-            c.faults, c.novel, c.blamed = found.faults, found.novel, found.blamed
+            c.faults, c.novel, c.blamed, c.head = found.faults, found.novel, found.blamed, found.head
 
 
 @dataclass(slots=True)
@@ -562,6 +572,7 @@ class ClaimAnalysis:
     faults: tuple[Span, ...] = ()
     novel: tuple[Span, ...] = ()  # words the source never uses (the first place to look)
     blamed: tuple[Span, ...] = ()  # words the judge blames, by occlusion (when it was asked)
+    head: tuple[Span, ...] = ()  # words the judge's fault head marks (when it has one)
 
     def verdict(self) -> ClaimVerdict:
         jd = self.judgement

@@ -42,7 +42,8 @@ if TYPE_CHECKING:
     from .features import SourceIndex
 
 __all__ = ["novel_words", "anchor_quotes", "locate_faults", "occlusions", "blamed_words", "merge_spans",
-           "FaultQuery", "Located", "locate", "FILLERS", "MIN_GAIN", "GAIN_SHARE"]
+           "FaultQuery", "Located", "locate", "head_words", "FAULT_RULES", "HEAD_THRESHOLD", "FILLERS", "MIN_GAIN",
+           "GAIN_SHARE"]
 
 #: Discourse fillers: never at fault.
 FILLERS = frozenset(
@@ -56,6 +57,12 @@ _POLARITY = frozenset("not no never nor without n't".split())
 #: and by at least GAIN_SHARE of the largest rise in its claim.
 MIN_GAIN = 0.1
 GAIN_SHARE = 0.5
+#: A word is at fault by the judge's fault head when any of its word pieces reaches this P(at fault).
+HEAD_THRESHOLD = 0.5
+#: How the words at fault are chosen: "novel first" (the words the source never uses, and for a
+#: contradicted claim or one without such words the judge's blame by occlusion), "head" (the
+#: fault head's words, where the judge has a fault head; else as "novel first") or "union" (both).
+FAULT_RULES = ("novel first", "head", "union")
 
 
 def _index_of(source: Document, vocab: "SourceIndex | Iterable[str] | None") -> "SourceIndex":
@@ -208,13 +215,39 @@ class FaultQuery:
 
 @dataclass(frozen=True, slots=True)
 class Located:
-    """The words at fault of one claim: ``faults`` (what the result shows), and its two parts:
-    ``novel`` (the words the source never uses) and ``blamed`` (the words the judge blames by
-    occlusion, when it was asked)."""
+    """The words at fault of one claim: ``faults`` (what the result shows), and its parts:
+    ``novel`` (the words the source never uses), ``blamed`` (the words the judge blames by
+    occlusion, when it was asked) and ``head`` (the fault head's words, when the judge has one)."""
 
     faults: tuple[Span, ...]
     novel: tuple[Span, ...] = ()
     blamed: tuple[Span, ...] = ()
+    head: tuple[Span, ...] = ()
+
+
+def head_words(claim: Claim, token_faults: Sequence[tuple[int, int, float]],
+               threshold: float = HEAD_THRESHOLD) -> tuple[Span, ...]:
+    """The words of ``claim`` its judge's fault head marks: the hypothesis words (the text the
+    judge read) with a word piece at or above ``threshold``, found in the claim's own text in
+    order; fillers and words not in the claim's text are left out."""
+    hyp = claim.hypothesis
+    marked = []
+    for m in re.finditer(r"\w[\w'’-]*", hyp):
+        if any(a < m.end() and m.start() < b and p >= threshold for a, b, p in token_faults):
+            marked.append(m.group())
+    span = claim.span
+    out: list[Span] = []
+    pos = 0
+    for word in marked:
+        if word.lower() in FILLERS:
+            continue
+        found = re.search(rf"(?<![\w]){re.escape(word)}(?![\w])", span.text[pos:])
+        if found is None:
+            continue
+        a = span.start + pos + found.start()
+        out.append(Span(span.doc, a, a + len(word)))
+        pos += found.end()
+    return merge_spans(out) if out else ()
 
 
 def locate(
@@ -222,6 +255,7 @@ def locate(
     judge_pairs: Callable[[Sequence[tuple[str, str]]], Mapping[tuple[str, str], Any]] | None,
     *,
     occlude: str = "no_novel",
+    rule: str = "novel first",
 ) -> list[Located]:
     """The words at fault of every query, in order.
 
@@ -231,7 +265,10 @@ def locate(
     unsupported claim with invented words costs no judge call). Judges that quote the words at
     fault are taken at their word, and without a judge :func:`locate_faults` decides.
     ``occlude="always"`` asks the judge about every rejected claim and keeps both parts apart,
-    for the evaluation to compare the rules."""
+    for the evaluation to compare the rules. ``rule`` (:data:`FAULT_RULES`) says what the
+    result shows where the judge has a fault head: its words alone, or with the others."""
+    if rule not in FAULT_RULES:
+        raise ValueError(f"rule must be one of {', '.join(FAULT_RULES)}, not {rule!r}")
     out: list[Located | None] = [None] * len(queries)
     probes: list[tuple[int, tuple[Span, ...], list[tuple[Span, str]], str]] = []
     for i, q in enumerate(queries):
@@ -256,4 +293,19 @@ def locate(
         keep_blame = not novel or q.contradicted
         faults = merge_spans(list(novel) + (list(blamed) if keep_blame else [])) or (q.claim.span,)
         out[i] = Located(faults, novel=novel, blamed=blamed)
-    return [x for x in out if x is not None]
+    return [_with_head(q, x, rule) for q, x in zip(queries, out) if x is not None]
+
+
+def _with_head(q: FaultQuery, found: Located, rule: str) -> Located:
+    """The fault head's words added to ``found`` (and, by ``rule``, to what it shows)."""
+    verdict = q.contradiction if q.contradicted and q.contradiction is not None else q.judgement
+    token_faults = getattr(verdict, "token_faults", ()) or ()
+    if not token_faults:
+        return found
+    head = head_words(q.claim, token_faults)
+    faults = found.faults
+    if rule == "head" and head:
+        faults = head
+    elif rule == "union" and head:
+        faults = merge_spans(list(found.faults if found.faults != (q.claim.span,) else ()) + list(head))
+    return Located(faults, novel=found.novel, blamed=found.blamed, head=head)

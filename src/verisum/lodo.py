@@ -104,6 +104,7 @@ def collect(checker: Any, records: Sequence[LabelledRecord], *, batch_size: int 
                 "premises": [[int(len(p) > 1 or len(c.evidence) == 1), round(j.supported, 6), round(j.contradicted, 6),
                               round(j.unsupported, 6)] for p, j in c.premise_judgements],
                 "novel_checker": [[f.start, f.end] for f in c.novel],
+                "head": [[f.start, f.end] for f in c.head],
                 "novel": [[w.start, w.end] for w in novel_words(c.claim, a.source, a.index, keep_fillers=True)],
             } for c in a.claims]
             row["floor"] = _cosine_floor(encoder, a, doc_cache)
@@ -303,7 +304,9 @@ def fault_rules(rows: Sequence[Mapping[str, Any]], variant: str, *, l2: float = 
         train = [r for r in usable if r["dataset"] != ds]
         test = [r for r in usable if r["dataset"] == ds]
         cal = fit(train, variant, l2=l2)
-        preds: dict[str, list[list[tuple[int, int]]]] = {k: [] for k in FAULT_RULES}
+        has_head = any(c.get("head") for r in usable for c in r["claims"])
+        rules = FAULT_RULES + (("head", "novel first + head") if has_head else ())
+        preds: dict[str, list[list[tuple[int, int]]]] = {k: [] for k in rules}
         for r in test:
             cs = _claim_scores(r, cal)
             rejected = [c for c, x in zip(r["claims"], cs) if x < cal.threshold and not c.get("verbatim")]
@@ -313,6 +316,11 @@ def fault_rules(rows: Sequence[Mapping[str, Any]], variant: str, *, l2: float = 
             preds["novel first"].append([f for n, b, k in zip(novel, blamed, contra) for f in (n + b if k or not n else n)])
             preds["novel + blamed"].append([f for n, b in zip(novel, blamed) for f in n + b])
             preds["blamed only"].append([f for b in blamed for f in b])
+            if has_head:  # the judge's fault head, alone and beside the rule that ships
+                head = [[tuple(f) for f in c.get("head", [])] for c in rejected]
+                preds["head"].append([f for h in head for f in h])
+                preds["novel first + head"].append([f for n, b, k, h in zip(novel, blamed, contra, head)
+                                                    for f in (n + b if k or not n else n) + h])
         out[ds] = {k: _spanf1(test, v) for k, v in preds.items()}
         out[ds]["baseline"] = _spanf1(test, [[tuple(w) for c in r["claims"] for w in c["novel"]] for r in test])
     return out

@@ -168,10 +168,11 @@ def _eval_lodo(records: Sequence, bad: Sequence, variants: Sequence[str], rows_p
         rules = lodo.fault_rules(rows, v)
         if rules:
             click.echo(f"words at fault, character F1 by rule ({v}, claims the left-out combiner rejects):")
-            click.echo(f"  {'set':<22}" + "".join(f"{k:>16}" for k in (*lodo.FAULT_RULES, "baseline")))
+            cols = [k for k in next(iter(rules.values())) if k != "baseline"] + ["baseline"]
+            width = max(16, *(len(k) + 2 for k in cols))
+            click.echo(f"  {'set':<22}" + "".join(f"{k:>{width}}" for k in cols))
             for ds, f in rules.items():
-                click.echo(f"  {ds:<22}" + "".join(f"{_percent(f[k]):>16}"
-                                                  for k in (*lodo.FAULT_RULES, "baseline")))
+                click.echo(f"  {ds:<22}" + "".join(f"{_percent(f.get(k)):>{width}}" for k in cols))
     click.echo(f"{len(rows)} records ({errors} could not be checked)" + (f"; {len(bad)} unreadable" if bad else ""))
 
 

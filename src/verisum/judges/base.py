@@ -35,6 +35,9 @@ class Judgement:
     rationale: str | None = None
     #: The premise had to be cut to fit the model's input.
     truncated: bool = False
+    #: A judge with a fault head: (start, end, P(at fault)) of each word piece of the
+    #: hypothesis, character offsets into it.
+    token_faults: tuple[tuple[int, int, float], ...] = ()
     extra: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

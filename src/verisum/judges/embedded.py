@@ -112,6 +112,7 @@ class EmbeddedJudge:
         self._labels: tuple[str, ...] = LABELS
         self._max_length: int = max_length or 256
         self._pad_id = 0
+        self._fault_head = False
         self._encoder: Any = None
         self._retriever: Any = None
         self._pool: Any = None
@@ -177,6 +178,7 @@ class EmbeddedJudge:
             self._max_length = int(self.max_length or config.get("max_length", 256))
             self._pad_id = int(config.get("pad_id", 0))
             self._inputs = names
+            self._fault_head = "fault_logits" in {o.name for o in session.get_outputs()}
             self._tokenizer = tokenizer
             self._session = session
         return self
@@ -274,6 +276,11 @@ class EmbeddedJudge:
 
     def logits(self, pairs: Sequence[Pair]) -> tuple[np.ndarray, list[bool]]:
         """Raw logits ``[n, 3]`` in the model's label order, and whether each pair was cut."""
+        out, truncated, _ = self._run(pairs)
+        return out, truncated
+
+    def _run(self, pairs: Sequence[Pair]) -> tuple[np.ndarray, list[bool], list[tuple[tuple[int, int, float], ...]]]:
+        """Logits, truncation flags and, with a fault head, each hypothesis' word pieces with P(at fault)."""
         self.load()
         from ..encoder import pad_batch
 
@@ -281,15 +288,24 @@ class EmbeddedJudge:
             encoded = self._encode(pairs)
         order = np.argsort([len(e.ids) for e, _ in encoded], kind="stable")
         out = np.zeros((len(pairs), len(self._labels)), dtype=np.float32)
+        faults: list[tuple[tuple[int, int, float], ...]] = [()] * len(pairs)
         chunks = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        names = ["logits", "fault_logits"] if self._fault_head else ["logits"]
 
         def run(idx: np.ndarray) -> None:
             feeds = pad_batch([encoded[j][0] for j in idx], self._pad_id)
             feeds = {k: v for k, v in feeds.items() if k in self._inputs}
             try:
-                out[idx] = self._session.run(["logits"], feeds)[0]
+                got = self._session.run(names, feeds)
             except Exception as exc:  # onnxruntime's own error types
                 raise ModelError(f"the embedded model failed: {exc}") from exc
+            out[idx] = got[0]
+            if self._fault_head:
+                p = 1.0 / (1.0 + np.exp(-got[1].astype(np.float64)))
+                for row, j in enumerate(idx):
+                    e = encoded[j][0]
+                    faults[j] = tuple((a, b, float(p[row, t])) for t, ((a, b), sid) in enumerate(zip(e.offsets, e.sequence_ids))
+                                      if sid == 1 and b > a)
 
         pool = self._executor() if len(chunks) > 1 else None
         if pool is None:
@@ -298,7 +314,7 @@ class EmbeddedJudge:
         else:
             for _ in pool.map(run, chunks):  # re-raises the first failure
                 pass
-        return out, [t for _, t in encoded]
+        return out, [t for _, t in encoded], faults
 
     def _executor(self) -> Any:
         """The thread pool for parallel model calls (None when one worker is asked for)."""
@@ -315,13 +331,13 @@ class EmbeddedJudge:
     def judge(self, pairs: Sequence[Pair]) -> list[Judgement]:
         if not pairs:
             return []
-        logits, truncated = self.logits(pairs)
+        logits, truncated, token_faults = self._run(pairs)
         z = logits - logits.max(axis=1, keepdims=True)
         probs = np.exp(z)
         probs /= probs.sum(axis=1, keepdims=True)
         col = {label: k for k, label in enumerate(self._labels)}
         out = []
-        for row, cut in zip(probs.astype(float), truncated):
+        for row, cut, tf in zip(probs.astype(float), truncated, token_faults):
             p = {label: float(row[col[label]]) for label in LABELS}
             s = sum(p.values())
             out.append(
@@ -330,6 +346,7 @@ class EmbeddedJudge:
                     contradicted=p["contradicted"] / s,
                     unsupported=p["unsupported"] / s,
                     truncated=cut,
+                    token_faults=tf,
                 )
             )
         return out

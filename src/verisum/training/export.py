@@ -35,15 +35,20 @@ from verisum.training.trainer import LABELS, encode, load_eval
 
 
 class _Logits(torch.nn.Module):
+    """The exported graph: logits, and the fault head's per-token logits where the model has one."""
+
     def __init__(self, m, token_types: bool):
         super().__init__()
         self.m = m
         self.token_types = token_types
 
     def forward(self, input_ids, attention_mask, token_type_ids=None):
+        from verisum.training.nli import forward
+        enc = {"input_ids": input_ids, "attention_mask": attention_mask}
         if self.token_types:
-            return self.m(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).logits
-        return self.m(input_ids=input_ids, attention_mask=attention_mask).logits
+            enc["token_type_ids"] = token_type_ids
+        logits, fault_logits = forward(self.m, enc)
+        return logits if fault_logits is None else (logits, fault_logits)
 
 
 def _warm_base(ckpt: str) -> str | None:
@@ -62,6 +67,10 @@ def load_model(ckpt: str, base: str):
     from transformers import AutoModelForSequenceClassification
     model = AutoModelForSequenceClassification.from_pretrained(resolve_base(base), num_labels=3)
     st = torch.load(ckpt, map_location="cpu", weights_only=False)
+    weights = st.get("weights") or st.get("model") or {}
+    if any(k.startswith("fault_head.") for k in weights):
+        from verisum.training.nli import add_fault_head
+        add_fault_head(model)
     if "weights" in st:
         from verisum.training.nli import load_warm
         meta = load_warm(model, ckpt)
@@ -78,14 +87,21 @@ def input_names(model) -> list[str]:
     return ["input_ids", "attention_mask"] + (["token_type_ids"] if uses_token_types(model) else [])
 
 
+def output_names(model) -> list[str]:
+    return ["logits"] + (["fault_logits"] if hasattr(model, "fault_head") else [])
+
+
 def export_onnx(model, path: str, tok) -> None:
     names = input_names(model)
+    outputs = output_names(model)
     enc = tok(["The premise sentence here."] * 2, ["A claim."] * 2, return_tensors="pt", padding=True)
     args = tuple(enc[k] for k in names)
     dyn = {k: {0: "batch", 1: "sequence"} for k in names}
     dyn["logits"] = {0: "batch"}
+    if "fault_logits" in outputs:
+        dyn["fault_logits"] = {0: "batch", 1: "sequence"}
     wrapper = _Logits(model, "token_type_ids" in names).eval()
-    torch.onnx.export(wrapper, args, path, input_names=names, output_names=["logits"], dynamic_axes=dyn,
+    torch.onnx.export(wrapper, args, path, input_names=names, output_names=outputs, dynamic_axes=dyn,
                       opset_version=17, dynamo=False, do_constant_folding=True)
     model.eval()  # the exporter restores the wrapper's mode; make sure dropout stays off
 
@@ -132,6 +148,7 @@ def compare(model, tok, paths: dict[str, str], pairs: list[tuple[str, str]], y: 
             max_length: int) -> dict:
     """Torch against each ONNX file on ``pairs``: accuracy (with labels), argmax agreement with
     torch, the largest probability difference, and pairs per second of each ONNX file."""
+    from verisum.training.nli import forward
     names = input_names(model)
     sessions = {k: _session(p) for k, p in paths.items()}
     probs: dict[str, list[np.ndarray]] = {"torch": [], **{k: [] for k in paths}}
@@ -142,7 +159,7 @@ def compare(model, tok, paths: dict[str, str], pairs: list[tuple[str, str]], y: 
         enc = encode(tok, [pairs[j][0] for j in idx], [pairs[j][1] for j in idx], max_length)
         enc = {k: v for k, v in enc.items() if k in names}
         with torch.no_grad():
-            probs["torch"].append((idx, torch.softmax(model(**enc).logits.float(), -1).numpy()))
+            probs["torch"].append((idx, torch.softmax(forward(model, enc)[0].float(), -1).numpy()))
         for k, sess in sessions.items():
             t = time.perf_counter()
             probs[k].append((idx, ort_probs(sess, enc)))
@@ -221,6 +238,7 @@ def main(argv=None):
         "premise_first": True,
         "truncation": "premise_only",
         "inputs": input_names(model),
+        "outputs": output_names(model),
         "pad_id": int(tok.pad_token_id or 0),
         "output": "logits",
         "quantization": {"int8": "onnxruntime quantize_dynamic QInt8 per-channel",
