@@ -102,3 +102,21 @@ def test_document_span_outside_the_text_is_refused() -> None:
 def test_document_words_keep_numbers_whole(number):
     doc = Document(f"The bill was {number} dollars, he said.")
     assert number in [w.text for w in doc.words]
+
+
+def test_document_transcript_turns_are_sentences_of_their_own():
+    """A doctor-patient transcript written without punctuation: each turn is a unit, so
+    retrieval can quote one turn instead of a run of 2,000 characters."""
+    from verisum.document import Document
+
+    text = ("[doctor] hi how are you doing today [patient] my knee has hurt since the boat trip "
+            "[doctor] okay when did that happen [patient] about five days ago [doctor] any swelling "
+            "[patient] a little in the evening")
+    turns = [s.text for s in Document(text).sentences]
+    assert turns == ["[doctor] hi how are you doing today", "[patient] my knee has hurt since the boat trip",
+                     "[doctor] okay when did that happen", "[patient] about five days ago",
+                     "[doctor] any swelling", "[patient] a little in the evening"]
+    # a bracket that does not recur is part of its sentence ("[sic]", an editor's insertion)
+    news = "He said the plan [sic] was final. The council [of Kell] agreed on Monday."
+    assert [s.text for s in Document(news).sentences] == ["He said the plan [sic] was final.",
+                                                          "The council [of Kell] agreed on Monday."]

@@ -217,10 +217,29 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return split_sentences_counted(text)[0]
 
 
+#: A bracketed label ("[doctor]", "[patient]", "[speaker 2]") that opens a turn of a transcript.
+_TAG_RE = re.compile(r"\[([A-Za-z][\w\- ]{0,24})\]")
+#: A label is a turn marker when it occurs at least this often in the text (a transcript's
+#: speakers recur; a news article's "[sic]" or "[the president]" does not).
+TURN_LABEL_MIN = 3
+
+
+def _turn_labels(text: str) -> frozenset[str]:
+    from collections import Counter
+
+    counts = Counter(m.group(1).lower() for m in _TAG_RE.finditer(text))
+    return frozenset(label for label, n in counts.items() if n >= TURN_LABEL_MIN)
+
+
 def split_sentences_counted(text: str) -> tuple[list[tuple[int, int]], int]:
-    """:func:`split_sentences`, and how many over-long sentences had to be cut."""
+    """:func:`split_sentences`, and how many over-long sentences had to be cut.
+
+    Sentences end at a stop (not an abbreviation's), at a line end, and before each turn of a
+    transcript: a bracketed speaker label that recurs in the text ("[doctor] ... [patient] ...",
+    often written without punctuation), so every turn is a unit of its own."""
     out: list[tuple[int, int]] = []
     cut_count = 0
+    labels = _turn_labels(text) if "[" in text else frozenset()
     for lo, hi in text_lines(text):
         line = text[lo:hi]
         m = BULLET_RE.match(line)
@@ -231,6 +250,9 @@ def split_sentences_counted(text: str) -> tuple[list[tuple[int, int]], int]:
                 if _is_abbreviation(line, stop.start()):
                     continue
             cuts.append(stop.end())
+        if labels:
+            cuts.extend(t.start() for t in _TAG_RE.finditer(line, pos) if t.group(1).lower() in labels and t.start() > pos)
+            cuts.sort()
         cuts.append(len(line))
         start = pos
         for cut in cuts:
