@@ -68,3 +68,35 @@ def test_spans_command_leaves_the_held_out_rows_out(tmp_path):
     held = {read_rows([str(data)])[i]["claim"] for i in split_held_out(len(rows), 13)[0]}
     assert written and not held & {r["claim"] for r in written}
     assert all(r["claim"][a:b] == "Friday" for r in written for a, b in r["faults"])
+
+
+def test_fuse_joins_two_sentences_into_one_claim():
+    context = "the council met. Kell is a town."
+    assert spans.fuse("The council of Kell approved the new budget on Monday.",
+                      "The mayor thanked all fourteen members for their work.", context) == (
+        "The council of Kell approved the new budget on Monday, and the mayor thanked all fourteen members "
+        "for their work.")
+    # a name keeps its capital; a sentence with a link of its own, a question or a fragment is not fused
+    assert spans.fuse("The council of Kell approved the new budget on Monday.",
+                      "Kell will spend most of the money on its harbour.", context).endswith("and Kell will spend "
+                                                                                           "most of the money on its harbour.")
+    assert spans.fuse("The council of Kell approved the new budget on Monday.",
+                      "But the mayor said the vote came too late.", context) is None
+    assert spans.fuse("Did the council of Kell approve the new budget?", "The mayor said it did so.", context) is None
+    assert spans.fuse("It passed.", "The mayor thanked all fourteen members for their work.", context) is None
+
+
+def test_fused_pairs_are_supported_and_their_perturbations_marked():
+    article = ("The council of Kell approved the new budget on Monday after a long debate in the town hall. "
+               "The mayor thanked the fourteen members of the council for their work on the plan this year. "
+               "Local taxes will rise by 3 percent next year, the treasurer told reporters on Tuesday. "
+               "Most of the money will go to the harbour and to two new schools in the north of the town. "
+               "The opposition said the plan would leave the town with debts for a decade to come.")
+    rows = list(spans.fused_pairs([article] * 20, n=12, seed=0))
+    assert any(r["kind"] == "fused" for r in rows) and any(r["kind"].startswith("fused:") for r in rows)
+    for r in rows:
+        if r["kind"] == "fused":
+            assert r["label"] == "supported" and r["faults"] == []
+        else:
+            (a, b), = r["faults"]
+            assert r["label"] == "not_supported" and 0 <= a < b <= len(r["claim"])

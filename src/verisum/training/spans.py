@@ -5,7 +5,7 @@ Every row is an NLI pair plus the character spans of the claim that are at fault
 
     {"premise", "claim", "label", "faults": [[start, end], ...], "kind", "dataset"}
 
-Two sources, neither of them a benchmark the fault head is measured on (the span-annotated
+Three sources, none of them a benchmark the fault head is measured on (the span-annotated
 bench-dev sets stay out, so their leave-one-dataset-out span F1 is a fair test):
 
 * **minimal pairs** of the NLI data (``../shared/data/nli``): a premise with a supported claim
@@ -17,7 +17,12 @@ bench-dev sets stay out, so their leave-one-dataset-out span F1 is a fair test):
   an article is a faithful claim of its own paragraph; :func:`verisum.perturb.perturb` changes
   it by one of its error types and says which characters it changed. These rows carry the
   2-way label ``not_supported``: a perturbation says where the claim goes wrong, not always
-  whether the source contradicts it or is silent.
+  whether the source contradicts it or is silent;
+* **fusions** of news sentences: two adjacent sentences of an article joined into one claim
+  (", and ..."), or one with its attribution dropped ("..., the council said"), read against
+  their paragraph (a premise of several sentences): faithful abstraction, supported, with no
+  word at fault; and the same fusion perturbed, the changed words at fault. LLM summaries fuse
+  and compress, and a judge trained on one-sentence pairs calls much of that unsupported.
 
     verisum train spans --nli ../shared/data/nli --corpus ../shared/data/news/corpus.jsonl \\
         --out ~/.cache/verisum/train/spans.jsonl
@@ -33,7 +38,7 @@ import sys
 from collections import defaultdict
 from typing import Any, Iterable, Iterator, Sequence
 
-__all__ = ["word_spans", "minimal_pairs", "perturbed_pairs", "main"]
+__all__ = ["word_spans", "minimal_pairs", "perturbed_pairs", "fuse", "fused_pairs", "main"]
 
 _WORD = re.compile(r"\S+")
 _LEAD = "\"'“‘(["
@@ -133,6 +138,74 @@ def perturbed_pairs(articles: Sequence[str], *, n: int, seed: int = 0, context: 
             return
 
 
+#: Sentence openers that are not names: lower-cased when the sentence becomes a second clause.
+_OPENERS = frozenset("""the a an it he she they this that these those there his her their its we i in on at
+for but as after before when while since if some many most all one two three""".split())
+_ATTRIBUTION = re.compile(r",\s+(?:(?:the|a|an)\s+)?[\w' -]{2,40}?\s+(?:said|says|told \w+|reported|added|announced)\.$")
+
+
+_LINKS = frozenset("and but or so yet however meanwhile also still instead then thus therefore".split())
+
+
+def fuse(first: str, second: str, context: str = "") -> str | None:
+    """Two sentences as one claim: ``first`` without its stop, ", and ", ``second`` (its first
+    word lower-cased unless it is a name: a word ``context`` never writes in lower case); None
+    when either is a question, a quotation or too short to be a whole sentence, or the second
+    opens with a link of its own ("But ...")."""
+    a, b = first.strip(), second.strip()
+    if not a.endswith(".") or not b.endswith(".") or any(q in a + b for q in '"“”?'):
+        return None
+    if min(len(a.split()), len(b.split())) < 6 or len(a.split()[-1]) <= 4:
+        return None  # a fragment, or a sentence cut at an initial ("R.J.")
+    head, _, rest = b.partition(" ")
+    if head.lower().strip(",") in _LINKS:
+        return None
+    if head.lower() in _OPENERS or re.search(rf"\b{re.escape(head.lower())}\b", context):
+        head = head.lower()
+    return f"{a[:-1]}, and {head} {rest}"
+
+
+def fused_pairs(articles: Sequence[str], *, n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
+    """Up to ``n`` rows of faithful abstraction from news articles (see the module docstring):
+    a fusion of two adjacent sentences or a sentence without its attribution, supported by its
+    paragraph, and the same claim perturbed by one error type, the changed words at fault."""
+    from ..document import Document
+    from ..errors import VerisumError
+    from ..perturb import ERROR_TYPES, perturb
+
+    rng = random.Random(seed + 1)
+    order = list(range(len(articles)))
+    rng.shuffle(order)
+    types = list(ERROR_TYPES)
+    made = 0
+    for i in order:
+        sentences = [s.text for s in Document(articles[i]).sentences]
+        if len(sentences) < 4:
+            continue
+        k = rng.randrange(0, len(sentences) - 2)
+        premise = " ".join(sentences[max(0, k - 1):k + 3])
+        if len(premise) > 900:
+            continue
+        dropped = _ATTRIBUTION.sub(".", sentences[k])
+        claim = dropped if dropped != sentences[k] and rng.random() < 0.3 else fuse(sentences[k], sentences[k + 1], articles[i])
+        if not claim or not 40 <= len(claim) <= 400:
+            continue
+        try:
+            variants = perturb(premise, claim, types=[rng.choice(types)], seed=seed, id=f"fused-{i}")
+        except VerisumError:
+            variants = []
+        yield {"premise": premise, "claim": claim, "label": "supported", "faults": [], "kind": "fused",
+               "dataset": "news"}
+        made += 1
+        if variants and len(Document(variants[0].summary).sentences) == 1:
+            v = variants[0]
+            yield {"premise": premise, "claim": v.summary, "label": "not_supported", "faults": [[v.start, v.end]],
+                   "kind": f"fused:{v.error_type}", "dataset": "news"}
+            made += 1
+        if made >= n:
+            return
+
+
 def main(argv: list[str] | None = None) -> int:
     from .nli import read_rows, split_held_out
 
@@ -140,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--nli", action="append", default=[], help="NLI JSONL file or folder (repeatable)")
     ap.add_argument("--corpus", default=None, help="news corpus JSONL ({\"text\"} or {\"article\"} per line)")
     ap.add_argument("--perturbed", type=int, default=20000, help="rows from perturbed news sentences")
+    ap.add_argument("--fused", type=int, default=20000, help="rows of fused / compressed news sentences")
     ap.add_argument("--max-changed", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--held-out-seed", type=int, default=13,
@@ -169,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
                     if len(text) > 400:
                         articles.append(text)
             write(perturbed_pairs(articles, n=a.perturbed, seed=a.seed))
+            write(fused_pairs(articles, n=a.fused, seed=a.seed))
     print(json.dumps(dict(counts)), file=sys.stderr)
     return 0
 
