@@ -310,3 +310,15 @@ def test_best_threshold_is_the_brute_force_best(pairs):
     best = max(acc(t) for t in cands)
     assert bacc == pytest.approx(best)
     assert thr == min(t for t in cands if acc(t) >= best - 1e-12)
+
+
+def test_report_damaged_parquet_is_a_clear_error(cli, tmp_path):
+    pytest.importorskip("pyarrow")
+    bad = tmp_path / "part-0.parquet"
+    bad.write_bytes(b"PAR1 this is not parquet at all PAR1")
+    res = cli("report", bad, "--format", "json")
+    assert res.exit_code == 2 and "not a readable Parquet file" in res.stderr
+    ok = tmp_path / "results.jsonl"
+    ok.write_text('{"id": "a", "score": 0.4, "label": 0}\n')
+    res = cli("report", ok, "--records", bad, "--format", "json")
+    assert res.exit_code == 2 and "not a readable Parquet file" in res.stderr

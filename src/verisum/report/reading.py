@@ -201,7 +201,14 @@ def _parquet_rows(path: str) -> Iterator[tuple[int, Any]]:
     except Exception as exc:  # pyarrow raises its own error types for a file that is not Parquet
         raise InputError(f"{path}: not a readable Parquet file ({exc})") from exc
     no = 0
-    for batch in pf.iter_batches(batch_size=2048):
+    batches = pf.iter_batches(batch_size=2048)
+    while True:
+        try:
+            batch = next(batches, None)
+        except Exception as exc:  # pyarrow's own error types: a damaged row group
+            raise InputError(f"{path}: not a readable Parquet file ({exc})") from exc
+        if batch is None:
+            return
         for rec in batch.to_pylist():
             no += 1
             raw = rec.get("result")
@@ -273,7 +280,10 @@ def read_joined_records(paths: list[str]) -> tuple[dict[str, dict[str, Any]], li
         if fmt == "parquet":
             import pyarrow.parquet as pq
 
-            table = pq.read_table(path)
+            try:
+                table = pq.read_table(path)
+            except Exception as exc:  # pyarrow's own error types
+                raise InputError(f"{path}: not a readable Parquet file ({exc})") from exc
             rows = enumerate(table.to_pylist(), 1)
         else:
             rows = iter_jsonl(path)
