@@ -82,3 +82,39 @@ def test_calibration_json_round_trip(tmp_path):
 def test_calibration_rejects_non_finite_threshold():
     with pytest.raises(ValueError):
         Calibrator.from_json('{"features": ["supported"], "threshold": NaN}')
+
+
+def test_best_threshold_worst_objective_holds_on_every_group():
+    """Kinds of data whose best thresholds differ (multi-sentence summaries score lower): the
+    mean objective serves them on average, the worst objective the one that falls furthest;
+    each is the brute-force best of its objective."""
+    import numpy as np
+
+    from verisum.calibration import best_threshold
+
+    rng = np.random.RandomState(0)
+    s, y, g = [], [], []
+    for name, shift, n in (("one-liners", 0.2, 60), ("multi", -0.15, 40), ("small", 0.05, 12)):
+        labels = rng.rand(n) < 0.5
+        scores = np.clip(0.5 + shift + np.where(labels, 0.12, -0.12) + 0.15 * rng.randn(n), 0, 1)
+        s += np.round(scores, 3).tolist()
+        y += labels.astype(int).tolist()
+        g += [name] * n
+
+    def accs(t: float) -> list[float]:
+        out = []
+        for name in sorted(set(g)):
+            pos = [x >= t for x, lab, gg in zip(s, y, g) if gg == name and lab == 1]
+            neg = [x < t for x, lab, gg in zip(s, y, g) if gg == name and lab == 0]
+            out.append((sum(pos) / len(pos) + sum(neg) / len(neg)) / 2)
+        return out
+
+    cands = sorted(set(s)) + [max(s) + 1e-4]
+    t_mean, v_mean = best_threshold(s, y, g)
+    t_worst, v_worst = best_threshold(s, y, g, objective="worst")
+    assert v_mean == pytest.approx(max(np.mean(accs(t)) for t in cands)) == pytest.approx(np.mean(accs(t_mean)))
+    assert v_worst == pytest.approx(max(min(accs(t)) for t in cands)) == pytest.approx(min(accs(t_worst)))
+    assert min(accs(t_worst)) > min(accs(t_mean))  # the two objectives disagree on these data
+    assert np.mean(accs(t_mean)) >= np.mean(accs(t_worst))
+    with pytest.raises(ValueError):
+        best_threshold(s, y, g, objective="median")

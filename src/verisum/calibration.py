@@ -27,6 +27,7 @@ def best_threshold(
     groups: Sequence[str] | None = None,
     *,
     default: float = 0.5,
+    objective: str = "mean",
 ) -> tuple[float, float]:
     """The threshold with the best balanced accuracy on (scores, labels) and that accuracy:
     what ``verisum calibrate --threshold-only`` picks.
@@ -53,12 +54,17 @@ def best_threshold(
         if len(neg):  # share of unfaithful examples below it
             parts.append(np.searchsorted(neg, cands, side="left") / len(neg))
         accs.append(np.mean(parts, axis=0))
+    if objective not in ("mean", "worst"):
+        raise ValueError(f"objective must be 'mean' or 'worst', not {objective!r}")
     bacc = np.mean(accs, axis=0)
-    best, best_thr = -1.0, default
-    for thr, acc in zip(cands.tolist(), bacc.tolist()):
+    # "worst": the lowest group first, the mean only to break its ties
+    key = np.min(accs, axis=0) + 1e-6 * bacc if objective == "worst" else bacc
+    value = np.min(accs, axis=0) if objective == "worst" else bacc
+    best, best_i = -1.0, -1
+    for i, acc in enumerate(key.tolist()):
         if acc > best + 1e-12:
-            best, best_thr = acc, thr
-    return float(best_thr), float(best)
+            best, best_i = acc, i
+    return (float(cands[best_i]), float(value[best_i])) if best_i >= 0 else (default, float("nan"))
 
 
 class Calibrator:
@@ -114,6 +120,7 @@ class Calibrator:
         scores: Sequence[float] | np.ndarray,
         y: Sequence[int],
         groups: Sequence[str] | None = None,
+        objective: str = "mean",
     ) -> "Calibrator":
         """Pick the threshold with the best balanced accuracy on (scores, labels).
 
@@ -121,7 +128,7 @@ class Calibrator:
         the groups' balanced accuracies, so one large set does not decide it alone; groups with
         a single class count through the recall of that class.
         """
-        self.threshold = best_threshold(scores, y, groups, default=self.threshold)[0]
+        self.threshold = best_threshold(scores, y, groups, default=self.threshold, objective=objective)[0]
         return self
 
     @property

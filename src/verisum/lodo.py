@@ -139,7 +139,7 @@ def _cosine_floor(encoder: Any, a: Any, cache: dict[str, np.ndarray]) -> float:
 
 
 # -- fitting ----------------------------------------------------------------------------------
-def fit(rows: Sequence[Mapping[str, Any]], variant: str, *, l2: float = 1.0) -> Any:
+def fit(rows: Sequence[Mapping[str, Any]], variant: str, *, l2: float = 1.0, threshold_objective: str = "mean") -> Any:
     """The variant's combiner fitted on ``rows`` (claim level, then its threshold at summary
     level: see :func:`verisum.evaluation.fit_combiner`), with every weight's sign as
     :data:`VARIANTS` says; a signal that comes out the wrong way round is dropped."""
@@ -147,7 +147,7 @@ def fit(rows: Sequence[Mapping[str, Any]], variant: str, *, l2: float = 1.0) -> 
     feats = [f for f, _ in VARIANTS[variant]]
     usable = [r for r in rows if r.get("claims") and r.get("label") is not None]
     while True:
-        cal = fit_combiner(usable, feats, l2=l2)
+        cal = fit_combiner(usable, feats, l2=l2, threshold_objective=threshold_objective)
         wrong = [f for f, w in zip(feats, cal.coef_) if w * signs[f] < 0]
         if not wrong or len(feats) == 1:
             return cal
@@ -212,9 +212,12 @@ def _spanf1(rows: Sequence[Mapping[str, Any]], predicted: Sequence[list[tuple[in
 
 
 def evaluate(rows: Sequence[Mapping[str, Any]], variant: str, *, l2: float = 1.0,
-             held_out: Sequence[str] | None = None) -> tuple[list[LodoRow], dict[str, list[tuple[float, float, int]]]]:
+             held_out: Sequence[str] | None = None,
+             threshold_objective: str = "mean") -> tuple[list[LodoRow], dict[str, list[tuple[float, float, int]]]]:
     """LODO rows for ``variant`` (one per dataset, ``held_out`` or all), and per dataset the
-    held-out (score, weakest-claim score, label) of every record, for threshold tables."""
+    held-out (score, weakest-claim score, label) of every record, for threshold tables.
+    ``threshold_objective``: what the threshold maximises on the training sets, the mean of
+    their balanced accuracies or the lowest one (see :func:`verisum.calibration.best_threshold`)."""
     from .calibration import Calibrator
 
     usable = [r for r in rows if r.get("claims") and r.get("label") is not None]
@@ -225,7 +228,7 @@ def evaluate(rows: Sequence[Mapping[str, Any]], variant: str, *, l2: float = 1.0
         test = [r for r in usable if r["dataset"] == ds]
         if not test:
             continue
-        cal = fit(train, variant, l2=l2)
+        cal = fit(train, variant, l2=l2, threshold_objective=threshold_objective)
         ss = [summary_score(r, cal) for r in test]
         y = [int(r["label"]) for r in test]
         pred = [int(weak >= cal.threshold) for _, weak in ss]

@@ -40,6 +40,8 @@ def _load_records(files: Sequence[str], split: str) -> tuple[list, list]:
                    "(a re-run then costs no model time).")
 @click.option("--split", type=click.Choice(["val", "train", "all"]), default="all", show_default=True,
               help="Which part of the project's document split to use.")
+@click.option("--threshold-objective", type=click.Choice(["mean", "worst"]), default="mean", show_default=True,
+              help="lodo: the threshold maximises the training sets' mean balanced accuracy, or the lowest one.")
 @click.option("--predictions", type=click.Path(dir_okay=False, allow_dash=True), default=None, metavar="OUT.jsonl",
               help='as-is: write one line per input record (of the chosen split), in input order: {"id", '
                    '"score", "label"} or {"id", "error"}.')
@@ -53,6 +55,7 @@ def eval_(
     variants: tuple[str, ...],
     rows_path: str | None,
     split: str,
+    threshold_objective: str,
     predictions: str | None,
     fmt: str,
     batch_size: int,
@@ -76,11 +79,12 @@ def eval_(
     records, bad = _load_records(files, split)
     if protocol == "auto":
         protocol = "lodo" if len({r.dataset for r in records}) >= 2 else "as-is"
-    if protocol == "as-is" and (variants or rows_path):
-        raise InputError("--variant and --rows belong to the leave-one-dataset-out protocol (--protocol lodo), "
+    if protocol == "as-is" and (variants or rows_path or threshold_objective != "mean"):
+        raise InputError("--variant, --rows and --threshold-objective belong to the leave-one-dataset-out protocol "
+                         "(--protocol lodo), "
                          "which needs records of two or more datasets")
     if protocol == "lodo":
-        _eval_lodo(records, bad, variants, rows_path, fmt, batch_size, options)
+        _eval_lodo(records, bad, variants, rows_path, fmt, batch_size, options, threshold_objective)
         return
     checker = options.build()
     with progress_reporter("eval", len(records)) as progress:
@@ -110,7 +114,7 @@ def _percent(x: float | None) -> str:
 
 
 def _eval_lodo(records: Sequence, bad: Sequence, variants: Sequence[str], rows_path: str | None, fmt: str,
-               batch_size: int, options: CheckerOptions) -> None:
+               batch_size: int, options: CheckerOptions, threshold_objective: str = "mean") -> None:
     import os
 
     from .. import lodo
@@ -133,7 +137,7 @@ def _eval_lodo(records: Sequence, bad: Sequence, variants: Sequence[str], rows_p
     rows = lodo.premise_rule(collected, DEFAULT_PREMISES)
     results, scored = {}, {}
     for v in variants or tuple(lodo.VARIANTS):
-        results[v], scored[v] = lodo.evaluate(rows, v)
+        results[v], scored[v] = lodo.evaluate(rows, v, threshold_objective=threshold_objective)
     errors = sum(1 for r in rows if r.get("error"))
     if fmt == "json":
         click.echo(json.dumps({

@@ -144,10 +144,12 @@ def fit_combiner(
     mil_rounds: int = 2,
     summary_rounds: int = 3,
     balance: bool = True,
+    threshold_objective: str = "mean",
 ) -> Any:
     """A :class:`~verisum.calibration.Calibrator` over ``features``, fitted at claim level on
     ``rows`` (see :func:`claim_targets`), then its threshold fitted on the same rows at summary
-    level (the weakest claim), maximising the mean balanced accuracy over datasets."""
+    level (the weakest claim), maximising the mean balanced accuracy over datasets (or, with
+    ``threshold_objective="worst"``, the lowest dataset's)."""
     from ..calibration import Calibrator
 
     certain: list[tuple[dict, int, str]] = []
@@ -193,7 +195,8 @@ def fit_combiner(
             cal.fit([d[0] for d in data], [d[1] for d in data], sample_weight=w)
     labelled = [r for r in rows if r.get("claims") and r.get("label") is not None]
     s = summary_scores(labelled, cal)
-    cal.fit_threshold(s, [r["label"] for r in labelled], groups=[r["dataset"] for r in labelled])
+    cal.fit_threshold(s, [r["label"] for r in labelled], groups=[r["dataset"] for r in labelled],
+                      objective=threshold_objective)
     return cal
 
 

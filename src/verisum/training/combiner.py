@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--variant", default="nli+novelty", choices=list(lodo.VARIANTS))
     ap.add_argument("--model-dir", default=None, help="the judge's model folder [the packaged one]")
     ap.add_argument("--out", default=str(COMBINER_PATH))
+    ap.add_argument("--threshold-objective", choices=["mean", "worst"], default="mean",
+                    help="the threshold maximises the sets' mean balanced accuracy, or the lowest one")
     a = ap.parse_args(argv)
 
     if os.path.exists(a.rows):
@@ -46,12 +48,13 @@ def main(argv: list[str] | None = None) -> int:
 
     # Fitted on what the Checker reads: its default premise rule, applied to the collected rows.
     rows = lodo.premise_rule(rows, DEFAULT_PREMISES)
-    table, _ = lodo.evaluate(rows, a.variant)
-    cal = lodo.fit(rows, a.variant)
+    table, _ = lodo.evaluate(rows, a.variant, threshold_objective=a.threshold_objective)
+    cal = lodo.fit(rows, a.variant, threshold_objective=a.threshold_objective)
     state = json.loads(cal.to_json())
     model_dir = Path(a.model_dir) if a.model_dir else DEFAULT_MODEL_DIR
     state.update({
         "variant": a.variant,
+        "threshold_objective": a.threshold_objective,
         "encoder": "static",
         "fitted_on": f"{len(rows)} labelled records of {len({r['dataset'] for r in rows})} datasets "
                      "(verisum train combiner); figures: leave-one-dataset-out",
