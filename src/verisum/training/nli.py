@@ -288,10 +288,10 @@ def held_out_faults(model, ids, labels, sep_id, device, bs=64, autocast=contextl
                     targets.append(y)
     model.train()
     s, y = np.array(scores), np.array(targets)
-    from sklearn.metrics import roc_auc_score
+    from verisum.evaluation.metrics import roc_auc
     tp = int(((s >= 0.5) & (y == 1)).sum())
     f1 = 2 * tp / max(int((s >= 0.5).sum()) + int((y == 1).sum()), 1)
-    return {"fault_token_auc": float(roc_auc_score(y, s)) if 0 < y.sum() < len(y) else None, "fault_token_f1": f1}
+    return {"fault_token_auc": roc_auc(s.tolist(), y.tolist()), "fault_token_f1": f1}
 
 
 @torch.no_grad()
@@ -314,9 +314,9 @@ def held_out_report(model, ids, ys, sep_id, device, bs=64, autocast=contextlib.n
     y = np.array(ys)
     three = y >= 0
     sup = (y == 0).astype(int)
-    from sklearn.metrics import roc_auc_score
+    from verisum.evaluation.metrics import roc_auc
     return {"acc3": float((P[three].argmax(1) == y[three]).mean()),
-            "auc_supported": float(roc_auc_score(sup, P[:, 0])),
+            "auc_supported": roc_auc(P[:, 0].tolist(), sup.tolist()),
             "acc2": float(((P[:, 0] >= 0.5) == (sup == 1)).mean())}
 
 
