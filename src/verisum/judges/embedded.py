@@ -1,4 +1,5 @@
-"""The ``embedded`` judge: the MiniLM cross-encoder shipped in ``verisum/models/nli-minilm/``.
+"""The ``embedded`` judge: the cross-encoders shipped in ``verisum/models/`` (``fast``: the MiniLM
+in ``nli-minilm/``, the default; ``accurate``: the MPNet of ``nli-mpnet/``, once it ships).
 
 Runs with onnxruntime and tokenizers only (no torch). The model folder holds ``model.onnx``
 (inputs ``input_ids`` / ``attention_mask``, and ``token_type_ids`` where the model reads them,
@@ -150,7 +151,7 @@ class EmbeddedJudge:
             if missing and self.packaged == "accurate":
                 raise ModelError(
                     "the accurate model (MPNet-base) is not in this release: it is still being trained (see "
-                    "verisum/models/README.md); use the fast model (--model fast, the default)"
+                    "verisum/models/nli-mpnet/MODEL_CARD.md); use the fast model (--model fast, the default)"
                 )
             if missing:
                 raise ModelError(
