@@ -74,22 +74,31 @@ def test_report_by_system_sorts_groups_by_flagged_share_and_counts_everything(cl
 
 
 def test_report_labelled_figures_are_evals_and_calibrates(cli, checked):
+    """The ROC AUC ranks by the summary score, as verisum eval does; everything the threshold
+    decides (flagging by threshold, calibrate's pick, reliability) reads the weakest claim."""
     records, results = checked
     rep = _json_report(cli, results, "--records", records)
     by_id = {r["id"]: r for r in _lines(records)}
     lines = _lines(results)
     scores = [r["score"] for r in lines]
+    weakest = [min(s["score"] for s in r["sentences"]) for r in lines]
     labels = [by_id[r["id"]]["label"] for r in lines]
     lab = rep["labelled"]
     assert lab["n"] == len(lines) and lab["faithful"] == labels.count(1)
     assert lab["auc"] == pytest.approx(roc_auc(scores, labels), abs=1e-12)
-    assert lab["calibrated_threshold"] == Calibrator().fit_threshold(scores, labels).threshold
-    # the threshold table and the ROC curve agree with the scores
+    assert lab["calibrated_threshold"] == Calibrator().fit_threshold(weakest, labels).threshold
+    # the verdicts as given are the weakest claim against the threshold in use
+    t = lines[0]["threshold"]
+    assert all((w >= t) == (r["label"] == "supported") for w, r in zip(weakest, lines))
     at = {p["threshold"]: p for p in lab["thresholds"]}
-    s, y = np.array(scores), np.array(labels)
-    assert at[0.5]["flag_recall"] == pytest.approx(((s < 0.5) & (y == 0)).sum() / (y == 0).sum())
+    w, y = np.array(weakest), np.array(labels)
+    assert at[0.5]["flag_recall"] == pytest.approx(((w < 0.5) & (y == 0)).sum() / (y == 0).sum())
     assert lab["roc"][0]["fpr"] == 0 and lab["roc"][-1]["tpr"] == 1 and lab["roc"][-1]["fpr"] == 1
     assert sum(b["n"] for b in lab["reliability"]) == len(lines)
+    assert sum(b["count"] for b in rep["histogram"]) == len(lines)
+    for b in rep["histogram"]:  # weakest-claim bins: supported ones at or above the threshold
+        if b["verdict"] == "supported":
+            assert b["high"] > t
 
 
 def test_report_auc_equals_verisum_eval_as_is(cli, checked):

@@ -371,16 +371,19 @@ class LabelledModel(_Model):
     n: int
     faithful: int
     unfaithful: int
-    auc: float | None = Field(description="ROC AUC of the score for faithful summaries (verisum eval's).")
+    auc: float | None = Field(description="ROC AUC of the summary score for faithful summaries (verisum eval's).")
     balanced_accuracy: float | None = Field(description="Of the verdicts as given (flagged = predicted unfaithful).")
     calibrated_threshold: float | None = Field(description="The threshold `verisum calibrate --threshold-only` "
-                                               "would pick: the best balanced accuracy on these scores.")
+                                               "would pick: the best balanced accuracy of flagging summaries "
+                                               "whose weakest claim scores below it.")
     calibrated_balanced_accuracy: float | None
-    expected_calibration_error: float | None = Field(description="Mean |score - faithful share| over the "
-                                                     "reliability bins, weighted by their size.")
-    roc: list[RocPointModel]
-    thresholds: list[ThresholdPointModel]
-    reliability: list[ReliabilityBinModel]
+    expected_calibration_error: float | None = Field(description="Mean |weakest claim score - faithful share| over "
+                                                     "the reliability bins, weighted by their size.")
+    roc: list[RocPointModel] = Field(description="Of the summary score.")
+    thresholds: list[ThresholdPointModel] = Field(description="Flagging summaries whose weakest claim scores below "
+                                                  "the threshold.")
+    reliability: list[ReliabilityBinModel] = Field(description="The weakest claim's score (the combiner is fitted "
+                                                   "so that it reads as P(faithful)) against the share faithful.")
 
 
 class CountModel(_Model):
@@ -417,7 +420,8 @@ class ReportModel(_Model):
     inputs: list[str]
     headline: HeadlineModel
     groups: list[GroupTableModel] = Field(description="One table per --by field.")
-    histogram: list[HistogramBinModel] = Field(description="Summary scores in bins of 0.05, per verdict.")
+    histogram: list[HistogramBinModel] = Field(description="Each summary's weakest claim score (what the threshold "
+                                               "decides on) in bins of 0.05, per verdict.")
     labelled: LabelledModel | None = Field(description="Against human labels; null when no result has one.")
     fault_words: list[CountModel] = Field(description="The most frequent words at fault (lower-cased).")
     type_field: str | None = Field(description="The field that gives each result's error type, when any result has it.")

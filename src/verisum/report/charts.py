@@ -63,7 +63,8 @@ def group_chart(table: GroupTableModel) -> dict[str, Any] | None:
 
 
 def histogram_chart(report: ReportModel) -> dict[str, Any] | None:
-    """Summary scores in bins of 0.05, stacked by verdict, with the threshold(s) in use."""
+    """Weakest-claim scores (what the threshold decides on) in bins of 0.05, stacked by
+    verdict, with the threshold(s) in use."""
     if not report.histogram:
         return None
     values = [{"low": b.low, "high": b.high, "verdict": b.verdict, "count": b.count} for b in report.histogram]
@@ -71,7 +72,7 @@ def histogram_chart(report: ReportModel) -> dict[str, Any] | None:
     layers: list[dict[str, Any]] = [{
         "mark": "bar",
         "encoding": {
-            "x": {"field": "low", "type": "quantitative", "bin": {"binned": True, "step": 0.05}, "title": "summary score",
+            "x": {"field": "low", "type": "quantitative", "bin": {"binned": True, "step": 0.05}, "title": "weakest claim score",
                   "scale": {"domain": [0, 1]}},
             "x2": {"field": "high"},
             "y": {"field": "count", "type": "quantitative", "stack": True, "title": "summaries"},
@@ -86,7 +87,7 @@ def histogram_chart(report: ReportModel) -> dict[str, Any] | None:
         rules.append({"t": report.labelled.calibrated_threshold, "what": "verisum calibrate would pick"})
     if rules:
         layers.append(_rules(rules))
-    return _spec(description="Summary scores by verdict, with the decision threshold.", data={"values": values},
+    return _spec(description="Weakest-claim scores by verdict, with the decision threshold.", data={"values": values},
                  height=180, layer=layers)
 
 
@@ -99,8 +100,8 @@ def _rules(rules: list[dict[str, Any]], axis: str = "x") -> dict[str, Any]:
 
 
 def roc_chart(lab: LabelledModel) -> dict[str, Any] | None:
-    """The ROC curve (faithful summaries passed against unfaithful ones passed), the operating
-    point of the calibrated threshold marked."""
+    """The ROC curve of the summary score (faithful summaries passed against unfaithful ones
+    passed)."""
     if not lab.roc:
         return None
     values = [{"fpr": p.fpr, "tpr": p.tpr, "threshold": p.threshold} for p in lab.roc]
@@ -116,19 +117,13 @@ def roc_chart(lab: LabelledModel) -> dict[str, Any] | None:
                       "order": {"field": "threshold", "sort": "descending"},
                       "tooltip": [{"field": "threshold"}, {"field": "fpr"}, {"field": "tpr"}]}},
     ]
-    if lab.calibrated_threshold is not None:
-        at = min(lab.roc, key=lambda p: abs(p.threshold - lab.calibrated_threshold))  # type: ignore[operator]
-        layers.append({"data": {"values": [{"fpr": at.fpr, "tpr": at.tpr, "threshold": lab.calibrated_threshold}]},
-                       "mark": {"type": "point", "filled": True, "size": 80, "color": "#1f2328"},
-                       "encoding": {"x": {"field": "fpr", "type": "quantitative"},
-                                    "y": {"field": "tpr", "type": "quantitative"},
-                                    "tooltip": [{"field": "threshold", "title": "verisum calibrate would pick"}]}})
     return _spec(description=f"ROC curve, AUC {lab.auc:.3f}." if lab.auc is not None else "ROC curve.",
                  data={"values": values}, height=260, layer=layers)
 
 
 def threshold_chart(lab: LabelledModel) -> dict[str, Any] | None:
-    """Flagging unfaithful summaries: precision, recall and faithful passed against the threshold."""
+    """Flagging unfaithful summaries (weakest claim below the threshold): precision, recall and
+    faithful passed against the threshold."""
     if not lab.thresholds:
         return None
     values = []
@@ -153,8 +148,8 @@ def threshold_chart(lab: LabelledModel) -> dict[str, Any] | None:
 
 
 def reliability_chart(lab: LabelledModel) -> dict[str, Any] | None:
-    """Reliability diagram: the share of faithful summaries in each score bin against the bin's
-    mean score (on the diagonal = calibrated), the bins' sizes in the tooltip."""
+    """Reliability diagram: the share of faithful summaries in each bin of weakest-claim score
+    against the bin's mean score (on the diagonal = calibrated); the points sized by the bins."""
     if not lab.reliability:
         return None
     values = [{"mean_score": round(b.mean_score, 4), "faithful": round(b.faithful_share, 4), "n": b.n,
@@ -166,12 +161,16 @@ def reliability_chart(lab: LabelledModel) -> dict[str, Any] | None:
             {"data": {"values": [{"x": 0, "y": 0}, {"x": 1, "y": 1}]},
              "mark": {"type": "line", "color": "#8c959f", "strokeDash": [3, 3]},
              "encoding": {"x": {"field": "x", "type": "quantitative"}, "y": {"field": "y", "type": "quantitative"}}},
-            {"mark": {"type": "line", "point": {"filled": True}, "color": "#0969da"},
-             "encoding": {"x": {"field": "mean_score", "type": "quantitative", "title": "mean score in bin",
+            {"mark": {"type": "line", "color": "#0969da"},
+             "encoding": {"x": {"field": "mean_score", "type": "quantitative", "title": "weakest claim score (bin mean)",
                                 "scale": {"domain": [0, 1]}},
                           "y": {"field": "faithful", "type": "quantitative", "title": "share faithful",
-                                "scale": {"domain": [0, 1]}},
-                          "size": {"field": "n", "type": "quantitative", "legend": None},
+                                "scale": {"domain": [0, 1]}}}},
+            {"mark": {"type": "circle", "color": "#0969da", "opacity": 0.8},
+             "encoding": {"x": {"field": "mean_score", "type": "quantitative"},
+                          "y": {"field": "faithful", "type": "quantitative"},
+                          "size": {"field": "n", "type": "quantitative", "title": "summaries",
+                                   "scale": {"range": [30, 400]}, "legend": {"orient": "bottom"}},
                           "tooltip": [{"field": "bin"}, {"field": "n"}, {"field": "mean_score"}, {"field": "faithful"}]}},
         ],
     )

@@ -6,9 +6,12 @@ scored check results whole; :meth:`ReportBuilder.build` turns them into the docu
 :class:`~verisum.schema.ReportModel`. Memory grows with the number of results only by a few
 numbers each, so 100,000 results take seconds.
 
-Metrics are the project's own: ROC AUC is :func:`verisum.evaluation.metrics.roc_auc` (what
-``verisum eval`` prints), the calibrated threshold is
-:func:`verisum.calibration.best_threshold` (what ``verisum calibrate --threshold-only`` picks).
+Two scores per result: the summary's ``score`` (the mean of its sentence scores), which ranks
+summaries: the ROC curve and its AUC use it, as ``verisum eval`` does
+(:func:`verisum.evaluation.metrics.roc_auc`); and its weakest claim's score, which the threshold
+decides on (flagged below it): the histogram, flagging by threshold, the reliability diagram and
+the threshold ``verisum calibrate --threshold-only`` would pick
+(:func:`verisum.calibration.best_threshold`, on the weakest claim as calibrate fits it) use that.
 """
 
 from __future__ import annotations
@@ -133,6 +136,7 @@ class ReportBuilder:
         self.types: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
         self.fields_seen: set[str] = set(PSEUDO_FIELDS)
         self.labelled_scores: list[float] = []
+        self.labelled_weakest: list[float] = []
         self.labelled_y: list[int] = []
         self.labelled_pred: list[int] = []
         self.seen_ids: set[str] = set()
@@ -188,6 +192,7 @@ class ReportBuilder:
                     self.groups[f][_group_value(fields[f])].errors += 1
             return
         assert item.score is not None and item.verdict is not None
+        weakest = item.weakest if item.weakest is not None else item.score
         self.results += 1
         flagged = bool(item.flagged)
         self.flagged += flagged
@@ -198,11 +203,12 @@ class ReportBuilder:
         n_files = self.thresholds.get(item.threshold, (0, {}))
         n_files[1][item.file] = None
         self.thresholds[item.threshold] = (n_files[0] + 1, n_files[1])
-        self.hist[(min(HIST_BINS - 1, int(item.score * HIST_BINS)), item.verdict)] += 1
+        self.hist[(min(HIST_BINS - 1, int(weakest * HIST_BINS)), item.verdict)] += 1
         self.words.update(item.faults)
         label = _human_label(fields.get(HUMAN_LABEL_FIELD))
         if label is not None:
             self.labelled_scores.append(item.score)
+            self.labelled_weakest.append(weakest)
             self.labelled_y.append(label)
             self.labelled_pred.append(0 if flagged else 1)
         for f in self.by:
@@ -275,18 +281,19 @@ class ReportBuilder:
         if not self.labelled_y:
             return None
         s = np.asarray(self.labelled_scores, dtype=float)
+        w = np.asarray(self.labelled_weakest, dtype=float)
         y = np.asarray(self.labelled_y, dtype=int)
         both = bool((y == 1).any() and (y == 0).any())
         thr = bacc = None
         if both:
-            thr, bacc = best_threshold(s, self.labelled_y)
+            thr, bacc = best_threshold(w, self.labelled_y)
         return LabelledModel(
             n=len(y), faithful=int((y == 1).sum()), unfaithful=int((y == 0).sum()),
             auc=roc_auc(self.labelled_scores, self.labelled_y),
             balanced_accuracy=balanced_accuracy(self.labelled_pred, self.labelled_y),
             calibrated_threshold=thr, calibrated_balanced_accuracy=bacc,
-            expected_calibration_error=_ece(s, y),
-            roc=_roc(s, y) if both else [], thresholds=_threshold_curve(s, y), reliability=_reliability(s, y),
+            expected_calibration_error=_ece(w, y),
+            roc=_roc(s, y) if both else [], thresholds=_threshold_curve(w, y), reliability=_reliability(w, y),
         )
 
     def _worst(self) -> list[WorstModel]:

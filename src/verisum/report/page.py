@@ -205,12 +205,13 @@ def _scores_section(r: ReportModel, charts_: _Charts) -> str:
     rows = [[f"{lo:.2f}–{hi:.2f}", *(_n(c.get(v, 0)) for v in verdicts)] for (lo, hi), c in sorted(bins.items())]
     return "\n".join([
         '<section id="scores" aria-labelledby="scores-h"><h2 id="scores-h">Scores</h2>',
-        '<p class="muted">Summary scores (the mean of the sentence scores) by verdict; the dashed line is the '
-        "threshold in use" + (", and the one verisum calibrate would pick" if r.labelled and r.labelled.calibrated_threshold
-                              is not None else "") + ".</p>",
+        '<p class="muted">Each summary\'s weakest claim score, the one the threshold decides on (a summary is '
+        "flagged when it is below), by verdict; the dashed line is the threshold in use"
+        + (", and the one verisum calibrate would pick" if r.labelled and r.labelled.calibrated_threshold
+           is not None else "") + ".</p>",
         charts_.place(histogram_chart(r), "Histogram of summary scores, stacked by verdict"),
         "<details><summary>Scores as a table</summary>",
-        _table([("score", False), *((v, True) for v in verdicts)], rows),
+        _table([("weakest claim score", False), *((v, True) for v in verdicts)], rows),
         "</details></section>",
     ])
 
@@ -236,22 +237,24 @@ def _labelled_section(lab: LabelledModel, charts_: _Charts) -> str:
         '<section id="labels" aria-labelledby="labels-h"><h2 id="labels-h">Against human labels</h2>',
         f'<p id="auc">{" ".join(facts)}; {"; ".join(more)}.</p>',
         "<h3>ROC curve</h3>",
+        '<p class="muted">Of the summary score (the mean of its sentence scores), as verisum eval ranks.</p>',
         charts_.place(roc_chart(lab), "ROC curve of the summary score"),
         "<details><summary>ROC curve as a table</summary>",
         _table([("threshold", False), ("unfaithful passed", True), ("faithful passed", True)], roc_rows),
         "</details>",
         "<h3>Flagging by threshold</h3>",
-        '<p class="muted">A summary is flagged when its score is below the threshold.</p>',
+        '<p class="muted">A summary is flagged when its weakest claim scores below the threshold.</p>',
         charts_.place(threshold_chart(lab), "Line chart: precision, recall and faithful passed by threshold"),
         "<details><summary>Flagging by threshold as a table</summary>",
         _table([("threshold", False), ("precision of a flag", True), ("unfaithful flagged", True),
                 ("faithful passed", True)], thr_rows),
         "</details>",
         "<h3>Reliability</h3>",
-        '<p class="muted">Share of faithful summaries per score bin against the bin\'s mean score: on the '
-        "diagonal, a score of 0.7 means 7 in 10 are faithful.</p>",
+        '<p class="muted">Share of faithful summaries per bin of weakest-claim score against the bin\'s mean '
+        "score: on the diagonal, a score of 0.7 means 7 in 10 are faithful.</p>",
         charts_.place(reliability_chart(lab), "Reliability diagram"),
-        _table([("score bin", False), ("summaries", True), ("mean score", True), ("share faithful", True)], rel_rows),
+        _table([("weakest claim score", False), ("summaries", True), ("mean score", True), ("share faithful", True)],
+               rel_rows),
         "</section>",
     ])
 

@@ -42,6 +42,9 @@ class ResultRow:
 
     ``kind`` is ``check`` (a check result), ``prediction`` (an ``eval --predictions`` line: a
     score and passed / flagged, no claims) or ``error`` (the record could not be checked).
+    ``score`` is the summary's score (the mean of its sentence scores: what ``verisum eval``
+    ranks by); ``weakest`` its weakest claim's, the score the threshold decides on (a
+    prediction has only its score).
     ``verdict`` is the summary's label for a check, ``supported`` / ``flagged`` for a
     prediction. ``claims`` counts the claims by verdict; ``faults`` are the words at fault
     (lower-cased); ``fields`` the group values the line itself carries beyond the result schema.
@@ -52,6 +55,7 @@ class ResultRow:
     line: int
     kind: str
     score: float | None = None
+    weakest: float | None = None
     verdict: str | None = None
     threshold: float | None = None
     claims: tuple[int, int, int] = (0, 0, 0)
@@ -120,9 +124,12 @@ def _check_row(obj: dict[str, Any], file: str, line: int, keep: Callable[[Result
                          "a numeric \"score\" and a \"sentences\" list")
     counts = [0, 0, 0]
     faults: list[str] = []
+    sentence_scores: list[float] = []
     for sv in sentences:
         if not isinstance(sv, dict):
             raise ValueError("\"sentences\" must hold objects")
+        if isinstance(sv.get("score"), (int, float)) and not isinstance(sv.get("score"), bool):
+            sentence_scores.append(float(sv["score"]))  # a sentence's score is its weakest claim's
         for cv in sv.get("claims") or ():
             if not isinstance(cv, dict):
                 raise ValueError("\"claims\" must hold objects")
@@ -134,7 +141,8 @@ def _check_row(obj: dict[str, Any], file: str, line: int, keep: Callable[[Result
     threshold = obj.get("threshold")
     rid = obj.get("id")
     row = ResultRow(
-        id=None if rid is None else str(rid), file=file, line=line, kind="check", score=float(score), verdict=label,
+        id=None if rid is None else str(rid), file=file, line=line, kind="check", score=float(score),
+        weakest=min(sentence_scores, default=float(score)), verdict=label,
         threshold=float(threshold) if isinstance(threshold, (int, float)) and not isinstance(threshold, bool) else None,
         claims=(counts[0], counts[1], counts[2]), faults=tuple(faults),
         fields=_scalar_fields(obj, _CHECK_KEYS),
@@ -165,7 +173,7 @@ def _row_of(obj: Any, file: str, line: int, keep: Callable[[ResultRow, dict[str,
         score = obj["score"]
         if not isinstance(score, (int, float)) or isinstance(score, bool):
             raise ValueError("\"score\" must be a number")
-        return ResultRow(id=rid, file=file, line=line, kind="prediction", score=float(score),
+        return ResultRow(id=rid, file=file, line=line, kind="prediction", score=float(score), weakest=float(score),
                          verdict="supported" if obj["label"] == 1 else "flagged",
                          fields=_scalar_fields(obj, {"id", "score", "label"}))
     raise ValueError("not a verisum result: no \"sentences\" (check), \"score\" and \"label\" (eval --predictions) "
