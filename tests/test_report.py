@@ -256,7 +256,7 @@ def test_report_page_is_self_contained_and_escapes_every_text(checked, tmp_path)
     hostile = tmp_path / "hostile.jsonl"
     rows = []
     for r in _lines(results)[:4]:
-        r["summary"] = r["summary"]  # offsets stay valid: only the id and the group change
+        # the texts stay as they are (their offsets with them): only the id and the group are hostile
         r["id"] = '</script><img src=x onerror=alert(1)>'
         r["system"] = '</script><script>alert("sys")</script>'
         rows.append(r)

@@ -3,8 +3,8 @@
 :class:`ReportBuilder` takes :class:`~verisum.report.reading.ResultRow` items one at a time and
 keeps counters, one (score, human label) pair per labelled result and the ``worst`` lowest-
 scored check results whole; :meth:`ReportBuilder.build` turns them into the documented
-:class:`~verisum.schema.ReportModel`. Memory grows with the number of results only by a few
-numbers each, so 100,000 results take seconds.
+:class:`~verisum.schema.ReportModel`. Memory grows with the number of results only by an id and
+a few numbers each, so 100,000 results take seconds.
 
 Two scores per result: the summary's ``score`` (the mean of its sentence scores), which ranks
 summaries: the ROC curve and its AUC use it, as ``verisum eval`` does
