@@ -51,29 +51,20 @@ class _Logits(torch.nn.Module):
         return logits if fault_logits is None else (logits, fault_logits)
 
 
-def _warm_base(ckpt: str) -> str | None:
-    """The base a compact warm start was trained from (its meta), if it says."""
-    try:
-        st = torch.load(ckpt, map_location="cpu", weights_only=False)
-    except Exception:  # noqa: BLE001 - unreadable here means: let load_model say so
-        return None
-    meta = st.get("meta", {}) if isinstance(st, dict) else {}
-    return meta.get("base_arg")
-
-
-def load_model(ckpt: str, base: str):
+def load_model(ckpt: str, base: str, state: dict | None = None):
     """The model of a full checkpoint (``state.pt``, ``best/model.pt``) or of a compact warm
-    start (``warm.pt`` of :mod:`verisum.training.nli`: fp16, frozen embeddings left out)."""
+    start (``warm.pt`` of :mod:`verisum.training.nli`: fp16, frozen embeddings left out);
+    ``state`` is the checkpoint already loaded, if it is."""
     from transformers import AutoModelForSequenceClassification
     model = AutoModelForSequenceClassification.from_pretrained(resolve_base(base), num_labels=3)
-    st = torch.load(ckpt, map_location="cpu", weights_only=False)
+    st = state if state is not None else torch.load(ckpt, map_location="cpu", weights_only=False)
     weights = st.get("weights") or st.get("model") or {}
     if any(k.startswith("fault_head.") for k in weights):
         from verisum.training.nli import add_fault_head
         add_fault_head(model)
     if "weights" in st:
         from verisum.training.nli import load_warm
-        meta = load_warm(model, ckpt)
+        meta = load_warm(model, ckpt, st)
         st = {"step": meta.get("step", 0), "n_data": meta.get("n_rows"), "pos": meta.get("examples_seen"),
               "args": {"seed": meta.get("seed")}, "meta": meta}
     else:
@@ -204,10 +195,11 @@ def main(argv=None):
     from transformers import AutoTokenizer
 
     torch.set_num_threads(2)
-    base = a.base or _warm_base(a.ckpt) or "minilm"
+    state = torch.load(a.ckpt, map_location="cpu", weights_only=False)  # read once: 172 MB for MPNet
+    base = a.base or (state.get("meta") or {}).get("base_arg") or "minilm"  # a warm start names its base
     folder = resolve_base(base)
     tok = AutoTokenizer.from_pretrained(folder)
-    model, st = load_model(a.ckpt, base)
+    model, st = load_model(a.ckpt, base, state)
     os.makedirs(a.out, exist_ok=True)
     report: dict = {}
     with tempfile.TemporaryDirectory() as td:

@@ -246,8 +246,9 @@ def trainable_state(model) -> dict[str, torch.Tensor]:
             if "word_embeddings" not in k and not k.endswith("position_ids")}
 
 
-def load_warm(model, path: str) -> dict:
-    st = torch.load(path, map_location="cpu", weights_only=False)
+def load_warm(model, path: str, state: dict | None = None) -> dict:
+    """Load a compact warm start into ``model``; ``state`` is the file already read, if it is."""
+    st = state if state is not None else torch.load(path, map_location="cpu", weights_only=False)
     weights = {k: v.float() for k, v in st["weights"].items()}
     missing, unexpected = model.load_state_dict(weights, strict=False)
     # a warm start made before the fault head existed starts the head afresh
