@@ -4,11 +4,12 @@
 #   leave-one-dataset-out table on the ten bench-dev sets.
 # Usage: scripts/train_embedded.sh [extra trainer args]
 #   env: BASE=minilm|mpnet  DATA=../shared/data  RUN=<run folder>  PASSES=1  DEVICE=cpu|cuda
-#        INIT=<warm.pt>  DEADLINE=<unix time>  QUANT=int8|int8-tensor|fp32  KEEP_FP32=<regex>
+#        INIT=<warm.pt or model folder>  DEADLINE=<unix time>  QUANT=int8|int8-tensor|fp32  KEEP_FP32=<regex>
 # The run's state lives outside the work tree (RUN defaults to $VERISUM_TRAIN_DIR or
 # ~/.cache/verisum/train, then nli-$BASE), so a fresh checkout on the same machine resumes it:
 # rerunning the same command continues from RUN/state.pt. A run stops at DEADLINE (or on SIGTERM)
-# at a checkpoint. On a fresh machine INIT=<a warm.pt> continues from a compact warm start.
+# at a checkpoint. On a fresh machine INIT=<a warm.pt> continues from a compact warm start, or
+# INIT=src/verisum/models/nli-$BASE from the exported model (its ONNX weights read back).
 #   BASE=mpnet scripts/train_embedded.sh            # MPNet-base: fetched and verified on first use
 #   DEVICE=cuda PASSES=4 BATCH=64 scripts/train_embedded.sh   # one prepared GPU run
 set -euo pipefail

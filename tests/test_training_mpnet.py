@@ -19,6 +19,8 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+from support.tiny_models import tiny_mpnet as _tiny_mpnet  # noqa: E402
+
 from verisum.training import bases, nli  # noqa: E402
 
 
@@ -68,33 +70,6 @@ def test_train_dir_is_outside_the_work_tree(monkeypatch, tmp_path):
     monkeypatch.delenv("VERISUM_TRAIN_DIR")
     monkeypatch.setenv("VERISUM_CACHE", str(tmp_path / "cache"))
     assert bases.train_dir() == tmp_path / "cache" / "train"
-
-
-def _tiny_mpnet(folder: Path) -> Path:
-    """A tiny random MPNet classifier with the MiniLM WordPiece vocabulary and MPNet's pair
-    template (<s> A </s></s> B </s>), saved as a base folder."""
-    from tokenizers import Tokenizer
-    from tokenizers.processors import RobertaProcessing
-    from transformers import MPNetConfig, MPNetForSequenceClassification, PreTrainedTokenizerFast
-
-    from verisum.resources import base_model_dir
-
-    base = Path(base_model_dir())
-    if not (base / "tokenizer.json").is_file():
-        pytest.skip("the [train] extra's all-MiniLM-L6-v2 is not installed")
-    tok = Tokenizer.from_file(str(base / "tokenizer.json"))
-    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
-    tok.post_processor = RobertaProcessing(("[SEP]", sep_id), ("[CLS]", cls_id))
-    folder.mkdir(parents=True)
-    tok.save(str(folder / "tokenizer.json"))
-    PreTrainedTokenizerFast(tokenizer_file=str(folder / "tokenizer.json"), cls_token="[CLS]", sep_token="[SEP]",
-                            pad_token="[PAD]", unk_token="[UNK]", mask_token="[MASK]").save_pretrained(folder)
-    torch.manual_seed(0)
-    config = MPNetConfig(vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                         intermediate_size=64, num_labels=3, pad_token_id=tok.token_to_id("[PAD]"),
-                         bos_token_id=cls_id, eos_token_id=sep_id)
-    MPNetForSequenceClassification(config).save_pretrained(folder)
-    return folder
 
 
 def test_trainer_reads_a_model_without_segment_ids(tmp_path):

@@ -16,8 +16,10 @@ Runs stop and resume. Every ``--ckpt-minutes`` and at the end it writes
 * ``<out>/state.pt``: full state (weights, optimizer, scheduler, position in the data order,
   RNG) for ``--resume`` on the same machine;
 * ``<out>/warm.pt``: a compact warm start (fp16, only the weights that train: the word
-  embeddings stay frozen at the base model's), about 22 MB, small enough to commit; ``--init``
-  continues from it on a fresh machine.
+  embeddings stay frozen at the base model's), about 22 MB for MiniLM, small enough to commit;
+  ``--init`` continues from it on a fresh machine. ``--init`` also takes an exported model folder
+  (``model.onnx``, int8 or fp32: :mod:`verisum.training.onnx_weights`), so a base whose warm start
+  is too large to commit (MPNet, 172 MB) continues from the model that ships.
 
 The data order is a seeded permutation; the same files and seed give the same batches.
 
@@ -247,7 +249,12 @@ def trainable_state(model) -> dict[str, torch.Tensor]:
 
 
 def load_warm(model, path: str, state: dict | None = None) -> dict:
-    """Load a compact warm start into ``model``; ``state`` is the file already read, if it is."""
+    """Load a compact warm start into ``model``: a ``warm.pt``, or an exported model (its folder or
+    its ``model.onnx``, fp32 or int8; :mod:`verisum.training.onnx_weights`), which is what a fresh
+    machine has when the run's own files are gone. ``state`` is the ``warm.pt`` already read."""
+    from verisum.training import onnx_weights
+    if state is None and onnx_weights.model_file(path):
+        return onnx_weights.load_exported(model, path)
     st = state if state is not None else torch.load(path, map_location="cpu", weights_only=False)
     weights = {k: v.float() for k, v in st["weights"].items()}
     missing, unexpected = model.load_state_dict(weights, strict=False)
@@ -327,7 +334,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=None,
                     help="run folder (default: $VERISUM_TRAIN_DIR or ~/.cache/verisum/train, then nli-<base>)")
     ap.add_argument("--base", default="minilm", help="minilm, mpnet or a model folder")
-    ap.add_argument("--init", default=None, help="a compact warm start (warm.pt) to continue from")
+    ap.add_argument("--init", default=None,
+                    help="continue from a compact warm start (warm.pt) or an exported model (its folder or model.onnx)")
     ap.add_argument("--resume", action="store_true", help="continue <out>/state.pt exactly")
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
     ap.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto",
