@@ -163,7 +163,7 @@ class Checker:
             self._judge = judge
             # A judge may say what its calls cost (see ``CostlyJudge`` in verisum.judges.base).
             if self.premises is None:
-                self.premises = getattr(judge, "premises", DEFAULT_PREMISES)
+                self.premises = getattr(judge, "premises", None) or DEFAULT_PREMISES
             if self.occlusion is None:
                 self.occlusion = bool(getattr(judge, "occlusion", True))
         if self._retriever is None:

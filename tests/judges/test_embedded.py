@@ -220,3 +220,31 @@ def test_embedded_combiner_fitted_on_another_encoder_warns(tmp_path):
     path.write_text(COMBINERS["minilm"].read_text())
     with pytest.warns(UserWarning, match="fitted on 'minilm' sentence embeddings"):
         EmbeddedJudge(combiner=path).calibrator()
+
+
+def test_embedded_model_config_names_its_premise_rule(tiny_dir, tmp_path):
+    """A model folder whose config says "premises": "joined" makes a Checker without a rule of
+    its own ask once per claim; an explicit rule still wins, and a bad value is a model error."""
+    from verisum import Checker
+
+    joined = tmp_path / "joined"
+    shutil.copytree(tiny_dir, joined)
+    cfg = json.loads((joined / "config.json").read_text())
+    (joined / "config.json").write_text(json.dumps({**cfg, "premises": "joined"}))
+    assert Checker(judge_params={"model_dir": str(joined)}).load().premises == "joined"
+    assert Checker(judge_params={"model_dir": str(tiny_dir)}).load().premises == "join_first"
+    assert Checker(judge_params={"model_dir": str(joined)}, premises="sentences").load().premises == "sentences"
+
+    calls: list[int] = []
+    judge = EmbeddedJudge(joined)
+    judge.load()
+    original = judge.judge
+    judge.judge = lambda pairs: calls.append(len(pairs)) or original(pairs)  # type: ignore[method-assign]
+    source = ("The council approved the budget on Monday. The mayor said the library opens in May. "
+              "Rain fell all week in the valley. Schools stayed shut.")
+    Checker(judge, occlusion=False, top_k=3).check(source, "The council approved a budget that the mayor praised.")
+    assert sum(calls) == 1  # one claim, one premise: the join of its evidence
+
+    (joined / "config.json").write_text(json.dumps({**cfg, "premises": "every"}))
+    with pytest.raises(ModelError, match="premises"):
+        EmbeddedJudge(joined).load()

@@ -83,10 +83,15 @@ class EmbeddedJudge:
     combiner: path of the combiner JSON :meth:`calibrator` returns; default the one shipped
         beside the model (``combiner.json`` in ``model_dir``), else the packaged one for
         ``encoder``.
+
+    A model's ``config.json`` may name the premise rule the protocol chose for it (``"premises":
+    "joined"``: one call per claim); a Checker given no rule of its own then uses it.
     """
 
     name = "embedded"
     deterministic = True
+    #: The premise rule of the loaded model's config ("premises"), or None (the Checker's default).
+    premises: str | None = None
 
     def __init__(
         self,
@@ -180,6 +185,14 @@ class EmbeddedJudge:
             self._pad_id = int(config.get("pad_id", 0))
             self._inputs = names
             self._fault_head = "fault_logits" in {o.name for o in session.get_outputs()}
+            # The premise rule the protocol chose for this model (its config's "premises"); a
+            # Checker without its own rule takes it (see CostlyJudge). None: the Checker's default.
+            premises = config.get("premises")
+            if premises is not None and premises not in ("join_first", "sentences", "joined"):
+                raise ModelError(f"{folder / 'config.json'} has premises {premises!r}; "
+                                 "expected 'join_first', 'sentences' or 'joined'")
+            if premises is not None:
+                self.premises = premises
             self._tokenizer = tokenizer
             self._session = session
         return self
