@@ -4,7 +4,7 @@
 #   leave-one-dataset-out table on the ten bench-dev sets.
 # Usage: scripts/train_embedded.sh [extra trainer args]
 #   env: BASE=minilm|mpnet  DATA=../shared/data  RUN=<run folder>  PASSES=1  DEVICE=cpu|cuda
-#        INIT=<warm.pt or model folder>  DEADLINE=<unix time>  QUANT=int8|int8-tensor|fp32  KEEP_FP32=<regex>
+#        INIT=<warm.pt or model folder>  DEADLINE=<unix time>  QUANT=int8|int8-smooth|int8-tensor|fp32  KEEP_FP32=<regex>
 # The run's state lives outside the work tree (RUN defaults to $VERISUM_TRAIN_DIR or
 # ~/.cache/verisum/train, then nli-$BASE), so a fresh checkout on the same machine resumes it:
 # rerunning the same command continues from RUN/state.pt. A run stops at DEADLINE (or on SIGTERM)

@@ -10,8 +10,9 @@ models that read segment ids (MiniLM; not MPNet), int64 [batch, seq]; output ``l
 [batch, 3]), ``tokenizer.json`` (the base's) and ``config.json``.
 
 ``--quantize``: ``int8`` (onnxruntime's dynamic quantisation, per-channel weights; MatMuls whose
-node name matches a ``--keep-fp32`` pattern stay fp32), ``int8-tensor`` (one scale per tensor)
-or ``fp32`` (no quantisation). ``--check-held-out DATA`` scores the torch model, the fp32 ONNX
+node name matches a ``--keep-fp32`` pattern stay fp32), ``int8-smooth`` (the same after
+SmoothQuant, calibrated on training pairs: :mod:`verisum.training.smoothing`), ``int8-tensor``
+(one scale per tensor) or ``fp32`` (no quantisation). ``--check-held-out DATA`` scores the torch model, the fp32 ONNX
 and the shipped ONNX on the 1,000 NLI rows the trainer kept aside (the same seeded split) and
 records 3-way accuracy, argmax agreement with torch and the largest probability difference in
 ``config.json`` (``quantization_check``): the numbers that decide whether a quantised form may ship.
@@ -97,8 +98,11 @@ def export_onnx(model, path: str, tok) -> None:
     model.eval()  # the exporter restores the wrapper's mode; make sure dropout stays off
 
 
-def quantize(fp32: str, out: str, mode: str, keep_fp32: list[str]) -> list[str]:
-    """Write the shipped form of ``fp32`` to ``out``; returns the MatMul nodes kept in fp32."""
+def quantize(fp32: str, out: str, mode: str, keep_fp32: list[str], calibration: list[dict] | None = None,
+             alpha: float = 0.5) -> list[str]:
+    """Write the shipped form of ``fp32`` to ``out``; returns the MatMul nodes kept in fp32.
+    ``int8-smooth`` smooths the graph first (:mod:`verisum.training.smoothing`) with the
+    activation ranges of the ``calibration`` feeds (onnxruntime input dicts)."""
     if mode == "fp32":
         shutil.copyfile(fp32, out)
         return []
@@ -107,8 +111,33 @@ def quantize(fp32: str, out: str, mode: str, keep_fp32: list[str]) -> list[str]:
 
     nodes = [n.name for n in onnx.load(fp32, load_external_data=False).graph.node if n.op_type in ("MatMul", "Gemm")]
     kept = [n for n in nodes if any(re.search(p, n) for p in keep_fp32)]
-    quantize_dynamic(fp32, out, weight_type=QuantType.QInt8, per_channel=(mode == "int8"), nodes_to_exclude=kept)
+    source = fp32
+    if mode == "int8-smooth":
+        from verisum.training import smoothing
+        if not calibration:
+            raise SystemExit("--quantize int8-smooth needs calibration pairs (--calibration DATA)")
+        ranges = smoothing.activation_ranges(fp32, calibration)
+        source = os.path.join(os.path.dirname(out), "model_smooth.onnx")
+        smoothing.smooth(fp32, source, {k: v for k, v in ranges.items() if k not in kept}, alpha=alpha)
+    quantize_dynamic(source, out, weight_type=QuantType.QInt8, per_channel=(mode != "int8-tensor"),
+                     nodes_to_exclude=kept)
     return kept
+
+
+def calibration_feeds(model, tok, data: list[str], seed: int, n: int, max_length: int) -> list[dict]:
+    """``n`` pairs of the trainer's training rows (never the held-out ones), seeded, as
+    onnxruntime feeds of 16 pairs."""
+    from verisum.training.nli import read_rows, split_held_out
+    rows = read_rows(data)
+    _, train_idx = split_held_out(len(rows), seed)
+    pick = np.random.RandomState(seed + 7).choice(train_idx, size=min(n, len(train_idx)), replace=False)
+    names = input_names(model)
+    feeds = []
+    for i in range(0, len(pick), 16):
+        part = [rows[j] for j in pick[i:i + 16]]
+        enc = encode(tok, [r["premise"] for r in part], [r["claim"] for r in part], max_length)
+        feeds.append({k: enc[k].numpy().astype(np.int64) for k in names})
+    return feeds
 
 
 def _session(path: str):
@@ -182,7 +211,13 @@ def main(argv=None):
     ap.add_argument("--out", default="src/verisum/models/nli-minilm")
     ap.add_argument("--base", default=None, help="minilm, mpnet or a folder [default: the warm start's own, else minilm]")
     ap.add_argument("--max-length", type=int, default=128)
-    ap.add_argument("--quantize", choices=["int8", "int8-tensor", "fp32"], default="int8")
+    ap.add_argument("--quantize", choices=["int8", "int8-smooth", "int8-tensor", "fp32"], default="int8")
+    ap.add_argument("--calibration", nargs="+", default=None, metavar="DATA",
+                    help="int8-smooth: NLI data whose training rows calibrate the smoothing "
+                         "[default: the --check-held-out data]")
+    ap.add_argument("--calibration-pairs", type=int, default=256)
+    ap.add_argument("--smooth-alpha", type=float, default=0.5,
+                    help="int8-smooth: how much of the activations' range moves into the weights (0-1)")
     ap.add_argument("--keep-fp32", action="append", default=[], metavar="REGEX",
                     help="MatMul/Gemm nodes whose name matches stay fp32 (repeatable)")
     ap.add_argument("--check-held-out", nargs="+", default=None, metavar="DATA",
@@ -206,8 +241,12 @@ def main(argv=None):
         fp32 = os.path.join(td, "model_fp32.onnx")
         export_onnx(model, fp32, tok)
         shipped = os.path.join(td, "model.onnx")
-        kept = quantize(fp32, shipped, a.quantize, a.keep_fp32)
         seed = a.seed if a.seed is not None else int((st.get("args") or {}).get("seed") or 13)
+        calibration = None
+        if a.quantize == "int8-smooth" and (a.calibration or a.check_held_out):
+            calibration = calibration_feeds(model, tok, a.calibration or a.check_held_out, seed,
+                                            a.calibration_pairs, a.max_length)
+        kept = quantize(fp32, shipped, a.quantize, a.keep_fp32, calibration, a.smooth_alpha)
         if a.check_held_out:
             pairs, y = held_out_pairs(a.check_held_out, seed)
             report["held_out"] = compare(model, tok, {"fp32": fp32, "shipped": shipped}, pairs, y, a.max_length)
@@ -234,6 +273,9 @@ def main(argv=None):
         "pad_id": int(tok.pad_token_id or 0),
         "output": "logits",
         "quantization": {"int8": "onnxruntime quantize_dynamic QInt8 per-channel",
+                         "int8-smooth": f"SmoothQuant (alpha {a.smooth_alpha}, {a.calibration_pairs} calibration "
+                                        "pairs of the training rows), then onnxruntime quantize_dynamic QInt8 "
+                                        "per-channel",
                          "int8-tensor": "onnxruntime quantize_dynamic QInt8 per-tensor",
                          "fp32": "none (fp32)"}[a.quantize] + (f"; {len(kept)} MatMul nodes kept fp32" if kept else ""),
         "training_steps": int(st.get("step", 0)),

@@ -8,8 +8,9 @@ there are. The exporter names every node after the module it came from
 names (``m.mpnet.encoder.layer.3.attention.LayerNorm.weight``); only the weights of linear
 layers are renamed (``onnx::MatMul_892``, transposed to [in, out]) and, after dynamic
 quantisation, stored as int8 with a scale and zero point (``<name>_quantized``, ``_scale``,
-``_zero_point``, per tensor or per output channel). Both are undone here, so the mapping needs no
-side file and also reads models exported before this module existed.
+``_zero_point``, per tensor or per output channel); a smoothed MatMul
+(:mod:`verisum.training.smoothing`) holds ``s * W`` beside ``<MatMul>_smooth_inv``. All are undone
+here, so the mapping needs no side file and also reads models exported before this module existed.
 
 An int8 model gives back its weights to within half a quantisation step: a warm start, not the
 trained model bit for bit (the exporter's ``--check-held-out`` figures say how close the shipped
@@ -60,6 +61,11 @@ def read_initializers(path: str) -> dict[str, np.ndarray]:
             out[stem] = _dequantize(arr, scale, zero)
         elif not name.endswith(("_scale", "_zero_point")) and arr.dtype.kind == "f":
             out[name] = arr.astype(np.float32)
+    # the exporter keeps one copy of equal tensors (a bias still at zeros, a norm at ones) and
+    # names the others as Identity nodes of it
+    for node in graph.node:
+        if node.op_type == "Identity" and node.input[0] in out:
+            out[node.output[0]] = out[node.input[0]]
     # a linear layer's weight: the second input of the MatMul (or Gemm) its module's scope names
     for node in graph.node:
         if node.op_type not in ("MatMul", "MatMulInteger", "Gemm") or len(node.input) < 2:
@@ -73,7 +79,13 @@ def read_initializers(path: str) -> dict[str, np.ndarray]:
         parts = node.name.strip("/").split("/")[:-1]
         module = ".".join(parts[1:] if parts[:1] == ["m"] else parts)
         trans_b = any(a.name == "transB" and a.i for a in node.attribute)
-        out[f"{_PREFIX}{module}.weight"] = out[stem] if trans_b else out[stem].T
+        weight = out[stem]
+        # a smoothed MatMul (verisum.training.smoothing) holds s * W and divides its input by s
+        base_name = node.name[: -len("_quant")] if node.name.endswith("_quant") else node.name
+        inv = out.get(f"{base_name}_smooth_inv")
+        if inv is not None and not trans_b:
+            weight = weight * inv[:, None]
+        out[f"{_PREFIX}{module}.weight"] = weight if trans_b else weight.T
     return out
 
 
