@@ -143,6 +143,10 @@ def test_lodo_premise_rule_reads_only_the_join_where_it_settles():
     assert lazy["claims"][1]["pairs"] == every["claims"][1]["pairs"] == 2
     assert lazy["claims"][1]["features"] == every["claims"][1]["features"]
     assert lazy["claims"][1]["features"]["logit_supported"] == pytest.approx(np.log(0.7 / 0.3))
+    # "joined" reads the join alone, settled or not
+    joined, = lodo.premise_rule([row], "joined")
+    assert [c["pairs"] for c in joined["claims"]] == [1, 1]
+    assert joined["claims"][1]["features"]["supported"] == 0.40
 
 
 def test_lodo_fault_rules_compare_on_the_same_claims():

@@ -253,9 +253,9 @@ def evaluate(rows: Sequence[Mapping[str, Any]], variant: str, *, l2: float = 1.0
 
 def premise_rule(rows: Sequence[Mapping[str, Any]], rule: str) -> list[dict[str, Any]]:
     """The rows as the Checker would have read them under premise ``rule``: "sentences" (every
-    premise: the rows as collected) or "join_first" (the join alone where it settles the claim,
-    see :func:`verisum.checker.join_settles`); each claim's judge features are recomputed from
-    the premises that rule asks about, and ``pairs`` counts them."""
+    premise: the rows as collected), "join_first" (the join alone where it settles the claim,
+    see :func:`verisum.checker.join_settles`) or "joined" (the join alone); each claim's judge
+    features are recomputed from the premises that rule asks about, and ``pairs`` counts them."""
     from .checker import JOIN_SETTLES
     from .features import logit
 
@@ -268,9 +268,9 @@ def premise_rule(rows: Sequence[Mapping[str, Any]], rule: str) -> list[dict[str,
         for c in r["claims"]:
             prem = c.get("premises") or []
             used = prem
-            if rule == "join_first" and prem:
+            if rule in ("join_first", "joined") and prem:
                 join = [p for p in prem if p[0]] or prem[-1:]
-                if len(prem) == 1 or join[0][1] - join[0][2] >= JOIN_SETTLES:
+                if rule == "joined" or len(prem) == 1 or join[0][1] - join[0][2] >= JOIN_SETTLES:
                     used = join[:1]
             c = dict(c)
             c["pairs"] = len(used)

@@ -123,18 +123,19 @@ def _eval_lodo(records: Sequence, bad: Sequence, variants: Sequence[str], rows_p
     if len({r.dataset for r in records}) < 2:
         raise InputError("leave-one-dataset-out needs records of two or more datasets; use --protocol as-is")
     if rows_path and os.path.exists(rows_path):
-        rows = lodo.read_rows(rows_path)
+        rows = lodo.read_rows(rows_path)  # cached: no model is loaded
+        rule = _configured_premises(options)
     else:
-        checker = options.build()
+        checker = options.build().load()
+        rule = checker.premises or "join_first"
         with progress_reporter("collect", len(records)) as progress:
             rows = lodo.collect(checker, records, batch_size=batch_size, progress=progress)
         if rows_path:
             lodo.write_rows(rows_path, rows)
-    from ..checker import DEFAULT_PREMISES
-
     collected = rows
-    # The tables score what the Checker ships: its default premise rule, read off the rows.
-    rows = lodo.premise_rule(collected, DEFAULT_PREMISES)
+    # The tables score what the Checker ships: its premise rule (the model's own, where its
+    # config names one, else the default), read off the rows.
+    rows = lodo.premise_rule(collected, rule)
     results, scored = {}, {}
     for v in variants or tuple(lodo.VARIANTS):
         results[v], scored[v] = lodo.evaluate(rows, v, threshold_objective=threshold_objective)
@@ -155,15 +156,15 @@ def _eval_lodo(records: Sequence, bad: Sequence, variants: Sequence[str], rows_p
                        f"  faithful passed {t['faithful_passed']:.3f}")
     if any(c.get("premises") for r in collected for c in r.get("claims") or ()):
         v = next(iter(results))
-        click.echo(f"premises ({v}): every premise vs the join first (single sentences only where the join "
-                   "does not settle the claim), same run:")
-        for rule in ("sentences", "join_first"):
-            ruled = lodo.premise_rule(collected, rule)
+        click.echo(f"premises ({v}): every premise, the join first (single sentences only where the join "
+                   f"does not settle the claim), the join only; same run (the tables above: {rule}):")
+        for other in ("sentences", "join_first", "joined"):
+            ruled = lodo.premise_rule(collected, other)
             table, _ = lodo.evaluate(ruled, v)
             pairs = [c["pairs"] for r in ruled for c in r.get("claims") or () if not c.get("verbatim")]
             b = [x.balanced_accuracy for x in table if x.balanced_accuracy is not None]
             a = [x.auc for x in table if x.auc is not None]
-            click.echo(f"  {rule:<11} mean BAcc {100 * sum(b) / max(len(b), 1):.1f}  mean AUC {sum(a) / max(len(a), 1):.3f}"
+            click.echo(f"  {other:<11} mean BAcc {100 * sum(b) / max(len(b), 1):.1f}  mean AUC {sum(a) / max(len(a), 1):.3f}"
                        f"  judge pairs per claim {sum(pairs) / max(len(pairs), 1):.2f}  | "
                        + " ".join(f"{x.dataset} {100 * x.balanced_accuracy:.1f}" for x in table
                                   if x.balanced_accuracy is not None))
@@ -178,6 +179,23 @@ def _eval_lodo(records: Sequence, bad: Sequence, variants: Sequence[str], rows_p
             for ds, f in rules.items():
                 click.echo(f"  {ds:<22}" + "".join(f"{_percent(f.get(k)):>{width}}" for k in cols))
     click.echo(f"{len(rows)} records ({errors} could not be checked)" + (f"; {len(bad)} unreadable" if bad else ""))
+
+
+def _configured_premises(options: CheckerOptions) -> str:
+    """The premise rule a Checker from ``options`` would use, without loading its model: the
+    embedded model's config may name one; otherwise the Checker's default."""
+    from ..checker import DEFAULT_PREMISES
+
+    if options.backend != "embedded":
+        return DEFAULT_PREMISES
+    from ..judges.embedded import EmbeddedJudge
+
+    try:
+        path = EmbeddedJudge(options.judge_params().get("model_dir")).path / "config.json"
+        rule = json.loads(path.read_text(encoding="utf-8")).get("premises")
+    except (OSError, ValueError):
+        return DEFAULT_PREMISES
+    return rule if rule in ("join_first", "sentences", "joined") else DEFAULT_PREMISES
 
 
 def _write_predictions(path: str, files: Sequence[str], split: str, records: Sequence, preds: Sequence) -> None:
