@@ -226,6 +226,8 @@ def main(argv=None):
     ap.add_argument("--check", default=None, help="JSONL pairs for an extra check (200 used)")
     ap.add_argument("--extra-config", default=None, help="JSON merged into config.json")
     a = ap.parse_args(argv)
+    if not 0.0 <= a.smooth_alpha <= 1.0:
+        ap.error(f"--smooth-alpha must lie in [0, 1], not {a.smooth_alpha}")
 
     from transformers import AutoTokenizer
 
