@@ -41,7 +41,7 @@ from .records import SOURCE_KEYS, Record, RecordError
 from .faults import FAULT_RULES, FaultQuery, locate
 from .features import EVIDENCE_FEATURES, SourceIndex, add_summary_context, claim_features, judge_features
 from .judges import Judge, Pair, get_judge
-from .judges.base import Judgement
+from .judges.base import PREMISE_RULES, Judgement
 from .verdicts import CheckResult, ClaimVerdict, Label, aggregate_sentence, aggregate_summary
 
 if TYPE_CHECKING:
@@ -134,7 +134,7 @@ class Checker:
         self.max_source_chars = max_source_chars
         self.max_summary_sentences = max_summary_sentences
         self.verbatim_shortcut = verbatim_shortcut
-        if premises not in (None, "join_first", "sentences", "joined"):
+        if premises is not None and premises not in PREMISE_RULES:
             raise InputError(f"premises must be 'join_first', 'sentences' or 'joined', not {premises!r}")
         self.premises = premises
         self.occlusion = occlusion

@@ -185,6 +185,7 @@ def _configured_premises(options: CheckerOptions) -> str:
     """The premise rule a Checker from ``options`` would use, without loading its model: the
     embedded model's config may name one; otherwise the Checker's default."""
     from ..checker import DEFAULT_PREMISES
+    from ..judges.base import PREMISE_RULES
 
     if options.backend != "embedded":
         return DEFAULT_PREMISES
@@ -195,7 +196,7 @@ def _configured_premises(options: CheckerOptions) -> str:
         rule = json.loads(path.read_text(encoding="utf-8")).get("premises")
     except (OSError, ValueError):
         return DEFAULT_PREMISES
-    return rule if rule in ("join_first", "sentences", "joined") else DEFAULT_PREMISES
+    return rule if rule in PREMISE_RULES else DEFAULT_PREMISES
 
 
 def _write_predictions(path: str, files: Sequence[str], split: str, records: Sequence, preds: Sequence) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Sequence, runtime_checkable
 
-__all__ = ["Pair", "Judgement", "Judge", "CostlyJudge", "LABELS"]
+__all__ = ["Pair", "Judgement", "Judge", "CostlyJudge", "LABELS", "PREMISE_RULES"]
 
 #: The judge's three outcomes, in the order every backend reports them.
 LABELS = ("supported", "contradicted", "unsupported")
@@ -67,6 +67,10 @@ class Judge(Protocol):
     def params(self) -> dict[str, Any]:
         """The settings that reproduce this judge (recorded in every result's meta)."""
         ...
+
+
+#: The premise rules a Checker knows (see ``Checker(premises=...)``) and a judge may declare.
+PREMISE_RULES = ("join_first", "sentences", "joined")
 
 
 class CostlyJudge(Judge, Protocol):

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..errors import InputError, ModelError
 from ..resources import MODELS_DIR
-from .base import LABELS, Judgement, Pair
+from .base import LABELS, PREMISE_RULES, Judgement, Pair
 
 __all__ = ["EmbeddedJudge", "DEFAULT_MODEL_DIR", "COMBINER_PATH", "COMBINERS", "ENCODERS", "MODEL_NAMES",
            "model_fingerprint"]
@@ -188,7 +188,7 @@ class EmbeddedJudge:
             # The premise rule the protocol chose for this model (its config's "premises"); a
             # Checker without its own rule takes it (see CostlyJudge). None: the Checker's default.
             premises = config.get("premises")
-            if premises is not None and premises not in ("join_first", "sentences", "joined"):
+            if premises is not None and premises not in PREMISE_RULES:
                 raise ModelError(f"{folder / 'config.json'} has premises {premises!r}; "
                                  "expected 'join_first', 'sentences' or 'joined'")
             if premises is not None:
