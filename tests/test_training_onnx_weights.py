@@ -116,6 +116,9 @@ def test_a_path_that_is_no_model_is_refused(tmp_path):
     assert onnx_weights.model_file(str(tmp_path)) is None
     with pytest.raises(SystemExit, match="neither a model folder"):
         onnx_weights.load_exported(None, str(tmp_path))
+    (tmp_path / "model.onnx").write_bytes(b"\x00not a model at all")
+    with pytest.raises(SystemExit, match="cannot read the weights"):
+        onnx_weights.load_exported(None, str(tmp_path))
 
 
 def test_per_channel_scales_line_up_with_the_output_columns():

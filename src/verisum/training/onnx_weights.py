@@ -130,7 +130,12 @@ def load_exported(model: Any, path: str) -> dict[str, Any]:
     onnx_path = model_file(path)
     if onnx_path is None:
         raise SystemExit(f"{path} is neither a model folder with model.onnx nor an .onnx file")
-    state = state_from_onnx(model, onnx_path)
+    from google.protobuf.message import DecodeError
+
+    try:
+        state = state_from_onnx(model, onnx_path)
+    except (ValueError, OSError, DecodeError) as exc:  # a damaged or foreign file
+        raise SystemExit(f"cannot read the weights of {onnx_path}: {exc}") from None
     model.load_state_dict(state, strict=False)
     cfg_path = os.path.join(os.path.dirname(onnx_path), "config.json")
     cfg: dict[str, Any] = {}
