@@ -245,6 +245,11 @@ def test_embedded_model_config_names_its_premise_rule(tiny_dir, tmp_path):
     Checker(judge, occlusion=False, top_k=3).check(source, "The council approved a budget that the mayor praised.")
     assert sum(calls) == 1  # one claim, one premise: the join of its evidence
 
+    assert EmbeddedJudge(joined).declared_premises() == "joined"  # read without loading the model
+    assert EmbeddedJudge(tiny_dir).declared_premises() is None
+
     (joined / "config.json").write_text(json.dumps({**cfg, "premises": "every"}))
     with pytest.raises(ModelError, match="premises"):
         EmbeddedJudge(joined).load()
+    with pytest.raises(ModelError, match="premises"):
+        EmbeddedJudge(joined).declared_premises()

@@ -122,12 +122,11 @@ def _eval_lodo(records: Sequence, bad: Sequence, variants: Sequence[str], rows_p
 
     if len({r.dataset for r in records}) < 2:
         raise InputError("leave-one-dataset-out needs records of two or more datasets; use --protocol as-is")
+    rule = _configured_premises(options)
     if rows_path and os.path.exists(rows_path):
         rows = lodo.read_rows(rows_path)  # cached: no model is loaded
-        rule = _configured_premises(options)
     else:
-        checker = options.build().load()
-        rule = checker.premises or "join_first"
+        checker = options.build()
         with progress_reporter("collect", len(records)) as progress:
             rows = lodo.collect(checker, records, batch_size=batch_size, progress=progress)
         if rows_path:
@@ -182,21 +181,15 @@ def _eval_lodo(records: Sequence, bad: Sequence, variants: Sequence[str], rows_p
 
 
 def _configured_premises(options: CheckerOptions) -> str:
-    """The premise rule a Checker from ``options`` would use, without loading its model: the
-    embedded model's config may name one; otherwise the Checker's default."""
+    """The premise rule a Checker from ``options`` uses, without loading its model: the embedded
+    model's config may name one; otherwise the Checker's default."""
     from ..checker import DEFAULT_PREMISES
-    from ..judges.base import PREMISE_RULES
 
     if options.backend != "embedded":
         return DEFAULT_PREMISES
     from ..judges.embedded import EmbeddedJudge
 
-    try:
-        path = EmbeddedJudge(options.judge_params().get("model_dir")).path / "config.json"
-        rule = json.loads(path.read_text(encoding="utf-8")).get("premises")
-    except (OSError, ValueError):
-        return DEFAULT_PREMISES
-    return rule if rule in PREMISE_RULES else DEFAULT_PREMISES
+    return EmbeddedJudge(options.judge_params().get("model_dir")).declared_premises() or DEFAULT_PREMISES
 
 
 def _write_predictions(path: str, files: Sequence[str], split: str, records: Sequence, preds: Sequence) -> None:

@@ -26,7 +26,7 @@ import json
 import os
 import threading
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -63,6 +63,16 @@ def model_fingerprint(folder: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def _declared_premises(config: Mapping[str, Any], folder: Path) -> str | None:
+    """The premise rule the protocol chose for a model (its config's ``"premises"``), or None;
+    a value that is no rule is a ModelError."""
+    premises = config.get("premises")
+    if premises is not None and premises not in PREMISE_RULES:
+        raise ModelError(f"{folder / 'config.json'} has premises {premises!r}; "
+                         f"expected one of {', '.join(PREMISE_RULES)}")
+    return premises
 
 
 class EmbeddedJudge:
@@ -185,17 +195,23 @@ class EmbeddedJudge:
             self._pad_id = int(config.get("pad_id", 0))
             self._inputs = names
             self._fault_head = "fault_logits" in {o.name for o in session.get_outputs()}
-            # The premise rule the protocol chose for this model (its config's "premises"); a
-            # Checker without its own rule takes it (see CostlyJudge). None: the Checker's default.
-            premises = config.get("premises")
-            if premises is not None and premises not in PREMISE_RULES:
-                raise ModelError(f"{folder / 'config.json'} has premises {premises!r}; "
-                                 "expected 'join_first', 'sentences' or 'joined'")
+            # A Checker without its own premise rule takes the model's (see CostlyJudge).
+            premises = _declared_premises(config, folder)
             if premises is not None:
                 self.premises = premises
             self._tokenizer = tokenizer
             self._session = session
         return self
+
+    def declared_premises(self) -> str | None:
+        """The premise rule this model's ``config.json`` names, read without loading the model
+        (``verisum eval`` scores cached rows with it); None when it names none or is not there."""
+        folder = self.path
+        try:
+            config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return _declared_premises(config, folder)
 
     def params(self) -> dict[str, Any]:
         return {
