@@ -124,11 +124,10 @@ def quantize(fp32: str, out: str, mode: str, keep_fp32: list[str], calibration: 
     return kept
 
 
-def calibration_feeds(model, tok, data: list[str], seed: int, n: int, max_length: int) -> list[dict]:
-    """``n`` pairs of the trainer's training rows (never the held-out ones), seeded, as
-    onnxruntime feeds of 16 pairs."""
-    from verisum.training.nli import read_rows, split_held_out
-    rows = read_rows(data)
+def calibration_feeds(model, tok, rows: list[dict], seed: int, n: int, max_length: int) -> list[dict]:
+    """``n`` pairs of the trainer's training rows of ``rows`` (never the held-out ones), seeded,
+    as onnxruntime feeds of 16 pairs."""
+    from verisum.training.nli import split_held_out
     _, train_idx = split_held_out(len(rows), seed)
     pick = np.random.RandomState(seed + 7).choice(train_idx, size=min(n, len(train_idx)), replace=False)
     names = input_names(model)
@@ -155,10 +154,10 @@ def ort_probs(sess, enc) -> np.ndarray:
     return e / e.sum(1, keepdims=True)
 
 
-def held_out_pairs(data: list[str], seed: int) -> tuple[list[tuple[str, str]], np.ndarray]:
-    """The trainer's held-out rows (3-way ones) as (premise, claim) pairs and their label ids."""
-    from verisum.training.nli import read_rows, split_held_out
-    rows = read_rows(data)
+def held_out_pairs(rows: list[dict], seed: int) -> tuple[list[tuple[str, str]], np.ndarray]:
+    """The trainer's held-out rows (3-way ones) of ``rows`` (:func:`verisum.training.nli.read_rows`
+    of its data) as (premise, claim) pairs and their label ids."""
+    from verisum.training.nli import split_held_out
     held, _ = split_held_out(len(rows), seed)
     keep = [rows[i] for i in held if rows[i]["y"] >= 0]
     return [(r["premise"], r["claim"]) for r in keep], np.array([r["y"] for r in keep])
@@ -244,13 +243,15 @@ def main(argv=None):
         export_onnx(model, fp32, tok)
         shipped = os.path.join(td, "model.onnx")
         seed = a.seed if a.seed is not None else int((st.get("args") or {}).get("seed") or 13)
+        from verisum.training.nli import read_rows
+        nli_rows = read_rows(a.check_held_out) if a.check_held_out else None  # read once for both uses
         calibration = None
-        if a.quantize == "int8-smooth" and (a.calibration or a.check_held_out):
-            calibration = calibration_feeds(model, tok, a.calibration or a.check_held_out, seed,
-                                            a.calibration_pairs, a.max_length)
+        if a.quantize == "int8-smooth" and (a.calibration or nli_rows):
+            cal_rows = read_rows(a.calibration) if a.calibration else nli_rows
+            calibration = calibration_feeds(model, tok, cal_rows, seed, a.calibration_pairs, a.max_length)
         kept = quantize(fp32, shipped, a.quantize, a.keep_fp32, calibration, a.smooth_alpha)
-        if a.check_held_out:
-            pairs, y = held_out_pairs(a.check_held_out, seed)
+        if nli_rows:
+            pairs, y = held_out_pairs(nli_rows, seed)
             report["held_out"] = compare(model, tok, {"fp32": fp32, "shipped": shipped}, pairs, y, a.max_length)
         if a.check and os.path.exists(a.check):
             rows = load_eval(a.check)[:200]
