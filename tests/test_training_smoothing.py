@@ -96,3 +96,53 @@ def test_int8_smooth_without_calibration_data_is_refused(tmp_path):
     _matmul_graph(tmp_path / "a.onnx", w)
     with pytest.raises(SystemExit, match="calibration"):
         export.quantize(str(tmp_path / "a.onnx"), str(tmp_path / "b.onnx"), "int8-smooth", [], None)
+
+
+def _two_matmul_graph(path, w: np.ndarray) -> None:
+    from onnx import TensorProto, helper, numpy_helper
+
+    n = w.shape[0]
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w1"], ["y"], name="/m/calm/MatMul"),
+         helper.make_node("MatMul", ["z", "w2"], ["v"], name="/m/spiky/MatMul")], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", n]),
+         helper.make_tensor_value_info("z", TensorProto.FLOAT, ["n", n]),
+         helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["n"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", w.shape[1]]),
+         helper.make_tensor_value_info("v", TensorProto.FLOAT, ["n", w.shape[1]])],
+        initializer=[numpy_helper.from_array(w, "w1"), numpy_helper.from_array(w.copy(), "w2")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+
+
+def test_the_matmul_with_an_outlier_channel_is_the_one_kept_fp32(tmp_path):
+    pytest.importorskip("onnxruntime.quantization")
+    from verisum.training import export
+
+    rng = np.random.default_rng(1)
+    w = rng.normal(0, 0.1, (16, 8)).astype(np.float32)
+    x = rng.normal(0, 1, (64, 16)).astype(np.float32)
+    z = rng.normal(0, 1, (64, 16)).astype(np.float32)
+    z[:, 3] *= 60  # one channel far above the rest, as in MPNet's middle feed-forward layers
+    feeds = [{"x": x, "z": z, "attention_mask": np.ones(64, np.int64)}]
+    _two_matmul_graph(tmp_path / "a.onnx", w)
+    ranges = smoothing.activation_ranges(str(tmp_path / "a.onnx"), feeds)
+    ratios = smoothing.outlier_ratios(ranges)
+    assert ratios["/m/spiky/MatMul"] > 10 * ratios["/m/calm/MatMul"]
+    assert smoothing.outlier_matmuls(ranges, 1) == ["/m/spiky/MatMul"]
+    assert smoothing.outlier_matmuls(ranges, 0) == []
+    assert smoothing.outlier_matmuls(ranges, 5) == ["/m/spiky/MatMul", "/m/calm/MatMul"]
+    with pytest.raises(ValueError, match="at least 0"):
+        smoothing.outlier_matmuls(ranges, -1)
+
+    kept = export.quantize(str(tmp_path / "a.onnx"), str(tmp_path / "q.onnx"), "int8", [], feeds, keep_outliers=1)
+    assert kept == ["/m/spiky/MatMul"]
+    ops = {n.name: n.op_type for n in onnx.load(str(tmp_path / "q.onnx")).graph.node}
+    assert ops["/m/spiky/MatMul"] == "MatMul"  # left in fp32
+    assert "/m/calm/MatMul" not in ops  # replaced by its int8 form
+    sess = ort.InferenceSession(str(tmp_path / "q.onnx"), providers=["CPUExecutionProvider"])
+    v = sess.run(["v"], feeds[0])[0]
+    assert np.allclose(v, z @ w, rtol=1e-4, atol=1e-4)  # the kept MatMul computes exactly
+    with pytest.raises(SystemExit, match="calibration"):
+        export.quantize(str(tmp_path / "a.onnx"), str(tmp_path / "r.onnx"), "int8", [], None, keep_outliers=1)

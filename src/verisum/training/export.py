@@ -2,7 +2,7 @@
 
     python -m verisum.training.export --ckpt ~/.cache/verisum/train/nli-minilm/warm.pt --out src/verisum/models/nli-minilm
     python -m verisum.training.export --ckpt ~/.cache/verisum/train/nli-mpnet/warm.pt --base mpnet \\
-        --out src/verisum/models/nli-mpnet --quantize int8 --keep-fp32 'layer\\.1[01]/output/dense' \\
+        --out src/verisum/models/nli-mpnet --quantize int8 --keep-fp32-outliers 3 \\
         --check-held-out ../shared/data/nli
 
 Writes ``model.onnx`` (inputs ``input_ids`` / ``attention_mask``, plus ``token_type_ids`` for
@@ -10,7 +10,8 @@ models that read segment ids (MiniLM; not MPNet), int64 [batch, seq]; output ``l
 [batch, 3]), ``tokenizer.json`` (the base's) and ``config.json``.
 
 ``--quantize``: ``int8`` (onnxruntime's dynamic quantisation, per-channel weights; MatMuls whose
-node name matches a ``--keep-fp32`` pattern stay fp32), ``int8-smooth`` (the same after
+node name matches a ``--keep-fp32`` pattern stay fp32, and so do the ``--keep-fp32-outliers K``
+whose inputs have the most extreme outlier channels on the calibration pairs), ``int8-smooth`` (the same after
 SmoothQuant, calibrated on training pairs: :mod:`verisum.training.smoothing`), ``int8-tensor``
 (one scale per tensor) or ``fp32`` (no quantisation). ``--check-held-out DATA`` scores the torch model, the fp32 ONNX
 and the shipped ONNX on the 1,000 NLI rows the trainer kept aside (the same seeded split) and
@@ -99,9 +100,11 @@ def export_onnx(model, path: str, tok) -> None:
 
 
 def quantize(fp32: str, out: str, mode: str, keep_fp32: list[str], calibration: list[dict] | None = None,
-             alpha: float = 0.5) -> list[str]:
-    """Write the shipped form of ``fp32`` to ``out``; returns the MatMul nodes kept in fp32.
-    ``int8-smooth`` smooths the graph first (:mod:`verisum.training.smoothing`) with the
+             alpha: float = 0.5, keep_outliers: int = 0) -> list[str]:
+    """Write the shipped form of ``fp32`` to ``out``; returns the MatMul nodes kept in fp32: those
+    named by a ``keep_fp32`` pattern and the ``keep_outliers`` ones whose input activations have
+    the most extreme outlier channels (:func:`verisum.training.smoothing.outlier_matmuls`).
+    ``int8-smooth`` smooths the graph first (:mod:`verisum.training.smoothing`). Both read the
     activation ranges of the ``calibration`` feeds (onnxruntime input dicts)."""
     if mode == "fp32":
         shutil.copyfile(fp32, out)
@@ -109,14 +112,19 @@ def quantize(fp32: str, out: str, mode: str, keep_fp32: list[str], calibration: 
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    from verisum.training import smoothing
+
     nodes = [n.name for n in onnx.load(fp32, load_external_data=False).graph.node if n.op_type in ("MatMul", "Gemm")]
     kept = [n for n in nodes if any(re.search(p, n) for p in keep_fp32)]
+    ranges: dict = {}
+    if mode == "int8-smooth" or keep_outliers:
+        if not calibration:
+            raise SystemExit(f"{'--quantize int8-smooth' if mode == 'int8-smooth' else '--keep-fp32-outliers'} "
+                             "needs calibration pairs (--calibration DATA or --check-held-out DATA)")
+        ranges = smoothing.activation_ranges(fp32, calibration)
+        kept += [n for n in smoothing.outlier_matmuls(ranges, keep_outliers) if n not in kept]
     source = fp32
     if mode == "int8-smooth":
-        from verisum.training import smoothing
-        if not calibration:
-            raise SystemExit("--quantize int8-smooth needs calibration pairs (--calibration DATA)")
-        ranges = smoothing.activation_ranges(fp32, calibration)
         source = os.path.join(os.path.dirname(out), "model_smooth.onnx")
         smoothing.smooth(fp32, source, {k: v for k, v in ranges.items() if k not in kept}, alpha=alpha)
     quantize_dynamic(source, out, weight_type=QuantType.QInt8, per_channel=(mode != "int8-tensor"),
@@ -212,19 +220,24 @@ def main(argv=None):
     ap.add_argument("--max-length", type=int, default=128)
     ap.add_argument("--quantize", choices=["int8", "int8-smooth", "int8-tensor", "fp32"], default="int8")
     ap.add_argument("--calibration", nargs="+", default=None, metavar="DATA",
-                    help="int8-smooth: NLI data whose training rows calibrate the smoothing "
+                    help="int8-smooth, --keep-fp32-outliers: NLI data whose training rows calibrate them "
                          "[default: the --check-held-out data]")
     ap.add_argument("--calibration-pairs", type=int, default=256)
     ap.add_argument("--smooth-alpha", type=float, default=0.5,
                     help="int8-smooth: how much of the activations' range moves into the weights (0-1)")
     ap.add_argument("--keep-fp32", action="append", default=[], metavar="REGEX",
                     help="MatMul/Gemm nodes whose name matches stay fp32 (repeatable)")
+    ap.add_argument("--keep-fp32-outliers", type=int, default=0, metavar="K",
+                    help="keep fp32 the K MatMuls whose input activations have the most extreme outlier "
+                         "channels on the calibration pairs [default: 0]")
     ap.add_argument("--check-held-out", nargs="+", default=None, metavar="DATA",
                     help="the NLI data the model was trained on: score the trainer's 1,000 held-out rows")
     ap.add_argument("--seed", type=int, default=None, help="the trainer's seed [default: the checkpoint's]")
     ap.add_argument("--check", default=None, help="JSONL pairs for an extra check (200 used)")
     ap.add_argument("--extra-config", default=None, help="JSON merged into config.json")
     a = ap.parse_args(argv)
+    if a.keep_fp32_outliers < 0:
+        ap.error(f"--keep-fp32-outliers must be at least 0, not {a.keep_fp32_outliers}")
     if not 0.0 <= a.smooth_alpha <= 1.0:
         ap.error(f"--smooth-alpha must lie in [0, 1], not {a.smooth_alpha}")
 
@@ -246,10 +259,10 @@ def main(argv=None):
         from verisum.training.nli import read_rows
         nli_rows = read_rows(a.check_held_out) if a.check_held_out else None  # read once for both uses
         calibration = None
-        if a.quantize == "int8-smooth" and (a.calibration or nli_rows):
+        if (a.quantize == "int8-smooth" or a.keep_fp32_outliers) and (a.calibration or nli_rows):
             cal_rows = read_rows(a.calibration) if a.calibration else nli_rows
             calibration = calibration_feeds(model, tok, cal_rows, seed, a.calibration_pairs, a.max_length)
-        kept = quantize(fp32, shipped, a.quantize, a.keep_fp32, calibration, a.smooth_alpha)
+        kept = quantize(fp32, shipped, a.quantize, a.keep_fp32, calibration, a.smooth_alpha, a.keep_fp32_outliers)
         if nli_rows:
             pairs, y = held_out_pairs(nli_rows, seed)
             report["held_out"] = compare(model, tok, {"fp32": fp32, "shipped": shipped}, pairs, y, a.max_length)
@@ -281,6 +294,7 @@ def main(argv=None):
                                         "per-channel",
                          "int8-tensor": "onnxruntime quantize_dynamic QInt8 per-tensor",
                          "fp32": "none (fp32)"}[a.quantize] + (f"; {len(kept)} MatMul nodes kept fp32" if kept else ""),
+        "kept_fp32": kept,
         "training_steps": int(st.get("step", 0)),
     }
     if "args" in st:
