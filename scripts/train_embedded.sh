@@ -5,6 +5,7 @@
 # Usage: scripts/train_embedded.sh [extra trainer args]
 #   env: BASE=minilm|mpnet  DATA=../shared/data  RUN=<run folder>  PASSES=1  DEVICE=cpu|cuda
 #        INIT=<warm.pt or model folder>  DEADLINE=<unix time>  QUANT=int8|int8-smooth|int8-tensor|fp32  KEEP_FP32=<regex>
+#        KEEP_OUTLIERS=<k> (MatMuls kept fp32 for their outlier activations; mpnet 3, minilm 0)
 # The run's state lives outside the work tree (RUN defaults to $VERISUM_TRAIN_DIR or
 # ~/.cache/verisum/train, then nli-$BASE), so a fresh checkout on the same machine resumes it:
 # rerunning the same command continues from RUN/state.pt. A run stops at DEADLINE (or on SIGTERM)
@@ -22,9 +23,9 @@ PASSES=${PASSES:-1}
 DEVICE=${DEVICE:-cpu}
 OUT=src/verisum/models/nli-$BASE
 if [ "$BASE" = mpnet ]; then
-    BATCH=${BATCH:-32}; LR=${LR:-3e-5}; HEAD_LR=${HEAD_LR:-1e-4}
+    BATCH=${BATCH:-32}; LR=${LR:-3e-5}; HEAD_LR=${HEAD_LR:-1e-4}; KEEP_OUTLIERS=${KEEP_OUTLIERS:-3}
 else
-    BATCH=${BATCH:-32}; LR=${LR:-4e-5}; HEAD_LR=${HEAD_LR:-2e-4}
+    BATCH=${BATCH:-32}; LR=${LR:-4e-5}; HEAD_LR=${HEAD_LR:-2e-4}; KEEP_OUTLIERS=${KEEP_OUTLIERS:-0}
 fi
 mkdir -p "$RUN"
 ARGS=(--data "$DATA/nli" --base "$BASE" --out "$RUN" --device "$DEVICE" --total-passes "$PASSES"
@@ -33,7 +34,8 @@ ARGS=(--data "$DATA/nli" --base "$BASE" --out "$RUN" --device "$DEVICE" --total-
 [ -n "${INIT:-}" ] && ARGS+=(--init "$INIT")
 $PY -m verisum.training.nli "${ARGS[@]}" "$@"
 # Export on the CPU (int8 dynamic quantisation is a CPU kernel), measured on the held-out rows.
-EXPORT=(--ckpt "$RUN/warm.pt" --base "$BASE" --out "$OUT" --quantize "${QUANT:-int8}" --check-held-out "$DATA/nli")
+EXPORT=(--ckpt "$RUN/warm.pt" --base "$BASE" --out "$OUT" --quantize "${QUANT:-int8}" --check-held-out "$DATA/nli"
+        --keep-fp32-outliers "$KEEP_OUTLIERS")
 [ -n "${KEEP_FP32:-}" ] && EXPORT+=(--keep-fp32 "$KEEP_FP32")
 CUDA_VISIBLE_DEVICES="" $PY -m verisum.training.export "${EXPORT[@]}"
 # MiniLM's compact warm start (22 MB) is committed beside the model; MPNet's (172 MB) is not.
