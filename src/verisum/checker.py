@@ -135,7 +135,7 @@ class Checker:
         self.max_summary_sentences = max_summary_sentences
         self.verbatim_shortcut = verbatim_shortcut
         if premises is not None and premises not in PREMISE_RULES:
-            raise InputError(f"premises must be 'join_first', 'sentences' or 'joined', not {premises!r}")
+            raise InputError(f"premises must be one of {', '.join(PREMISE_RULES)}, not {premises!r}")
         self.premises = premises
         self.occlusion = occlusion
         if fault_rule not in FAULT_RULES:
