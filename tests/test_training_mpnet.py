@@ -96,7 +96,8 @@ def test_export_of_a_model_without_segment_ids_reads_as_torch(tmp_path):
     folder = _tiny_mpnet(tmp_path / "mpnet")
     tok, model = nli.build_model(str(folder))
     warm = tmp_path / "warm.pt"
-    torch.save({"weights": nli.trainable_state(model), "meta": {"step": 3, "seed": 13, "base_arg": str(folder)}}, warm)
+    torch.save({"weights": nli.trainable_state(model),
+                "meta": {"step": 3, "seed": 13, "base_arg": str(folder), "max_length": 96}}, warm)
     data = tmp_path / "nli.jsonl"
     rows = [{"premise": f"The council of town {i} met on Monday.", "hypothesis": f"Town {i} met.",
              "label": ["supported", "contradicted", "unsupported"][i % 3]} for i in range(60)]
@@ -106,6 +107,7 @@ def test_export_of_a_model_without_segment_ids_reads_as_torch(tmp_path):
                         "--check-held-out", str(data)]) == 0
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["inputs"] == ["input_ids", "attention_mask"]
+    assert cfg["max_length"] == 96  # the judge reads premises as long as it was trained on
     assert cfg["quantization_check"]["held_out"]["fp32"]["argmax_agreement"] == 1.0
     # the embedded judge (onnxruntime + tokenizers, no torch) reads it as torch does
     judge = EmbeddedJudge(model_dir=out)
@@ -117,6 +119,14 @@ def test_export_of_a_model_without_segment_ids_reads_as_torch(tmp_path):
     with torch.no_grad():
         want = torch.softmax(model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits, -1).numpy()
     assert np.allclose(got, want, atol=1e-4)
+
+
+def test_the_export_reads_the_trained_length_from_either_checkpoint_form():
+    from verisum.training.export import trained_max_length
+
+    assert trained_max_length({"meta": {"max_length": 256}, "args": {"seed": 13}}) == 256  # warm.pt
+    assert trained_max_length({"args": {"max_length": 192, "seed": 13}}) == 192  # state.pt
+    assert trained_max_length({"args": {"seed": 13}}) == 128  # older checkpoints: the old default
 
 
 def test_fault_head_trains_exports_and_reaches_the_checker(tmp_path):

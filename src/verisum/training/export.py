@@ -75,6 +75,16 @@ def load_model(ckpt: str, base: str, state: dict | None = None):
     return model, st
 
 
+def trained_max_length(st: dict, default: int = 128) -> int:
+    """The input length a checkpoint was trained at (a warm start's ``meta``, a full state's
+    ``args``), so that the exported judge reads premises as long as it learnt to; ``default``
+    for checkpoints that do not record it."""
+    for src in (st.get("meta") or {}, st.get("args") or {}):
+        if src.get("max_length"):
+            return int(src["max_length"])
+    return default
+
+
 def input_names(model) -> list[str]:
     from verisum.training.nli import uses_token_types
     return ["input_ids", "attention_mask"] + (["token_type_ids"] if uses_token_types(model) else [])
@@ -217,7 +227,9 @@ def main(argv=None):
     ap.add_argument("--ckpt", required=True, help="warm.pt, state.pt or best/model.pt")
     ap.add_argument("--out", default="src/verisum/models/nli-minilm")
     ap.add_argument("--base", default=None, help="minilm, mpnet or a folder [default: the warm start's own, else minilm]")
-    ap.add_argument("--max-length", type=int, default=128)
+    ap.add_argument("--max-length", type=int, default=None,
+                    help="the judge's input length in tokens [default: the length the checkpoint was trained at, "
+                         "else 128]")
     ap.add_argument("--quantize", choices=["int8", "int8-smooth", "int8-tensor", "fp32"], default="int8")
     ap.add_argument("--calibration", nargs="+", default=None, metavar="DATA",
                     help="int8-smooth, --keep-fp32-outliers: NLI data whose training rows calibrate them "
@@ -249,6 +261,8 @@ def main(argv=None):
     folder = resolve_base(base)
     tok = AutoTokenizer.from_pretrained(folder)
     model, st = load_model(a.ckpt, base, state)
+    if a.max_length is None:
+        a.max_length = trained_max_length(st)
     os.makedirs(a.out, exist_ok=True)
     report: dict = {}
     with tempfile.TemporaryDirectory() as td:
