@@ -5,7 +5,7 @@
 # Usage: scripts/train_embedded.sh [extra trainer args]
 #   env: BASE=minilm|mpnet  DATA=../shared/data  RUN=<run folder>  PASSES=1  DEVICE=cpu|cuda
 #        INIT=<warm.pt or model folder>  DEADLINE=<unix time>  QUANT=int8|int8-smooth|int8-tensor|fp32  KEEP_FP32=<regex>
-#        KEEP_OUTLIERS=<k> (MatMuls kept fp32 for their outlier activations; mpnet 3, minilm 0)
+#        KEEP_OUTLIERS=<k> (MatMuls kept fp32 for their outlier activations; mpnet 6, minilm 0)
 # The run's state lives outside the work tree (RUN defaults to $VERISUM_TRAIN_DIR or
 # ~/.cache/verisum/train, then nli-$BASE), so a fresh checkout on the same machine resumes it:
 # rerunning the same command continues from RUN/state.pt. A run stops at DEADLINE (or on SIGTERM)
@@ -23,7 +23,7 @@ PASSES=${PASSES:-1}
 DEVICE=${DEVICE:-cpu}
 OUT=src/verisum/models/nli-$BASE
 if [ "$BASE" = mpnet ]; then
-    BATCH=${BATCH:-32}; LR=${LR:-3e-5}; HEAD_LR=${HEAD_LR:-1e-4}; KEEP_OUTLIERS=${KEEP_OUTLIERS:-3}
+    BATCH=${BATCH:-32}; LR=${LR:-3e-5}; HEAD_LR=${HEAD_LR:-1e-4}; KEEP_OUTLIERS=${KEEP_OUTLIERS:-6}
 else
     BATCH=${BATCH:-32}; LR=${LR:-4e-5}; HEAD_LR=${HEAD_LR:-2e-4}; KEEP_OUTLIERS=${KEEP_OUTLIERS:-0}
 fi

@@ -2,7 +2,7 @@
 
     python -m verisum.training.export --ckpt ~/.cache/verisum/train/nli-minilm/warm.pt --out src/verisum/models/nli-minilm
     python -m verisum.training.export --ckpt ~/.cache/verisum/train/nli-mpnet/warm.pt --base mpnet \\
-        --out src/verisum/models/nli-mpnet --quantize int8 --keep-fp32-outliers 3 \\
+        --out src/verisum/models/nli-mpnet --quantize int8 --keep-fp32-outliers 6 \\
         --check-held-out ../shared/data/nli
 
 Writes ``model.onnx`` (inputs ``input_ids`` / ``attention_mask``, plus ``token_type_ids`` for
