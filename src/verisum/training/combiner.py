@@ -22,7 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     from verisum import lodo
     from verisum.checker import Checker
     from verisum.evaluation import LabelledRecord, read_labelled
-    from verisum.judges.embedded import COMBINER_PATH, DEFAULT_MODEL_DIR, model_fingerprint
+    from verisum.judges.base import PREMISE_RULES
+    from verisum.judges.embedded import COMBINER_PATH, DEFAULT_MODEL_DIR, EmbeddedJudge, model_fingerprint
 
     ap = argparse.ArgumentParser(prog="verisum train combiner", description=__doc__.split("\n")[0])
     ap.add_argument("files", nargs="*", help="labelled JSONL records (not needed with an existing --rows)")
@@ -32,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(COMBINER_PATH))
     ap.add_argument("--threshold-objective", choices=["mean", "worst"], default="mean",
                     help="the threshold maximises the sets' mean balanced accuracy, or the lowest one")
+    ap.add_argument("--premises", choices=list(PREMISE_RULES), default=None,
+                    help="the premise rule the combiner is fitted for [the model's config.json's "
+                         "\"premises\", else the Checker's default]: the Checker reads the model this way")
     a = ap.parse_args(argv)
 
     if os.path.exists(a.rows):
@@ -46,8 +50,15 @@ def main(argv: list[str] | None = None) -> int:
         lodo.write_rows(a.rows, rows)
     from verisum.checker import DEFAULT_PREMISES, JOIN_SETTLES
 
-    # Fitted on what the Checker reads: its default premise rule, applied to the collected rows.
-    rows = lodo.premise_rule(rows, DEFAULT_PREMISES)
+    # Fitted on what the Checker reads: the model's premise rule (its config's, else the
+    # Checker's default), applied to the collected rows.
+    declared = EmbeddedJudge(a.model_dir).declared_premises()
+    premises = a.premises or declared or DEFAULT_PREMISES
+    if a.premises and a.premises != (declared or DEFAULT_PREMISES):
+        print(f"verisum train combiner: note: the model reads premises as {declared or DEFAULT_PREMISES!r}; "
+              f"set \"premises\": \"{premises}\" in its config.json for the Checker to read them as fitted",
+              file=sys.stderr)
+    rows = lodo.premise_rule(rows, premises)
     table, _ = lodo.evaluate(rows, a.variant, threshold_objective=a.threshold_objective)
     cal = lodo.fit(rows, a.variant, threshold_objective=a.threshold_objective)
     state = json.loads(cal.to_json())
@@ -59,12 +70,12 @@ def main(argv: list[str] | None = None) -> int:
         "fitted_on": f"{len(rows)} labelled records of {len({r['dataset'] for r in rows})} datasets "
                      "(verisum train combiner); figures: leave-one-dataset-out",
         "model_sha256": model_fingerprint(model_dir),
-        "premises": DEFAULT_PREMISES, "join_settles": JOIN_SETTLES,
+        "premises": premises, **({"join_settles": JOIN_SETTLES} if premises == "join_first" else {}),
         "lodo": [r.to_dict() for r in table],
     })
     Path(a.out).write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
     print(lodo.format_lodo({a.variant: table}))
-    print(f"wrote {a.out}: features {', '.join(cal.features)}, threshold {cal.threshold:.4f}")
+    print(f"wrote {a.out}: features {', '.join(cal.features)}, threshold {cal.threshold:.4f}, premises {premises}")
     return 0
 
 
