@@ -69,14 +69,19 @@ def sources(a: argparse.Namespace) -> None:
     groups = defaultdict(list)
     for rid, r in tables[0].items():
         groups[(r["dataset"], recs.get(rid, {}).get("origin"))].append(rid)
+    # the checker's own flag: the weakest claim under the combiner fitted without the record's set
+    cals = [{ds: lodo.fit([r for r in t.values() if r["dataset"] != ds], "nli+novelty")
+             for ds in {r["dataset"] for r in t.values()}} for t in tables]
     for (ds, origin), ids in sorted(groups.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
         y = [tables[0][i]["label"] for i in ids]
         cells = []
-        for t in tables:
+        for t, cal in zip(tables, cals):
             w = [weakest(t[i]) for i in ids]
             alarm = np.mean([x < 0 for x, lab in zip(w, y) if lab == 1]) if sum(y) else float("nan")
+            flagged = [lodo.summary_score(t[i], cal[ds])[1] < cal[ds].threshold for i in ids]
+            passed = np.mean([not f for f, lab in zip(flagged, y) if lab == 1]) if sum(y) else float("nan")
             auc = roc_auc(w, y) if 0 < sum(y) < len(y) else float("nan")
-            cells.append(f"false alarms {alarm:.2f} AUC {auc:.3f}")
+            cells.append(f"false alarms {alarm:.2f} AUC {auc:.3f} checker passes {passed:.2f} of the faithful")
         floor = roc_auc([tables[0][i]["floor"] for i in ids], y) if 0 < sum(y) < len(y) else float("nan")
         print(f"{ds:20} {str(origin):12} n={len(ids):4} faithful={sum(y):3} | " + " | ".join(cells) + f" | floor AUC {floor:.3f}")
 
