@@ -120,3 +120,31 @@ def test_document_transcript_turns_are_sentences_of_their_own():
     news = "He said the plan [sic] was final. The council [of Kell] agreed on Monday."
     assert [s.text for s in Document(news).sentences] == ["He said the plan [sic] was final.",
                                                           "The council [of Kell] agreed on Monday."]
+
+
+@pytest.mark.parametrize("text", [
+    # SAMSum-style chat, every turn on one line after a stop
+    "Ann: Darling, buy some butter. . Mike: Ok. . Mike: Do we have any milk? . Ann: I will check. . Ann: Yes, some.",
+    # a meeting transcript, one turn a line, two-word speaker names
+    "Project Manager: Let us start.\nIndustrial Designer: The case costs twelve euros.\n"
+    "Project Manager: Too much.\nIndustrial Designer: We can drop the solar cell.\nUser Interface: Agreed.",
+    # a doctor-patient dialogue with bracketed speaker labels and no punctuation between turns
+    "[doctor] how are you feeling [patient] tired mostly [doctor] any fever [patient] no [doctor] good",
+])
+def test_document_reads_chats_and_transcripts_as_transcripts(text: str) -> None:
+    assert Document(text).is_transcript
+
+
+@pytest.mark.parametrize("text", [
+    # a news story that quotes one person three times, among many sentences
+    "The council met on Monday. It approved the budget. Residents were angry. The vote was close. "
+    "Joy Smith: We were not heard. The mayor disagreed. Joy Smith: Nobody asked us. Taxes will rise. "
+    "The plan starts in May. Joy Smith: We will appeal. Officials said the appeal would fail. "
+    "The budget is 4 million euros. Schools get most of it.",
+    # a product page with field labels, each once or twice
+    "Review: A fine book.\nReleased: 2004.\nReview: Dull in places.\nPrice: 12 dollars. It sold well. "
+    "Critics liked it. It was reprinted twice. A film followed in 2009. The author wrote a sequel.",
+    "Putin meets Erdogan and Xi Jinping in Kazakhstan\nRussian President Vladimir Putin will meet Erdogan.",
+])
+def test_document_does_not_read_prose_as_a_transcript(text: str) -> None:
+    assert not Document(text).is_transcript

@@ -97,3 +97,16 @@ def test_render_mark_text_wraps_escapes_and_merges() -> None:
     assert mark_text("abcdef", 0, [(1, 4, "<u>"), (2, 5, "<u>")]) == "a<u>bcd</u><u>e</u>f"
     assert mark_text("abc", 0, [(5, 9, "<u>")]) == "abc"
     assert mark_text("😀x", 0, [(1, 2, '<mark class="f">')]) == '😀<mark class="f">x</mark>'
+
+
+CHAT = "Ann: Buy some butter. . Mike: Ok. . Mike: Do we have any milk? . Ann: I will check. . Ann: There is some."
+
+
+def test_render_says_when_the_source_reads_as_a_transcript(fake_checker) -> None:
+    chat = fake_checker.check(CHAT, "Ann asks Mike to buy butter.")
+    assert chat.meta["source_kind"] == "transcript"
+    assert "note: the source reads as a transcript or chat" in _terminal(chat)
+    assert '<p class="note">the source reads as a transcript or chat' in render_check_html(chat)
+    prose = fake_checker.check(XSS_SOURCE, XSS_SUMMARY)
+    assert "source_kind" not in prose.meta
+    assert "note:" not in _terminal(prose) and 'class="note"' not in render_check_html(prose)

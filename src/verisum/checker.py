@@ -523,6 +523,9 @@ class Checker:
             if any(cut.values()):
                 # Said, never silent: these sentences were cut into pieces to bound memory.
                 meta["long_sentences_cut"] = cut
+            if a.source.is_transcript:
+                # Said, never silent: on transcripts and chats the judge flags most faithful summaries.
+                meta["source_kind"] = "transcript"
             results.append(
                 CheckResult(
                     source=a.source, summary=a.summary, sentences=sent_verdicts, label=label, score=score,

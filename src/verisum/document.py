@@ -179,6 +179,22 @@ class Document:
         return self._long_sentences
 
     @cached_property
+    def is_transcript(self) -> bool:
+        """Whether the text reads as a transcript or chat: a speaker label that opens a turn
+        ("Lola: ...", "Industrial Designer: ...", at a line start or after a sentence's stop)
+        opens at least :data:`TURN_LABEL_MIN` turns and :data:`TRANSCRIPT_SHARE` of the sentences
+        (counting speakers who speak more than once), or a bracketed one ("[doctor]") recurs.
+        The judge was trained on prose and reads summaries of such sources much worse (README,
+        "What to expect")."""
+        if "[" in self.text and _turn_labels(self.text):
+            return True
+        counts: dict[str, int] = {}
+        for m in _SPEAKER_RE.finditer(self.text):
+            counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+        turns = sum(n for n in counts.values() if n >= 2)  # a speaker speaks more than once
+        return turns >= TURN_LABEL_MIN and turns >= TRANSCRIPT_SHARE * len(self.sentences)
+
+    @cached_property
     def words(self) -> tuple[Span, ...]:
         return tuple(Span(self, m.start(), m.end()) for m in _WORD_RE.finditer(self.text))
 
@@ -222,6 +238,14 @@ _TAG_RE = re.compile(r"\[([A-Za-z][\w\- ]{0,24})\]")
 #: A label is a turn marker when it occurs at least this often in the text (a transcript's
 #: speakers recur; a news article's "[sic]" or "[the president]" does not).
 TURN_LABEL_MIN = 3
+
+
+#: A turn that opens with a speaker's name (up to three capitalised words and a colon), at the
+#: start of a line or after a sentence's stop: "Ann: Buy butter. . Mike: Ok." (SAMSum's chats).
+_SPEAKER_RE = re.compile(r"(?:^|[.!?]\s+|\n)[ \t]*([A-Z][\w'\-]*(?: [A-Z][\w'\-]*){0,2}):[ \t]", re.MULTILINE)
+#: The share of a text's sentences that must open a speaker's turn for it to read as a transcript
+#: (a web page's "Review:" or "Released:" fields, an article quoting one name thrice, do not).
+TRANSCRIPT_SHARE = 0.3
 
 
 def _turn_labels(text: str) -> frozenset[str]:

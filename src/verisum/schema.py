@@ -141,7 +141,10 @@ class CheckResultModel(_Model):
     source: str = Field(description="The source text exactly as read (BOM removed); source offsets index it.")
     summary: str = Field(description="The summary text exactly as read; summary offsets index it.")
     sentences: list[SentenceModel]
-    meta: dict[str, Any] = Field(default_factory=dict, description="verisum version, judge settings, timing.")
+    meta: dict[str, Any] = Field(default_factory=dict, description=(
+        "verisum version, judge settings, timing; \"long_sentences_cut\" when sentences were cut, "
+        "\"source_kind\": \"transcript\" when the source reads as a chat or transcript (the judge reads "
+        "summaries of those much worse)."))
 
     @classmethod
     def from_result(cls, result: CheckResult) -> "CheckResultModel":

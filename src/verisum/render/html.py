@@ -17,7 +17,7 @@ from typing import Iterable, Sequence
 from ..schema import CheckResultModel, EvidenceModel
 from ..version import __version__
 from ..verdicts import CheckResult
-from . import LABEL_MARKS
+from . import LABEL_MARKS, notes
 
 __all__ = ["render_check_html", "mark_text", "verdict_line", "summary_sections", "source_html", "CHECK_CSS"]
 
@@ -28,6 +28,7 @@ body { font: 16px/1.55 system-ui, -apple-system, "Segoe UI", sans-serif; color: 
        max-width: 72rem; margin: 0 auto; padding: 1rem; }
 h1 { font-size: 1.4rem; margin: 0 0 .5rem; } h2 { font-size: 1.1rem; margin: 1.5rem 0 .5rem; }
 .verdict { font-weight: 700; } .muted { color: var(--muted); font-size: .9rem; }
+.note { border-left: 3px solid var(--unsup); padding-left: .5rem; }
 .supported { --c: var(--ok); } .unsupported { --c: var(--unsup); } .contradicted { --c: var(--contra); }
 .label { color: var(--c); font-weight: 700; text-transform: uppercase; font-size: .85rem; }
 .sentence { border-left: 4px solid var(--c); padding: .4rem .8rem; margin: .6rem 0; background: #f6f8fa; }
@@ -143,7 +144,9 @@ def render_check_html(result: CheckResult | CheckResultModel, *, title: str = "v
     parts: list[str] = []
     parts.append(f'<header class="{escape(model.label)}"><h1>{escape(title)}</h1>'
                  f'<p class="verdict">{verdict_line(model)}</p></header>')
-    parts.append("<main><h2>Summary</h2>")
+    parts.append("<main>")
+    parts.extend(f'<p class="note">{escape(note)}</p>' for note in notes(model.meta))
+    parts.append("<h2>Summary</h2>")
     parts.append(summary_sections(model))
     parts.append('<h2>Article</h2><div class="source">')
     parts.append(source_html(model))

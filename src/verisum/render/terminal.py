@@ -15,7 +15,7 @@ from rich.text import Text
 
 from ..document import Span
 from ..verdicts import CheckResult, SentenceVerdict
-from . import LABEL_COLOURS, LABEL_MARKS
+from . import LABEL_COLOURS, LABEL_MARKS, notes
 
 __all__ = ["render_check", "check_text"]
 
@@ -108,6 +108,8 @@ def check_text(result: CheckResult) -> list[Text]:
     for sv in result.sentences:
         lines.extend(_sentence(sv, result))
         lines.append(Text(""))
+    for note in notes(result.meta):
+        lines.append(Text(f"note: {note}", "yellow"))
     judge = result.meta.get("judge", {}) if isinstance(result.meta, dict) else {}
     if isinstance(judge, dict) and judge.get("judge"):
         lines.append(Text(f"judge: {judge['judge']}", "dim"))
