@@ -155,6 +155,16 @@ def test_browser_check_with_the_embedded_model(page_for: Callable[..., Any], emb
     _screenshot(page, "browser-check-embedded")
 
 
+def test_browser_says_when_the_article_reads_as_a_transcript(page_for: Callable[..., Any], fake_judge: Any) -> None:
+    page, _, _ = page_for(create_app(ServerSettings(), judge=fake_judge))
+    chat = "Ann: Buy some butter. . Mike: Ok. . Mike: Do we have any milk? . Ann: I will check. . Ann: There is some."
+    result = _check(page, chat, "- Ann asks Mike to buy butter.")
+    assert result["meta"]["source_kind"] == "transcript"
+    assert "reads as a transcript or chat" in page.inner_text("#verdict .note")
+    result = _check(page, ARTICLE, f"- {SUPPORTED}")
+    assert "source_kind" not in result["meta"] and page.query_selector("#verdict .note") is None
+
+
 def test_browser_markup_in_request_renders_as_text(page_for: Callable[..., Any], fake_judge: Any) -> None:
     page, _, dialogs = page_for(create_app(ServerSettings(), judge=fake_judge))
     hostile = (
