@@ -141,9 +141,10 @@ def test_document_reads_chats_and_transcripts_as_transcripts(text: str) -> None:
     "Joy Smith: We were not heard. The mayor disagreed. Joy Smith: Nobody asked us. Taxes will rise. "
     "The plan starts in May. Joy Smith: We will appeal. Officials said the appeal would fail. "
     "The budget is 4 million euros. Schools get most of it.",
-    # a product page with field labels, each once or twice
-    "Review: A fine book.\nReleased: 2004.\nReview: Dull in places.\nPrice: 12 dollars. It sold well. "
-    "Critics liked it. It was reprinted twice. A film followed in 2009. The author wrote a sequel.",
+    # a product page whose "Review:" fields recur, among the page's prose
+    "Review: A fine book.\nReleased: 2004.\nReview: Dull in places.\nReview: Long. It sold well. "
+    "Critics liked it. It was reprinted twice. A film followed in 2009. The author wrote a sequel. "
+    "It won a prize. Schools teach it. A new edition is due.",
     "Putin meets Erdogan and Xi Jinping in Kazakhstan\nRussian President Vladimir Putin will meet Erdogan.",
 ])
 def test_document_does_not_read_prose_as_a_transcript(text: str) -> None:

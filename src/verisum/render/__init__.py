@@ -4,7 +4,7 @@ Both read the same :class:`~verisum.verdicts.CheckResult`; neither interprets an
 input as markup.
 """
 
-__all__ = ["LABEL_COLOURS", "LABEL_MARKS", "notes"]
+__all__ = ["LABEL_COLOURS", "LABEL_MARKS", "SOURCE_NOTES", "notes"]
 
 #: Colour of each label, shared by the terminal and HTML views.
 LABEL_COLOURS = {"supported": "green", "unsupported": "yellow", "contradicted": "red"}

@@ -227,7 +227,7 @@
       " — score " + result.score.toFixed(2) + " (threshold " + result.threshold.toFixed(2) + ")"
     );
     if (result.meta && result.meta.source_kind === "transcript") {
-      // The same note as the terminal and HTML views (verisum.render.SOURCE_NOTES).
+      // The terminal and HTML views' note, shorter (verisum.render.SOURCE_NOTES).
       verdict.append(el("span", "note",
         " Note: the article reads as a transcript or chat; the judge was trained on prose and flags " +
         "most faithful summaries of such sources."));
