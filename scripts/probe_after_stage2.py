@@ -279,7 +279,9 @@ def collect(a: argparse.Namespace) -> None:
     CheckerClass._search = windows if a.windows else budget  # type: ignore[method-assign]
     params = {} if a.model == "fast" else {"model_dir": a.model}
     new = {r["id"]: r for r in lodo.collect(Checker("embedded", judge_params=params), recs)}
-    rows = [new.get(r["id"], r) for r in lodo.read_rows(os.path.expanduser(a.base))] if a.base else list(new.values())
+    base = lodo.read_rows(os.path.expanduser(a.base)) if a.base else []
+    ids = {r["id"] for r in base}
+    rows = [new.get(r["id"], r) for r in base] + [r for rid, r in new.items() if rid not in ids]
     lodo.write_rows(os.path.expanduser(a.out), rows)
     print(f"collected {len(new)} records, wrote {len(rows)} rows to {a.out}", file=sys.stderr)
 
