@@ -633,6 +633,16 @@ VALUE_CONFLICT_SCORE = 0.04
 
 #: Premises by default: the join first, single sentences only where the join does not settle it.
 DEFAULT_PREMISES: Final = "join_first"
+
+
+def embedded_premises(model_dir: str | Path | None = None) -> str:
+    """The premise rule a Checker reads the embedded model ``model_dir`` with, without loading
+    it: the rule its ``config.json`` names, else :data:`DEFAULT_PREMISES`."""
+    from .judges.embedded import EmbeddedJudge
+
+    return EmbeddedJudge(model_dir).declared_premises() or DEFAULT_PREMISES
+
+
 #: The join settles a claim when its P(supported) - P(contradicted) reaches this, and none of
 #: the single sentences is asked. Measured leave-one-dataset-out on the same rows (margins 0.8,
 #: 0.6, 0.4): mean balanced accuracy 58.6, 58.6, 59.4 and AUC 0.696, 0.694, 0.697 with 3.29,

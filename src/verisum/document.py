@@ -188,9 +188,9 @@ class Document:
         "What to expect")."""
         if "[" in self.text and _turn_labels(self.text):
             return True
-        counts: dict[str, int] = {}
-        for m in _SPEAKER_RE.finditer(self.text):
-            counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+        from collections import Counter
+
+        counts = Counter(m.group(1) for m in _SPEAKER_RE.finditer(self.text))
         turns = sum(n for n in counts.values() if n >= 2)  # a speaker speaks more than once
         return turns >= TURN_LABEL_MIN and turns >= TRANSCRIPT_SHARE * len(self.sentences)
 

@@ -183,13 +183,11 @@ def _eval_lodo(records: Sequence, bad: Sequence, variants: Sequence[str], rows_p
 def _configured_premises(options: CheckerOptions) -> str:
     """The premise rule a Checker from ``options`` uses, without loading its model: the embedded
     model's config may name one; otherwise the Checker's default."""
-    from ..checker import DEFAULT_PREMISES
+    from ..checker import DEFAULT_PREMISES, embedded_premises
 
     if options.backend != "embedded":
         return DEFAULT_PREMISES
-    from ..judges.embedded import EmbeddedJudge
-
-    return EmbeddedJudge(options.judge_params().get("model_dir")).declared_premises() or DEFAULT_PREMISES
+    return embedded_premises(options.judge_params().get("model_dir"))
 
 
 def _write_predictions(path: str, files: Sequence[str], split: str, records: Sequence, preds: Sequence) -> None:

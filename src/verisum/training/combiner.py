@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     from verisum.checker import Checker
     from verisum.evaluation import LabelledRecord, read_labelled
     from verisum.judges.base import PREMISE_RULES
-    from verisum.judges.embedded import COMBINER_PATH, DEFAULT_MODEL_DIR, EmbeddedJudge, model_fingerprint
+    from verisum.judges.embedded import COMBINER_PATH, DEFAULT_MODEL_DIR, model_fingerprint
 
     ap = argparse.ArgumentParser(prog="verisum train combiner", description=__doc__.split("\n")[0])
     ap.add_argument("files", nargs="*", help="labelled JSONL records (not needed with an existing --rows)")
@@ -48,14 +48,14 @@ def main(argv: list[str] | None = None) -> int:
         checker = Checker("embedded", judge_params=params)  # collecting judges every claim; no combiner runs
         rows = lodo.collect(checker, records)
         lodo.write_rows(a.rows, rows)
-    from verisum.checker import DEFAULT_PREMISES, JOIN_SETTLES
+    from verisum.checker import JOIN_SETTLES, embedded_premises
 
     # Fitted on what the Checker reads: the model's premise rule (its config's, else the
     # Checker's default), applied to the collected rows.
-    declared = EmbeddedJudge(a.model_dir).declared_premises()
-    premises = a.premises or declared or DEFAULT_PREMISES
-    if a.premises and a.premises != (declared or DEFAULT_PREMISES):
-        print(f"verisum train combiner: note: the model reads premises as {declared or DEFAULT_PREMISES!r}; "
+    model_rule = embedded_premises(a.model_dir)
+    premises = a.premises or model_rule
+    if premises != model_rule:
+        print(f"verisum train combiner: note: the model reads premises as {model_rule!r}; "
               f"set \"premises\": \"{premises}\" in its config.json for the Checker to read them as fitted",
               file=sys.stderr)
     rows = lodo.premise_rule(rows, premises)
