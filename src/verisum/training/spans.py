@@ -38,7 +38,7 @@ import sys
 from collections import defaultdict
 from typing import Any, Iterable, Iterator, Sequence
 
-__all__ = ["word_spans", "minimal_pairs", "perturbed_pairs", "fuse", "fused_pairs", "main"]
+__all__ = ["word_spans", "minimal_pairs", "perturbed_pairs", "fuse", "lower_head", "fused_pairs", "main"]
 
 _WORD = re.compile(r"\S+")
 _LEAD = "\"'“‘(["
@@ -157,12 +157,18 @@ def fuse(first: str, second: str, context: str = "") -> str | None:
         return None
     if min(len(a.split()), len(b.split())) < 6 or len(a.split()[-1]) <= 4:
         return None  # a fragment, or a sentence cut at an initial ("R.J.")
-    head, _, rest = b.partition(" ")
-    if head.lower().strip(",") in _LINKS:
+    if b.partition(" ")[0].lower().strip(",") in _LINKS:
         return None
+    return f"{a[:-1]}, and {lower_head(b, context)}"
+
+
+def lower_head(sentence: str, context: str = "") -> str:
+    """``sentence`` as the second half of a longer one: its first word lower-cased unless it is a
+    name (a word ``context`` never writes in lower case; "The" and "It" always lower)."""
+    head, _, rest = sentence.strip().partition(" ")
     if head.lower() in _OPENERS or re.search(rf"\b{re.escape(head.lower())}\b", context):
         head = head.lower()
-    return f"{a[:-1]}, and {head} {rest}"
+    return f"{head} {rest}" if rest else head
 
 
 def fused_pairs(articles: Sequence[str], *, n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
