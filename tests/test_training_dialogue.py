@@ -15,7 +15,6 @@ ROW = {"premise": "The council of Kell approved the budget on Monday. The mayor 
        "claim": "The council of Kell rejected the budget on Monday.", "label": "contradicted",
        "faults": [[21, 29]], "kind": "minimal-pair", "dataset": "news"}
 SUPPORTED = {**ROW, "claim": "The council of Kell approved the budget.", "label": "supported", "faults": []}
-TURN = re.compile(r"^([A-Z][\w ]*?): (.*)$")
 
 
 def _turns(premise: str) -> list[tuple[str, str]]:
@@ -55,7 +54,7 @@ def test_reported_claims_name_the_speaker_who_said_it():
             if r["kind"].endswith(":reported") and not r["claim"].startswith("In the conversation"):
                 informant = next(who for who, text in _turns(r["premise"]) if text not in dialogue.FILLERS)
                 named = informant if informant in dialogue.NAMES else "the " + informant.lower()
-                assert named.lower() in r["claim"].lower().split(" that ")[0] + r["claim"].lower().split(",")[0]
+                assert r["claim"].lower().startswith((named.lower() + " ", f"according to {named.lower()}, "))
                 assert "the council of Kell approved" in r["claim"]  # "The" lower-cased after "that"
     assert kinds == {"minimal-pair", "reported", "wrong-speaker"}
 

@@ -165,7 +165,7 @@ def fuse(first: str, second: str, context: str = "") -> str | None:
 def lower_head(sentence: str, context: str = "") -> str:
     """``sentence`` as the second half of a longer one: its first word lower-cased unless it is a
     name (a word ``context`` never writes in lower case; "The" and "It" always lower)."""
-    head, _, rest = sentence.strip().partition(" ")
+    head, _, rest = sentence.partition(" ")  # not stripped: offsets into the sentence stay valid
     if head.lower() in _OPENERS or re.search(rf"\b{re.escape(head.lower())}\b", context):
         head = head.lower()
     return f"{head} {rest}" if rest else head
