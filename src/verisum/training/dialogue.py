@@ -95,7 +95,7 @@ def as_dialogue(row: dict[str, Any], rng: random.Random) -> list[dict[str, Any]]
     informant, listener = rng.choice(ROLES) if roles else rng.sample(NAMES, 2)
     sep = "\n" if rng.random() < 0.4 else " "
     premise = sep.join(f"{who}: {text}" for who, text in _turns(sentences, informant, listener, rng))
-    claim, faults = row["claim"], [list(f) for f in row["faults"]]
+    claim = row["claim"]
     kind = "dialogue:" + row["kind"]
     out = []
     reported = not _PERSONAL.search(claim) and rng.random() < 0.6
@@ -105,7 +105,7 @@ def as_dialogue(row: dict[str, Any], rng: random.Random) -> list[dict[str, Any]]
         prefix = _capital(frame.format(s=said, l=heard))
         body = lower_head(claim, row["premise"])
         out.append({**row, "premise": premise, "claim": prefix + body, "kind": kind + ":reported",
-                    "faults": [[a + len(prefix), b + len(prefix)] for a, b in faults]})
+                    "faults": [[a + len(prefix), b + len(prefix)] for a, b in row["faults"]]})
         if row["label"] == "supported" and "{s}" in frame and rng.random() < 0.4:
             wrong = _capital(frame.format(s=heard, l=said))
             name = listener.lower() if roles else listener
