@@ -1,15 +1,19 @@
-"""Probe: a head trained on summary labels over the judge's frozen features, measured by the
-leave-one-dataset-out protocol. Each claim's (joined premise, claim) pair is read once by the
-trained judge (``warm.pt``, torch); its [CLS] vector feeds a logistic head fitted, for each
-left-out set, on the claims of the other nine sets, and the head's log-odds join the combiner's
-features (nested: the head's score on a training set comes from a head fitted without it).
+"""Probes on stage 3 that learn from the summary labels, measured by the leave-one-dataset-out
+protocol. Each claim's (joined premise, claim) pair is read once by the trained judge (``warm.pt``,
+torch). ``lodo``: its [CLS] vector feeds a logistic head fitted, for each left-out set, on the
+claims of the other nine sets; the head's log-odds score the summary alone or join the combiner's
+features (nested: a training set's head score comes from a head fitted without it). ``spans``:
+the fault head's per-token probabilities mark the rejected claims at a threshold fitted on the
+other span-annotated sets.
 
-Not part of verisum: a record of how the MPNet card's "Summary-trained head" figures were made.
+Not part of verisum: a record of how the MPNet card's "After stage 3" figures were made.
 
-    R=~/.cache/verisum/train; B=../shared/data/bench-dev
+    R=~/.cache/verisum/train; B=../shared/data/bench-dev   # $SETS: the ten sets, as in the card
     python scripts/probe_summary_head.py pairs --model ~/.cache/verisum/export/nli-mpnet-s3 --out $R/head-pairs.jsonl $SETS
     python scripts/probe_summary_head.py embed --ckpt $R/nli-mpnet-s3/warm.pt --base mpnet $R/head-pairs.jsonl --out $R/head-mpnet-s3.npz
-    python scripts/probe_summary_head.py lodo $R/rows-mpnet-s3.jsonl $R/head-pairs.jsonl $R/head-mpnet-s3.npz
+    python scripts/probe_summary_head.py lodo $R/rows-mpnet-s3.jsonl $R/head-pairs.jsonl $R/head-mpnet-s3.npz --c 0.001 0.01 0.1
+    python scripts/probe_summary_head.py tokens $R/head-pairs.jsonl --ckpt $R/nli-mpnet-s3/warm.pt --data $B --out $R/head-tokens-s3.jsonl
+    python scripts/probe_summary_head.py spans $R/rows-mpnet-s3.jsonl $R/head-pairs.jsonl $R/head-tokens-s3.jsonl --data $B
 """
 from __future__ import annotations
 
