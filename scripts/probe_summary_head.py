@@ -26,6 +26,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from probe_after_stage2 import records  # the bench-dev records by id (same folder)
 from verisum import lodo
 
 
@@ -252,7 +253,7 @@ def tokens(a: argparse.Namespace) -> None:
     model, st = load_model(os.path.expanduser(a.ckpt), a.base)
     tok = AutoTokenizer.from_pretrained(resolve_base(a.base))
     length = trained_max_length(st)
-    spans = {rid for rid, r in _records(a.data).items() if r.get("spans") is not None}
+    spans = {rid for rid, r in records(a.data).items() if r.get("spans") is not None}
     with open(os.path.expanduser(a.pairs), encoding="utf-8") as fh:
         recs = [r for r in map(json.loads, fh) if r["id"] in spans and r.get("claims")]
     items = [(k, j) for k, r in enumerate(recs) for j in range(len(r["claims"]))]
@@ -284,17 +285,6 @@ def tokens(a: argparse.Namespace) -> None:
             fh.write(json.dumps({"id": r["id"], "tokens": [c.get("tokens", []) for c in r["claims"]]}) + "\n")
 
 
-def _records(data: str) -> dict[str, dict]:
-    import glob
-    out = {}
-    for path in sorted(glob.glob(os.path.join(os.path.expanduser(data), "*.jsonl"))):
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
-                d = json.loads(line)
-                out.setdefault(d["id"], d)
-    return out
-
-
 def _head_spans(summary: str, claim: dict, hyp: str, toks: list, t: float) -> list[tuple[int, int]]:
     """``verisum.faults.head_words`` on plain offsets: the hypothesis words with a piece at or
     above ``t``, found in order in the claim's text; fillers left out."""
@@ -320,7 +310,7 @@ def spans_(a: argparse.Namespace) -> None:
     novel-word baseline, the shipped rule, and the head at a threshold fitted on the other sets."""
     from verisum.evaluation.metrics import f1, span_counts
 
-    recs = _records(a.data)
+    recs = records(a.data)
     toks = {}
     with open(os.path.expanduser(a.tokens), encoding="utf-8") as fh:
         for line in fh:
