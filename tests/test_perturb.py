@@ -28,6 +28,7 @@ CASES = {
     "invented_clause": "Keller said the farm was a success.",
     "discourse": "The council will open the water because of the birds.",
     "fused": "Keller said the farm was a success.",
+    "recombined": "Keller said the farm was a success.",
 }
 
 
@@ -62,6 +63,42 @@ def test_perturb_specific_changes():
     clause = perturb(SOURCE, CASES["invented_clause"], types=["invented_clause"], seed=1)[0]
     assert clause.after.startswith("Keller said the farm was a success") and len(clause.after) > len(clause.before)
     assert clause.summary[clause.start:clause.end] in clause.after[len("Keller said the farm was a success"):]
+
+
+def test_perturb_recombined_gives_the_subject_another_sentences_predicate():
+    v = perturb(SOURCE, CASES["recombined"], types=["recombined"], seed=1)[0]
+    # every word from the source, the pairing invented: what the council will do, said of Keller
+    assert v.after == ("Keller will open the northern third of the water because of the birds, "
+                       "while critics said the plan ignored the fishermen.")
+    assert v.after not in SOURCE and v.after[len("Keller "):] in SOURCE
+    assert v.summary[v.start:v.end].startswith("will open")  # the predicate is at fault, not the name
+    # nothing to pair it with: a source whose only other sentence is about the same subject
+    assert perturb("Keller said the farm was a success. Keller has praised the council for its work.",
+                   CASES["recombined"], types=["recombined"]) == []
+
+
+@pytest.mark.parametrize("sentence, parts", [
+    ("The council has approved the plan for the farm.", ("The council", "has approved the plan for the farm.")),
+    ("Keller said the farm was a success.", ("Keller", "said the farm was a success.")),
+    ("He said the farm was a success.", None),  # a pronoun: whose predicate is unclear
+    ("In March, the council said it was done.", None),  # an opening phrase, not a subject
+    ("The council is here.", None),  # too short a predicate to be a claim of its own
+])
+def test_split_predicate(sentence, parts):
+    from verisum.training.synth import split_predicate
+
+    assert split_predicate(sentence) == parts
+
+
+def test_recombine_keeps_the_verb_in_agreement():
+    import random
+
+    from verisum.training.synth import recombine
+
+    others = ["The fishermen are angry about the plan for the water.", "The mayor was pleased with the new farm."]
+    out = recombine("The panels were installed on the reservoir last year.", others, random.Random(0))
+    assert out == "The panels are angry about the plan for the water."  # never "The panels was pleased"
+    assert recombine("McCoy won the National on the horse in 2010.", others[:1], random.Random(0)) is None
 
 
 def test_perturb_is_deterministic_and_seeded():

@@ -100,3 +100,28 @@ def test_fused_pairs_are_supported_and_their_perturbations_marked():
         else:
             (a, b), = r["faults"]
             assert r["label"] == "not_supported" and 0 <= a < b <= len(r["claim"])
+
+
+def test_perturbed_pairs_of_chosen_types_only_and_none_when_none_asked():
+    article = ("The council of Kell approved the new budget on Monday after a long debate in the town hall. "
+               "The mayor has thanked the fourteen members of the council for their work on the plan. "
+               "Local taxes will rise by 3 percent next year, the treasurer told reporters on Tuesday. "
+               "The harbour board said the money would go to two new schools in the north of the town.")
+    rows = list(spans.perturbed_pairs([article] * 8, n=8, seed=0, types=["recombined"]))
+    bad = [r for r in rows if r["faults"]]
+    assert bad and {r["kind"] for r in bad} == {"perturbed:recombined"}
+    for r in bad:  # a subject of the premise with what another premise sentence says
+        (a, b), = r["faults"]
+        assert r["claim"] not in r["premise"] and r["claim"][a:b] in r["premise"]
+    assert list(spans.perturbed_pairs([article] * 8, n=0)) == []
+    assert list(spans.fused_pairs([article] * 8, n=0)) == []
+
+
+def test_spans_command_rejects_an_unknown_perturbation_type(tmp_path, capsys):
+    import pytest
+
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps({"text": "x" * 500}) + "\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exc:
+        spans.main(["--corpus", str(corpus), "--perturb-types", "recombined,typo", "--out", str(tmp_path / "o.jsonl")])
+    assert exc.value.code == 2 and "--perturb-types: unknown ['typo']" in capsys.readouterr().err

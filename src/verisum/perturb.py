@@ -17,6 +17,8 @@ place_time          CircE   a time or place the source never gives is inserted
 invented_clause     OutE    a clause the source never states (", highlighting ...")
 discourse           LinkE   a discourse link reversed ("because of" -> "despite")
 fused               LinkE   a clause that belongs to another source sentence attached here
+recombined          EntE    the subject given what another source sentence says of another
+                            ("The stork | is located in Haiti"): every word from the source
 ==================  ======  ==========================================================
 
 Each type is the training generator's own transformation (:mod:`verisum.training.synth`):
@@ -96,6 +98,11 @@ def _fused(s: str, ctx: _Context, rng: random.Random) -> str | None:
     return synth.append_clause(s, ", " + rng.choice(options))
 
 
+def _recombined(s: str, ctx: _Context, rng: random.Random) -> str | None:
+    out = synth.recombine(s, ctx.sentences, rng)
+    return None if out is None or out in ctx.text else out
+
+
 ERROR_TYPES: dict[str, ErrorType] = {
     t.name: t
     for t in (
@@ -110,6 +117,7 @@ ERROR_TYPES: dict[str, ErrorType] = {
         ErrorType("invented_clause", "OutE", "a clause the source never states, added", _invented_clause),
         ErrorType("discourse", "LinkE", "a discourse link reversed", lambda s, ctx, rng: synth.c_discourse(s, rng)),
         ErrorType("fused", "LinkE", "a clause of another source sentence attached to this one", _fused),
+        ErrorType("recombined", "EntE", "the subject given the predicate of another source sentence", _recombined),
     )
 }
 

@@ -101,10 +101,12 @@ def minimal_pairs(rows: Iterable[dict[str, Any]], *, max_changed: int = 3, max_o
                 break
 
 
-def perturbed_pairs(articles: Sequence[str], *, n: int, seed: int = 0, context: int = 1) -> Iterator[dict[str, Any]]:
+def perturbed_pairs(articles: Sequence[str], *, n: int, seed: int = 0, context: int = 1,
+                    types: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
     """Up to ``n`` fault-marked rows from news articles: a sentence with ``context`` sentences
     either side is the premise, the sentence itself (supported, no faults) and one perturbed
-    variant of it (``not_supported``, the changed characters at fault)."""
+    variant of it (``not_supported``, the changed characters at fault), its error type drawn
+    from ``types`` (default: every type of :data:`verisum.perturb.ERROR_TYPES`)."""
     from ..document import Document
     from ..errors import VerisumError
     from ..perturb import ERROR_TYPES, perturb
@@ -112,9 +114,11 @@ def perturbed_pairs(articles: Sequence[str], *, n: int, seed: int = 0, context: 
     rng = random.Random(seed)
     order = list(range(len(articles)))
     rng.shuffle(order)
-    types = list(ERROR_TYPES)
+    types = list(types or ERROR_TYPES)
     made = 0
     for i in order:
+        if made >= n:
+            return
         sentences = [s.text for s in Document(articles[i]).sentences if 40 <= len(s.text) <= 300]
         if len(sentences) < 3:
             continue
@@ -134,8 +138,6 @@ def perturbed_pairs(articles: Sequence[str], *, n: int, seed: int = 0, context: 
         yield {"premise": premise, "claim": v.summary, "label": "not_supported",
                "faults": [[v.start, v.end]], "kind": f"perturbed:{v.error_type}", "dataset": "news"}
         made += 2
-        if made >= n:
-            return
 
 
 #: Sentence openers that are not names: lower-cased when the sentence becomes a second clause.
@@ -185,6 +187,8 @@ def fused_pairs(articles: Sequence[str], *, n: int, seed: int = 0) -> Iterator[d
     types = list(ERROR_TYPES)
     made = 0
     for i in order:
+        if made >= n:
+            return
         sentences = [s.text for s in Document(articles[i]).sentences]
         if len(sentences) < 4:
             continue
@@ -208,8 +212,6 @@ def fused_pairs(articles: Sequence[str], *, n: int, seed: int = 0) -> Iterator[d
             yield {"premise": premise, "claim": v.summary, "label": "not_supported", "faults": [[v.start, v.end]],
                    "kind": f"fused:{v.error_type}", "dataset": "news"}
             made += 1
-        if made >= n:
-            return
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -219,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--nli", action="append", default=[], help="NLI JSONL file or folder (repeatable)")
     ap.add_argument("--corpus", default=None, help="news corpus JSONL ({\"text\"} or {\"article\"} per line)")
     ap.add_argument("--perturbed", type=int, default=20000, help="rows from perturbed news sentences")
+    ap.add_argument("--perturb-types", default=None, metavar="T1,T2",
+                    help="error types of the perturbed rows (verisum perturb's; default all)")
+    ap.add_argument("--context", type=int, default=1, help="sentences either side of a perturbed one in its premise")
     ap.add_argument("--fused", type=int, default=20000, help="rows of fused / compressed news sentences")
     ap.add_argument("--max-changed", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
@@ -226,6 +231,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="the judge trainer's --seed: its 1,000 held-out NLI rows are left out here too")
     ap.add_argument("--out", required=True)
     a = ap.parse_args(argv)
+    from ..perturb import ERROR_TYPES
+    types = [t.strip() for t in a.perturb_types.split(",") if t.strip()] if a.perturb_types else None
+    if types and set(types) - set(ERROR_TYPES):
+        ap.error(f"--perturb-types: unknown {sorted(set(types) - set(ERROR_TYPES))}; choose from {', '.join(ERROR_TYPES)}")
     counts: dict[str, int] = defaultdict(int)
     with open(a.out, "w", encoding="utf-8") as out:
         def write(rows: Iterable[dict[str, Any]]) -> None:
@@ -248,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
                     text = obj.get("text") or obj.get("article") or ""
                     if len(text) > 400:
                         articles.append(text)
-            write(perturbed_pairs(articles, n=a.perturbed, seed=a.seed))
+            write(perturbed_pairs(articles, n=a.perturbed, seed=a.seed, context=a.context, types=types))
             write(fused_pairs(articles, n=a.fused, seed=a.seed))
     print(json.dumps(dict(counts)), file=sys.stderr)
     return 0

@@ -32,7 +32,7 @@ from .driver import generate, load_texts, main
 from .generator import KIND_WEIGHTS, Article, Generator, build_premise
 from .pools import Pools
 from .words import ENT_RE, PLACES, content_set, entities, overlap, recall, split_sentences
-from .transforms import COMPRESSIONS, LABELS, t_number_format, append_clause, c_antonym, c_discourse, c_negation, c_number, insert_circumstance, invented_tail, swap_agents, swap_entity
+from .transforms import COMPRESSIONS, LABELS, t_number_format, append_clause, c_antonym, c_discourse, c_negation, c_number, insert_circumstance, invented_tail, recombine, split_predicate, swap_agents, swap_entity
 from .pools import TRAIL_RE
 
 __all__ = [
@@ -61,6 +61,8 @@ __all__ = [
     "main",
     "overlap",
     "recall",
+    "recombine",
+    "split_predicate",
     "split_sentences",
     "surface_cell",
     "swap_agents",

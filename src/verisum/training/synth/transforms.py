@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import re
 
-from .words import COMMON_LOWER, DAYS, MONTHS, NUMWORDS, NUM_RE, SENT_START_COMMON, STOP, entities
+from .words import COMMON_LOWER, DAYS, MONTHS, NUMWORDS, NUM_RE, SENT_START_COMMON, STOP, content_set, entities, recall
 
 
 # helpers
@@ -416,3 +416,61 @@ def invented_tail(noun_phrases, rng):
     return rng.choice(TEMPLATES).format(np=rng.choice(noun_phrases))
 
 
+
+
+#: The finite verb a "subject + predicate" split cuts before (``split_predicate``), with the
+#: grammatical number it demands of its subject where it has one (1 singular, 2 plural).
+PREDICATE_VERBS = {
+    "is": 1, "was": 1, "has": 1, "are": 2, "were": 2, "have": 2,
+    "had": 0, "will": 0, "would": 0, "could": 0, "can": 0, "said": 0, "told": 0, "added": 0,
+    "became": 0, "won": 0, "lost": 0, "led": 0, "made": 0, "took": 0, "gave": 0, "found": 0,
+    "called": 0, "warned": 0, "announced": 0, "scored": 0, "joined": 0, "left": 0, "signed": 0,
+    "agreed": 0, "rose": 0, "fell": 0, "plans": 1, "says": 1, "wants": 1,
+}
+_PREDICATE_RE = re.compile(r"\s(" + "|".join(PREDICATE_VERBS) + r")\s")
+_PRONOUN_SUBJECTS = frozenset("he she it they this that these those there i we you who which what".split())
+
+
+def split_predicate(sentence):
+    """(subject, predicate) of a plain declarative sentence: a subject of 1 to 7 words without
+    a comma or quote, not a pronoun, cut before its finite verb ("The council | has approved
+    the plan."); None where no such cut is clear."""
+    m = _PREDICATE_RE.search(sentence)
+    if not m:
+        return None
+    subject, predicate = sentence[: m.start()].strip(), sentence[m.start() + 1:].strip()
+    words = subject.split()
+    if not 1 <= len(words) <= 7 or any(ch in subject for ch in ",;:\"“”'‘’(") or words[0].lower() in _PRONOUN_SUBJECTS:
+        return None
+    if len(predicate.split()) < 4 or not re.search(r"[.!?][\"'”’]?$", predicate):
+        return None
+    return subject, predicate
+
+
+def recombine(sentence, sentences, rng):
+    """``sentence``'s subject with the predicate of another of ``sentences`` about something else
+    ("The greater adjutant stork | is located in Haiti"): every word from the source, the pairing
+    invented, the intrinsic error of abstractive summaries that word overlap cannot see. None
+    where ``sentence`` has no clear subject or no other sentence a predicate that fits."""
+    own = split_predicate(sentence)
+    if own is None:
+        return None
+    subject, predicate = own
+    number = PREDICATE_VERBS[predicate.split()[0]]
+    subject_words = content_set(subject)
+    options = []
+    for other in sentences:
+        parts = split_predicate(other)
+        if parts is None or other == sentence:
+            continue
+        their_subject, their_predicate = parts
+        their_number = PREDICATE_VERBS[their_predicate.split()[0]]
+        if (number and their_number and number != their_number) or \
+                (their_number == 2 and not number and not re.search(r"s\b| and ", subject)):
+            continue  # "The players | was ...", "McCoy | are ..." would read as a slip, not a claim
+        if content_set(their_subject) & subject_words or recall(content_set(their_predicate), content_set(predicate)) >= 0.5:
+            continue  # the same subject, or nearly the same thing said: no new pairing
+        options.append(their_predicate)
+    if not options:
+        return None
+    return subject + " " + rng.choice(options)
