@@ -161,6 +161,13 @@ def test_cli_perturb_jsonl_keeps_every_record(cli, tmp_path):
     assert rows[1]["line"] == 2 and rows[1]["ok"] is False
 
 
+def test_cli_perturb_help_names_every_error_type(cli):
+    """The help is written out (the CLI imports nothing heavy to show it): it must not drift."""
+    res = cli("perturb", "--help")
+    listed = " ".join(res.stdout.split()).split("[default: all]:")[1].split(".")[0]
+    assert [t.strip() for t in listed.split(",")] == list(ERROR_TYPES)
+
+
 def test_cli_perturb_bad_types_is_one_line_usage_error(cli, tmp_path):
     art = tmp_path / "a.txt"
     art.write_text(SOURCE + "\n- " + CASES["number"] + "\n", encoding="utf-8")

@@ -41,7 +41,7 @@ def _types(value: str | None) -> list[str] | None:
 @source_options('Batch: JSONL records {"id", "source", "summary"} of faithful summaries ("-" = stdin).')
 @click.option("--types", "types_", metavar="T1,T2", default=None,
               help="Error types to make [default: all]: entity, number, negation, predicate, agent, "
-                   "place_time, invented_clause, discourse, fused.")
+                   "place_time, invented_clause, discourse, fused, recombined.")
 @click.option("--per-type", type=click.IntRange(1, 100), default=1, show_default=True,
               help="Variants per error type and summary.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same variants.")
