@@ -67,13 +67,14 @@ def test_perturb_specific_changes():
 
 def test_perturb_recombined_gives_the_subject_another_sentences_predicate():
     v = perturb(SOURCE, CASES["recombined"], types=["recombined"], seed=1)[0]
-    # every word from the source, the pairing invented: what the council will do, said of Keller
-    assert v.after == ("Keller will open the northern third of the water because of the birds, "
-                       "while critics said the plan ignored the fishermen.")
+    # every word from the source, the pairing invented: what Millbrook did, said of Keller
+    assert v.after == "Keller switched on a floating solar farm on Monday, the town council said."
     assert v.after not in SOURCE and v.after[len("Keller "):] in SOURCE
-    assert v.summary[v.start:v.end].startswith("will open")  # the predicate is at fault, not the name
-    # nothing to pair it with: a source whose only other sentence is about the same subject
-    assert perturb("Keller said the farm was a success. Keller has praised the council for its work.",
+    assert v.summary[v.start:v.end].startswith("switched on")  # the predicate is at fault, not the name
+    # a subject without a name ("The council") may be anyone the source names: no variant
+    assert perturb(SOURCE, "The council will open the northern third of the water.", types=["recombined"]) == []
+    # nothing to pair it with: the only other named subject is Keller again, under a longer name
+    assert perturb("Keller said the farm was a success. Mayor Anna Keller has praised the council for its work.",
                    CASES["recombined"], types=["recombined"]) == []
 
 
@@ -95,10 +96,13 @@ def test_recombine_keeps_the_verb_in_agreement():
 
     from verisum.training.synth import recombine
 
-    others = ["The fishermen are angry about the plan for the water.", "The mayor was pleased with the new farm."]
-    out = recombine("The panels were installed on the reservoir last year.", others, random.Random(0))
-    assert out == "The panels are angry about the plan for the water."  # never "The panels was pleased"
+    others = ["The Reds are angry about the plan for the water.", "Mayor Smith was pleased with the new farm."]
+    out = recombine("The Millbrook Panthers were beaten on the reservoir last year.", others, random.Random(0))
+    assert out == "The Millbrook Panthers are angry about the plan for the water."  # never "... was pleased"
     assert recombine("McCoy won the National on the horse in 2010.", others[:1], random.Random(0)) is None
+    # "The firm" and "TimeWarner" may be one company: no pairing that could be true
+    assert recombine("The firm said profits rose by a third.", ["TimeWarner has bought the studio for cash."],
+                     random.Random(0)) is None
 
 
 def test_perturb_is_deterministic_and_seeded():

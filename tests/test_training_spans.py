@@ -104,9 +104,9 @@ def test_fused_pairs_are_supported_and_their_perturbations_marked():
 
 def test_perturbed_pairs_of_chosen_types_only_and_none_when_none_asked():
     article = ("The council of Kell approved the new budget on Monday after a long debate in the town hall. "
-               "The mayor has thanked the fourteen members of the council for their work on the plan. "
-               "Local taxes will rise by 3 percent next year, the treasurer told reporters on Tuesday. "
-               "The harbour board said the money would go to two new schools in the north of the town.")
+               "Mayor Ann Lee has thanked the fourteen members of the council for their work on the plan. "
+               "Harbour chief Tom Reed said the money would go to two new schools in the north of the town. "
+               "Local taxes will rise by 3 percent next year, the treasurer told reporters on Tuesday.")
     rows = list(spans.perturbed_pairs([article] * 8, n=8, seed=0, types=["recombined"]))
     bad = [r for r in rows if r["faults"]]
     assert bad and {r["kind"] for r in bad} == {"perturbed:recombined"}

@@ -425,39 +425,58 @@ PREDICATE_VERBS = {
     "had": 0, "will": 0, "would": 0, "could": 0, "can": 0, "said": 0, "told": 0, "added": 0,
     "became": 0, "won": 0, "lost": 0, "led": 0, "made": 0, "took": 0, "gave": 0, "found": 0,
     "called": 0, "warned": 0, "announced": 0, "scored": 0, "joined": 0, "left": 0, "signed": 0,
-    "agreed": 0, "rose": 0, "fell": 0, "plans": 1, "says": 1, "wants": 1,
+    "agreed": 0, "rose": 0, "fell": 0, "plans": 1, "says": 1, "wants": 1, "met": 0, "opened": 0,
+    "switched": 0, "approved": 0, "thanked": 0, "praised": 0, "launched": 0, "bought": 0, "sold": 0,
 }
+_DETERMINERS = frozenset("the a an this that these those its his her their our some many most all".split())
+
+
+def _names(subject, known):
+    """The capitalised words of a subject (it opens its sentence) that name someone or something:
+    "Millbrook" in "The coastal town of Millbrook"; none in "The firm", which may be anyone the
+    story names. The opening word counts only where ``known`` (words capitalised inside a
+    sentence) has it: "Keller", not "Local" of "Local taxes"."""
+    words = [w.strip(".'’") for w in subject.split()]
+    first, rest = (words[0], words[1:]) if words else ("", [])
+    opens = first in known and first.lower() not in _DETERMINERS
+    return {w for w in rest if w[:1].isupper()} | ({first} if opens else set())
 _PREDICATE_RE = re.compile(r"\s(" + "|".join(PREDICATE_VERBS) + r")\s")
 _PRONOUN_SUBJECTS = frozenset("he she it they this that these those there i we you who which what".split())
 
 
 def split_predicate(sentence):
     """(subject, predicate) of a plain declarative sentence: a subject of 1 to 7 words without
-    a comma or quote, not a pronoun, cut before its finite verb ("The council | has approved
-    the plan."); None where no such cut is clear."""
+    a comma, quote or pronoun, cut before its finite verb ("The council | has approved the
+    plan."), a predicate of 4 words or more without a quotation; None where no such cut is clear."""
     m = _PREDICATE_RE.search(sentence)
     if not m:
         return None
     subject, predicate = sentence[: m.start()].strip(), sentence[m.start() + 1:].strip()
     words = subject.split()
-    if not 1 <= len(words) <= 7 or any(ch in subject for ch in ",;:\"“”'‘’(") or words[0].lower() in _PRONOUN_SUBJECTS:
+    if not 1 <= len(words) <= 7 or any(ch in subject for ch in ",;:\"“”'‘’(") \
+            or any(w.lower() in _PRONOUN_SUBJECTS for w in words):
         return None
-    if len(predicate.split()) < 4 or not re.search(r"[.!?][\"'”’]?$", predicate):
-        return None
+    if len(predicate.split()) < 4 or not predicate.endswith((".", "!", "?")) or any(ch in predicate for ch in "\"“”"):
+        return None  # a quotation's words belong to its speaker
     return subject, predicate
 
 
 def recombine(sentence, sentences, rng):
-    """``sentence``'s subject with the predicate of another of ``sentences`` about something else
-    ("The greater adjutant stork | is located in Haiti"): every word from the source, the pairing
-    invented, the intrinsic error of abstractive summaries that word overlap cannot see. None
-    where ``sentence`` has no clear subject or no other sentence a predicate that fits."""
+    """``sentence``'s subject with the predicate of another of ``sentences`` about someone else
+    ("Eden Hazard | will persist with ...", said of the manager): every word from the source, the
+    pairing invented, the intrinsic error of abstractive summaries that word overlap cannot see.
+    Both subjects must carry names, and different ones: "The firm" and "TimeWarner" may be one
+    company, and then the pairing would be true. None where ``sentence`` has no named subject or
+    no other sentence a predicate that fits."""
     own = split_predicate(sentence)
     if own is None:
         return None
     subject, predicate = own
     number = PREDICATE_VERBS[predicate.split()[0]]
-    subject_words = content_set(subject)
+    known = {w.strip(".,;:'’\"") for s in [sentence, *sentences] for w in s.split()[1:] if w[:1].isupper()}
+    names = _names(subject, known)
+    if not names:
+        return None  # "The firm" may be the company the other sentence names: no sure invention
     options = []
     for other in sentences:
         parts = split_predicate(other)
@@ -468,8 +487,9 @@ def recombine(sentence, sentences, rng):
         if (number and their_number and number != their_number) or \
                 (their_number == 2 and not number and not re.search(r"s\b| and ", subject)):
             continue  # "The players | was ...", "McCoy | are ..." would read as a slip, not a claim
-        if content_set(their_subject) & subject_words or recall(content_set(their_predicate), content_set(predicate)) >= 0.5:
-            continue  # the same subject, or nearly the same thing said: no new pairing
+        theirs = _names(their_subject, known)
+        if not theirs or theirs & names or recall(content_set(their_predicate), content_set(predicate)) >= 0.5:
+            continue  # maybe the same one under another name, or nearly the same thing said
         options.append(their_predicate)
     if not options:
         return None
