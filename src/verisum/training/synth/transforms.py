@@ -416,8 +416,6 @@ def invented_tail(noun_phrases, rng):
     return rng.choice(TEMPLATES).format(np=rng.choice(noun_phrases))
 
 
-
-
 #: The finite verb a "subject + predicate" split cuts before (``split_predicate``), with the
 #: grammatical number it demands of its subject where it has one (1 singular, 2 plural).
 PREDICATE_VERBS = {
@@ -429,6 +427,8 @@ PREDICATE_VERBS = {
     "switched": 0, "approved": 0, "thanked": 0, "praised": 0, "launched": 0, "bought": 0, "sold": 0,
 }
 _DETERMINERS = frozenset("the a an this that these those its his her their our some many most all".split())
+_PREDICATE_RE = re.compile(r"\s(" + "|".join(PREDICATE_VERBS) + r")\s")
+_PRONOUN_SUBJECTS = frozenset("he she it they this that these those there i we you who which what".split())
 
 
 def _names(subject, known):
@@ -440,8 +440,6 @@ def _names(subject, known):
     first, rest = (words[0], words[1:]) if words else ("", [])
     opens = first in known and first.lower() not in _DETERMINERS
     return {w for w in rest if w[:1].isupper()} | ({first} if opens else set())
-_PREDICATE_RE = re.compile(r"\s(" + "|".join(PREDICATE_VERBS) + r")\s")
-_PRONOUN_SUBJECTS = frozenset("he she it they this that these those there i we you who which what".split())
 
 
 def split_predicate(sentence):
