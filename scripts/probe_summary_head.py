@@ -62,8 +62,8 @@ def pairs(a: argparse.Namespace) -> None:
     print(file=sys.stderr)
 
 
-def embed(a: argparse.Namespace) -> None:
-    """The judge's [CLS] vector (last layer) and 3-way logits for every claim's pair."""
+def _load(ckpt: str, base: str):
+    """(model, tokenizer, the length it was trained at) of a warm start, for reading on the CPU."""
     import torch
     from transformers import AutoTokenizer
 
@@ -71,9 +71,25 @@ def embed(a: argparse.Namespace) -> None:
     from verisum.training.export import load_model, trained_max_length
 
     torch.set_num_threads(2)
-    model, st = load_model(os.path.expanduser(a.ckpt), a.base)
-    tok = AutoTokenizer.from_pretrained(resolve_base(a.base))
-    length = a.max_length or trained_max_length(st)
+    model, st = load_model(os.path.expanduser(ckpt), base)
+    return model, AutoTokenizer.from_pretrained(resolve_base(base)), trained_max_length(st)
+
+
+def _encode(tok, premises: list[str], claims: list[str], length: int, **kw):
+    """The pairs as the embedded judge cuts them: the premise first; both where the claim alone
+    is longer than the input."""
+    try:
+        return tok(premises, claims, truncation="only_first", max_length=length, padding=True, return_tensors="pt", **kw)
+    except Exception:
+        return tok(premises, claims, truncation="longest_first", max_length=length, padding=True, return_tensors="pt", **kw)
+
+
+def embed(a: argparse.Namespace) -> None:
+    """The judge's [CLS] vector (last layer) and 3-way logits for every claim's pair."""
+    import torch
+
+    model, tok, trained = _load(a.ckpt, a.base)
+    length = a.max_length or trained
     items = []
     with open(os.path.expanduser(a.pairs), encoding="utf-8") as fh:
         for line in fh:
@@ -86,11 +102,7 @@ def embed(a: argparse.Namespace) -> None:
     with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
         for k in range(0, len(order), a.batch_size):
             idx = order[k:k + a.batch_size]
-            texts = ([items[i][0] for i in idx], [items[i][1] for i in idx])
-            try:
-                enc = tok(*texts, truncation="only_first", max_length=length, padding=True, return_tensors="pt")
-            except Exception:  # a claim longer than the input: cut both, as the judge does
-                enc = tok(*texts, truncation="longest_first", max_length=length, padding=True, return_tensors="pt")
+            enc = _encode(tok, [items[i][0] for i in idx], [items[i][1] for i in idx], length)
             enc = {n: v for n, v in enc.items() if n != "token_type_ids"}
             out = model(**enc, output_hidden_states=True)
             cls[idx] = out.hidden_states[-1][:, 0, :].float().numpy()
@@ -243,16 +255,10 @@ def tokens(a: argparse.Namespace) -> None:
     """The fault head's P(at fault) of every hypothesis word piece, (start, end, p) in the
     hypothesis, for the claims of span-annotated records (one JSON line per record)."""
     import torch
-    from transformers import AutoTokenizer
 
-    from verisum.training.bases import resolve_base
-    from verisum.training.export import load_model, trained_max_length
     from verisum.training.nli import forward
 
-    torch.set_num_threads(2)
-    model, st = load_model(os.path.expanduser(a.ckpt), a.base)
-    tok = AutoTokenizer.from_pretrained(resolve_base(a.base))
-    length = trained_max_length(st)
+    model, tok, length = _load(a.ckpt, a.base)
     spans = {rid for rid, r in records(a.data).items() if r.get("spans") is not None}
     with open(os.path.expanduser(a.pairs), encoding="utf-8") as fh:
         recs = [r for r in map(json.loads, fh) if r["id"] in spans and r.get("claims")]
@@ -263,21 +269,16 @@ def tokens(a: argparse.Namespace) -> None:
         for n in range(0, len(items), 16):
             batch = items[n:n + 16]
             cs = [recs[k]["claims"][j] for k, j in batch]
-            texts = ([c["premise"] or "." for c in cs], [c["hyp"] for c in cs])
-            kw = dict(max_length=length, padding=True, return_tensors="pt", return_offsets_mapping=True)
-            try:
-                enc = tok(*texts, truncation="only_first", **kw)
-            except Exception:
-                enc = tok(*texts, truncation="longest_first", **kw)
+            enc = _encode(tok, [c["premise"] or "." for c in cs], [c["hyp"] for c in cs], length,
+                          return_offsets_mapping=True)
             offsets = enc.pop("offset_mapping")
             seqs = [enc.sequence_ids(b) for b in range(len(cs))]
             enc = {k: v for k, v in enc.items() if k != "token_type_ids"}
             _, fl = forward(model, enc)
             prob = torch.sigmoid(fl.float()).numpy()
             for b, c in enumerate(cs):
-                seq = seqs[b]
                 c["tokens"] = [[int(x), int(y), round(float(prob[b, t]), 4)] for t, ((x, y), sid) in
-                               enumerate(zip(offsets[b].tolist(), seq)) if sid == 1 and y > x]
+                               enumerate(zip(offsets[b].tolist(), seqs[b])) if sid == 1 and y > x]
             print(f"\r{n + len(batch)}/{len(items)} {(n + len(batch)) / (time.time() - t0):.1f} pairs/s", end="", file=sys.stderr)
     print(file=sys.stderr)
     with open(os.path.expanduser(a.out), "w", encoding="utf-8") as fh:
