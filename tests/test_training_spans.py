@@ -124,4 +124,28 @@ def test_spans_command_rejects_an_unknown_perturbation_type(tmp_path, capsys):
     corpus.write_text(json.dumps({"text": "x" * 500}) + "\n", encoding="utf-8")
     with pytest.raises(SystemExit) as exc:
         spans.main(["--corpus", str(corpus), "--perturb-types", "recombined,typo", "--out", str(tmp_path / "o.jsonl")])
-    assert exc.value.code == 2 and "--perturb-types: unknown ['typo']" in capsys.readouterr().err
+    assert exc.value.code == 2 and "--perturb-types: error types are a comma-separated list of entity" in capsys.readouterr().err
+
+
+def test_perturbed_pairs_read_premises_as_the_checker_retrieves_them():
+    """With a retriever the variant may take its words from anywhere in the article, and its
+    premise is what a check reads for it: the donor sentence too, however far away."""
+    from verisum.document import Document
+    from verisum.evidence import LexicalRetriever
+
+    filler = " ".join(f"The {w} market in the old town opened again after the long winter of {y}."
+                      for w, y in zip(["fish", "flower", "book", "cheese", "wine", "cloth"], range(1990, 1996)))
+    article = ("The council of Kell approved the new budget on Monday after a long debate in the town hall. "
+               "Mayor Ann Lee has thanked the fourteen members of the council for their work on the plan. " + filler
+               + " Harbour chief Tom Reed was arrested in Leeds on suspicion of fraud last week by the police.")
+    rows = list(spans.perturbed_pairs([article] * 40, n=40, seed=0, types=["recombined"],
+                                      retriever=LexicalRetriever(), top_k=2))
+    sentences = [s.text for s in Document(article).sentences]
+    far = [r for r in rows if r["faults"] and r["claim"].startswith("Mayor Ann Lee was arrested")]
+    assert far, rows
+    for r in far:  # the subject's sentence and the donor, six sentences apart, both in the premise
+        assert sentences[1] in r["premise"] and sentences[-1] in r["premise"]
+        assert r["premise"].index(sentences[1]) < r["premise"].index(sentences[-1])  # source order
+    for r in rows:
+        if not r["faults"]:
+            assert r["claim"] in r["premise"]

@@ -38,7 +38,7 @@ from .document import Document, join_bullets
 from .errors import EmptyInput, InputError
 from .training import synth
 
-__all__ = ["ERROR_TYPES", "ErrorType", "Variant", "perturb", "changed_span"]
+__all__ = ["ERROR_TYPES", "ErrorType", "Variant", "perturb", "parse_types", "changed_span"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +204,17 @@ def _rng(*parts: Any) -> random.Random:
     return random.Random(int(hashlib.sha1(":".join(map(str, parts)).encode()).hexdigest()[:16], 16))
 
 
+def parse_types(value: str | Iterable[str]) -> list[str]:
+    """Error type names from a comma-separated list (or a list of names), checked against
+    :data:`ERROR_TYPES`; :class:`~verisum.errors.InputError` for an unknown name or none."""
+    names = [t.strip() for t in (value.split(",") if isinstance(value, str) else value) if t.strip()]
+    unknown = [n for n in names if n not in ERROR_TYPES]
+    if unknown or not names:
+        raise InputError("error types are a comma-separated list of " + ", ".join(ERROR_TYPES)
+                         + (f"; not {unknown[0]!r}" if unknown else ""))
+    return names
+
+
 def perturb(
     source: str,
     summary: str | Sequence[str],
@@ -216,10 +227,7 @@ def perturb(
     """Up to ``per_type`` unfaithful variants of ``summary`` for each error type (all types by
     default), each changing one sentence; a type that finds nothing to change in this summary
     (no number, no name of a known kind) gives no variant. Deterministic for a given ``seed``."""
-    names = list(ERROR_TYPES) if types is None else list(types)
-    unknown = [n for n in names if n not in ERROR_TYPES]
-    if unknown:
-        raise InputError(f"unknown error type {unknown[0]!r}; choose from {', '.join(ERROR_TYPES)}")
+    names = list(ERROR_TYPES) if types is None else parse_types(types)
     if per_type < 1:
         raise InputError("per_type must be at least 1")
     if not source.strip():

@@ -27,14 +27,13 @@ __all__ = ["perturb"]
 def _types(value: str | None) -> list[str] | None:
     if value is None:
         return None
-    from ..perturb import ERROR_TYPES
+    from ..errors import InputError
+    from ..perturb import parse_types
 
-    names = [t.strip() for t in value.split(",") if t.strip()]
-    unknown = [t for t in names if t not in ERROR_TYPES]
-    if unknown or not names:
-        raise click.UsageError(f"--types takes a comma-separated list of {', '.join(ERROR_TYPES)}"
-                               + (f"; not {unknown[0]!r}" if unknown else ""))
-    return names
+    try:
+        return parse_types(value)
+    except InputError as exc:
+        raise click.UsageError(f"--types: {exc}") from exc
 
 
 @click.command("perturb")

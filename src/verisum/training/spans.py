@@ -14,7 +14,8 @@ bench-dev sets stay out, so their leave-one-dataset-out span F1 is a fair test):
   written for the same premise): the words the unfaithful claim has in place of the faithful
   one's are at fault;
 * **perturbed copies** of news sentences (``../shared/data/news/corpus.jsonl``): a sentence of
-  an article is a faithful claim of its own paragraph; :func:`verisum.perturb.perturb` changes
+  an article is a faithful claim of its own paragraph (``--premise retrieved``: of the article's
+  sentences the Checker retrieves for it); :func:`verisum.perturb.perturb` changes
   it by one of its error types and says which characters it changed. These rows carry the
   2-way label ``not_supported``: a perturbation says where the claim goes wrong, not always
   whether the source contradicts it or is silent;
@@ -38,7 +39,7 @@ import sys
 from collections import defaultdict
 from typing import Any, Iterable, Iterator, Sequence
 
-__all__ = ["word_spans", "minimal_pairs", "perturbed_pairs", "fuse", "lower_head", "fused_pairs", "main"]
+__all__ = ["word_spans", "minimal_pairs", "perturbed_pairs", "checker_retriever", "fuse", "lower_head", "fused_pairs", "main"]
 
 _WORD = re.compile(r"\S+")
 _LEAD = "\"'“‘(["
@@ -102,11 +103,18 @@ def minimal_pairs(rows: Iterable[dict[str, Any]], *, max_changed: int = 3, max_o
 
 
 def perturbed_pairs(articles: Sequence[str], *, n: int, seed: int = 0, context: int = 1,
-                    types: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
-    """Up to ``n`` fault-marked rows from news articles: a sentence with ``context`` sentences
-    either side is the premise, the sentence itself (supported, no faults) and one perturbed
-    variant of it (``not_supported``, the changed characters at fault), its error type drawn
-    from ``types`` (default: every type of :data:`verisum.perturb.ERROR_TYPES`)."""
+                    types: Sequence[str] | None = None, retriever: Any = None,
+                    top_k: int = 3) -> Iterator[dict[str, Any]]:
+    """Up to ``n`` fault-marked rows from news articles: a sentence of an article (supported, no
+    faults) and one perturbed variant of it (``not_supported``, the changed characters at fault),
+    its error type drawn from ``types`` (default: every type of
+    :data:`verisum.perturb.ERROR_TYPES`).
+
+    The premise is the sentence with ``context`` sentences either side, and the variant is made
+    against that window; with a ``retriever`` (anything with the Checker's ``search(document,
+    queries, k)``) the variant is made against the whole article and each claim's premise is what
+    the Checker would read: its ``top_k`` retrieved sentences joined in source order. A sentence
+    recombined from two distant ones then meets both, as it does in a check."""
     from ..document import Document
     from ..errors import VerisumError
     from ..perturb import ERROR_TYPES, perturb
@@ -119,25 +127,39 @@ def perturbed_pairs(articles: Sequence[str], *, n: int, seed: int = 0, context: 
     for i in order:
         if made >= n:
             return
-        sentences = [s.text for s in Document(articles[i]).sentences if 40 <= len(s.text) <= 300]
+        doc = Document(articles[i])
+        sentences = [s.text for s in doc.sentences if 40 <= len(s.text) <= 300]
         if len(sentences) < 3:
             continue
         k = rng.randrange(1, len(sentences) - 1)
-        premise = " ".join(sentences[max(0, k - context):k + context + 1])
+        window = " ".join(sentences[max(0, k - context):k + context + 1])
         claim = sentences[k]
         kind = rng.choice(types)
         try:
-            variants = perturb(premise, claim, types=[kind], seed=seed, id=str(i))
+            variants = perturb(doc.text if retriever is not None else window, claim, types=[kind], seed=seed, id=str(i))
         except VerisumError:
             continue
         if not variants:
             continue
         v = variants[0]  # v.summary is the claim with one change; v.start/v.end index it
-        yield {"premise": premise, "claim": claim, "label": "supported", "faults": [], "kind": "perturbed",
+        if retriever is None:
+            premises = [window, window]
+        else:
+            from ..checker import premise_text
+
+            premises = [premise_text(r.evidence) for r in retriever.search(doc, [claim, v.summary], top_k)]
+        yield {"premise": premises[0], "claim": claim, "label": "supported", "faults": [], "kind": "perturbed",
                "dataset": "news"}
-        yield {"premise": premise, "claim": v.summary, "label": "not_supported",
+        yield {"premise": premises[1], "claim": v.summary, "label": "not_supported",
                "faults": [[v.start, v.end]], "kind": f"perturbed:{v.error_type}", "dataset": "news"}
         made += 2
+
+
+def checker_retriever() -> Any:
+    """The retriever of the shipped Checker (the embedded judge's), for premises as a check reads them."""
+    from ..judges import get_judge
+
+    return get_judge("embedded").retriever()  # type: ignore[attr-defined]
 
 
 #: Sentence openers that are not names: lower-cased when the sentence becomes a second clause.
@@ -224,6 +246,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--perturb-types", default=None, metavar="T1,T2",
                     help="error types of the perturbed rows (verisum perturb's; default all)")
     ap.add_argument("--context", type=int, default=1, help="sentences either side of a perturbed one in its premise")
+    ap.add_argument("--premise", choices=["window", "retrieved"], default="window",
+                    help="a perturbed row's premise: its --context window, or the sentences of the whole "
+                         "article the Checker retrieves for the claim (--top-k, joined in source order)")
+    ap.add_argument("--top-k", type=int, default=3, help="sentences retrieved for a claim (--premise retrieved)")
     ap.add_argument("--fused", type=int, default=20000, help="rows of fused / compressed news sentences")
     ap.add_argument("--max-changed", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
@@ -231,10 +257,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="the judge trainer's --seed: its 1,000 held-out NLI rows are left out here too")
     ap.add_argument("--out", required=True)
     a = ap.parse_args(argv)
-    from ..perturb import ERROR_TYPES
-    types = [t.strip() for t in a.perturb_types.split(",") if t.strip()] if a.perturb_types else None
-    if types and set(types) - set(ERROR_TYPES):
-        ap.error(f"--perturb-types: unknown {sorted(set(types) - set(ERROR_TYPES))}; choose from {', '.join(ERROR_TYPES)}")
+    from ..errors import InputError
+    from ..perturb import parse_types
+    try:
+        types = parse_types(a.perturb_types) if a.perturb_types is not None else None
+    except InputError as exc:
+        ap.error(f"--perturb-types: {exc}")
     counts: dict[str, int] = defaultdict(int)
     with open(a.out, "w", encoding="utf-8") as out:
         def write(rows: Iterable[dict[str, Any]]) -> None:
@@ -257,7 +285,9 @@ def main(argv: list[str] | None = None) -> int:
                     text = obj.get("text") or obj.get("article") or ""
                     if len(text) > 400:
                         articles.append(text)
-            write(perturbed_pairs(articles, n=a.perturbed, seed=a.seed, context=a.context, types=types))
+            retriever = checker_retriever() if a.premise == "retrieved" else None
+            write(perturbed_pairs(articles, n=a.perturbed, seed=a.seed, context=a.context, types=types,
+                                  retriever=retriever, top_k=a.top_k))
             write(fused_pairs(articles, n=a.fused, seed=a.seed))
     print(json.dumps(dict(counts)), file=sys.stderr)
     return 0
