@@ -94,6 +94,8 @@ def test_fused_pairs_are_supported_and_their_perturbations_marked():
                "The opposition said the plan would leave the town with debts for a decade to come.")
     rows = list(spans.fused_pairs([article] * 20, n=12, seed=0))
     assert any(r["kind"] == "fused" for r in rows) and any(r["kind"].startswith("fused:") for r in rows)
+    numbers = list(spans.fused_pairs([article] * 20, n=12, seed=0, types=["number"]))
+    assert {r["kind"] for r in numbers if r["faults"]} == {"fused:number"}
     for r in rows:
         if r["kind"] == "fused":
             assert r["label"] == "supported" and r["faults"] == []

@@ -195,10 +195,12 @@ def lower_head(sentence: str, context: str = "") -> str:
     return f"{head} {rest}" if rest else head
 
 
-def fused_pairs(articles: Sequence[str], *, n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
+def fused_pairs(articles: Sequence[str], *, n: int, seed: int = 0,
+                types: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
     """Up to ``n`` rows of faithful abstraction from news articles (see the module docstring):
     a fusion of two adjacent sentences or a sentence without its attribution, supported by its
-    paragraph, and the same claim perturbed by one error type, the changed words at fault."""
+    paragraph, and the same claim perturbed by one error type drawn from ``types`` (default:
+    every type), the changed words at fault."""
     from ..document import Document
     from ..errors import VerisumError
     from ..perturb import ERROR_TYPES, perturb
@@ -206,7 +208,7 @@ def fused_pairs(articles: Sequence[str], *, n: int, seed: int = 0) -> Iterator[d
     rng = random.Random(seed + 1)
     order = list(range(len(articles)))
     rng.shuffle(order)
-    types = list(ERROR_TYPES)
+    types = list(types or ERROR_TYPES)
     made = 0
     for i in order:
         if made >= n:
@@ -244,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", default=None, help="news corpus JSONL ({\"text\"} or {\"article\"} per line)")
     ap.add_argument("--perturbed", type=int, default=20000, help="rows from perturbed news sentences")
     ap.add_argument("--perturb-types", default=None, metavar="T1,T2",
-                    help="error types of the perturbed rows (verisum perturb's; default all)")
+                    help="error types of the perturbed and fused rows (verisum perturb's; default all)")
     ap.add_argument("--context", type=int, default=1, help="sentences either side of a perturbed one in its premise")
     ap.add_argument("--premise", choices=["window", "retrieved"], default="window",
                     help="a perturbed row's premise: its --context window, or the sentences of the whole "
@@ -288,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
             retriever = checker_retriever() if a.premise == "retrieved" else None
             write(perturbed_pairs(articles, n=a.perturbed, seed=a.seed, context=a.context, types=types,
                                   retriever=retriever, top_k=a.top_k))
-            write(fused_pairs(articles, n=a.fused, seed=a.seed))
+            write(fused_pairs(articles, n=a.fused, seed=a.seed, types=types))
     print(json.dumps(dict(counts)), file=sys.stderr)
     return 0
 
