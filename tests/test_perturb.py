@@ -120,7 +120,7 @@ def test_perturb_skips_types_it_cannot_make():
 def test_perturb_rejects_bad_arguments():
     with pytest.raises(InputError, match="not 'typo'"):
         perturb(SOURCE, "A sentence here.", types=["typo"])
-    with pytest.raises(InputError, match="comma-separated list of entity, number"):
+    with pytest.raises(InputError, match="one or more of entity, number"):
         perturb(SOURCE, "A sentence here.", types=[" "])
     with pytest.raises(EmptyInput):
         perturb("   ", "A sentence here.")

@@ -126,7 +126,7 @@ def test_spans_command_rejects_an_unknown_perturbation_type(tmp_path, capsys):
     corpus.write_text(json.dumps({"text": "x" * 500}) + "\n", encoding="utf-8")
     with pytest.raises(SystemExit) as exc:
         spans.main(["--corpus", str(corpus), "--perturb-types", "recombined,typo", "--out", str(tmp_path / "o.jsonl")])
-    assert exc.value.code == 2 and "--perturb-types: error types are a comma-separated list of entity" in capsys.readouterr().err
+    assert exc.value.code == 2 and "--perturb-types: error types are one or more of entity" in capsys.readouterr().err
 
 
 def test_perturbed_pairs_read_premises_as_the_checker_retrieves_them():

@@ -210,7 +210,7 @@ def parse_types(value: str | Iterable[str]) -> list[str]:
     names = [t.strip() for t in (value.split(",") if isinstance(value, str) else value) if t.strip()]
     unknown = [n for n in names if n not in ERROR_TYPES]
     if unknown or not names:
-        raise InputError("error types are a comma-separated list of " + ", ".join(ERROR_TYPES)
+        raise InputError("error types are one or more of " + ", ".join(ERROR_TYPES)
                          + (f"; not {unknown[0]!r}" if unknown else ""))
     return names
 
