@@ -115,6 +115,15 @@ def test_checker_with_options_shares_the_loaded_judge(fake_checker):
     assert all(len(c.evidence) == 1 for c in result.claims)
 
 
+def test_checker_retriever_is_the_one_given_else_the_judges_own(fake_judge, embedded_checker):
+    from verisum.evidence import HybridRetriever, LexicalRetriever
+
+    given = LexicalRetriever()
+    assert Checker(fake_judge, retriever=given).retriever_ is given
+    assert isinstance(embedded_checker.retriever_, HybridRetriever)  # the embedded judge's static vectors
+    assert embedded_checker.with_options(top_k=1).retriever_ is embedded_checker.retriever_
+
+
 class _CountingJudge:
     """Records every pair it is asked about (plumbing only)."""
 

@@ -212,6 +212,13 @@ class Checker:
         return derived.load()
 
     @property
+    def retriever_(self) -> Retriever:
+        """The loaded retriever (the one given, else the judge's own, else lexical); loads if needed."""
+        self.load()
+        assert self._retriever is not None
+        return self._retriever
+
+    @property
     def calibrator_(self) -> Calibrator:
         """The loaded combiner (the calibrated model over the claim features); loads if needed."""
         self.load()

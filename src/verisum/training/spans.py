@@ -39,7 +39,7 @@ import sys
 from collections import defaultdict
 from typing import Any, Iterable, Iterator, Sequence
 
-__all__ = ["word_spans", "minimal_pairs", "perturbed_pairs", "checker_retriever", "fuse", "lower_head", "fused_pairs", "main"]
+__all__ = ["word_spans", "minimal_pairs", "perturbed_pairs", "fuse", "lower_head", "fused_pairs", "main"]
 
 _WORD = re.compile(r"\S+")
 _LEAD = "\"'“‘(["
@@ -153,13 +153,6 @@ def perturbed_pairs(articles: Sequence[str], *, n: int, seed: int = 0, context: 
         yield {"premise": premises[1], "claim": v.summary, "label": "not_supported",
                "faults": [[v.start, v.end]], "kind": f"perturbed:{v.error_type}", "dataset": "news"}
         made += 2
-
-
-def checker_retriever() -> Any:
-    """The retriever of the shipped Checker (the embedded judge's), for premises as a check reads them."""
-    from ..judges import get_judge
-
-    return get_judge("embedded").retriever()  # type: ignore[attr-defined]
 
 
 #: Sentence openers that are not names: lower-cased when the sentence becomes a second clause.
@@ -287,7 +280,12 @@ def main(argv: list[str] | None = None) -> int:
                     text = obj.get("text") or obj.get("article") or ""
                     if len(text) > 400:
                         articles.append(text)
-            retriever = checker_retriever() if a.premise == "retrieved" else None
+            if a.premise == "retrieved":
+                from ..checker import Checker
+
+                retriever = Checker().retriever_  # the shipped Checker's, so premises read as a check reads them
+            else:
+                retriever = None
             write(perturbed_pairs(articles, n=a.perturbed, seed=a.seed, context=a.context, types=types,
                                   retriever=retriever, top_k=a.top_k))
             write(fused_pairs(articles, n=a.fused, seed=a.seed, types=types))
