@@ -20,9 +20,7 @@ DATA=${DATA:-../shared/data}
 B="$DATA/bench-dev"
 MODEL="$EXPORTS/$NAME"
 [ -f "$T/$NAME/warm.pt" ] || { echo "no warm start at $T/$NAME/warm.pt" >&2; exit 2; }
-SETS=("$B/frank.jsonl" "$B/polytope.jsonl" "$B/cliff.jsonl" "$B/summedits.jsonl" "$B/goyal21.jsonl"
-      "$B/cao22_entfa.jsonl" "$B/xsumfaith.jsonl" "$B/cogensumm_sentpairs.jsonl"
-      "$B/llm_ramprasad24.jsonl" "$B/llm_severity.jsonl")
+source scripts/lodo_sets.sh
 VARIANTS=(--variant nli+novelty --variant nli+novelty+align)
 exec > >(tee -a "$T/$NAME-evaluation.txt") 2>&1
 echo "== $NAME, $(date -u +%FT%TZ)"

@@ -41,9 +41,7 @@ CUDA_VISIBLE_DEVICES="" $PY -m verisum.training.export "${EXPORT[@]}"
 # MiniLM's compact warm start (22 MB) is committed beside the model; MPNet's (172 MB) is not.
 [ "$BASE" = minilm ] && cp "$RUN/warm.pt" "$OUT/warm.pt"
 B="$DATA/bench-dev"
-SETS=("$B/frank.jsonl" "$B/polytope.jsonl" "$B/cliff.jsonl" "$B/summedits.jsonl" "$B/goyal21.jsonl"
-      "$B/cao22_entfa.jsonl" "$B/xsumfaith.jsonl" "$B/cogensumm_sentpairs.jsonl"
-      "$B/llm_ramprasad24.jsonl" "$B/llm_severity.jsonl")
+source scripts/lodo_sets.sh
 rm -f "$RUN/rows.jsonl"
 $PY -m verisum eval "${SETS[@]}" --protocol lodo --rows "$RUN/rows.jsonl" --model "$OUT"
 # MiniLM's combiner is the packaged default (models/combiner.json); another model's sits beside it.
