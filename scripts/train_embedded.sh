@@ -9,7 +9,8 @@
 # The run's state lives outside the work tree (RUN defaults to $VERISUM_TRAIN_DIR or
 # ~/.cache/verisum/train, then nli-$BASE), so a fresh checkout on the same machine resumes it:
 # rerunning the same command continues from RUN/state.pt. A run stops at DEADLINE (or on SIGTERM)
-# at a checkpoint. On a fresh machine INIT=<a warm.pt> continues from a compact warm start, or
+# at a checkpoint. On a fresh machine INIT=<a warm.pt> continues from a compact warm start,
+# INIT=warm/nli-mpnet-stage1.pt from a committed packed one (verisum train pack), or
 # INIT=src/verisum/models/nli-$BASE from the exported model (its ONNX weights read back).
 #   BASE=mpnet scripts/train_embedded.sh            # MPNet-base: fetched and verified on first use
 #   DEVICE=cuda PASSES=4 BATCH=64 scripts/train_embedded.sh   # one prepared GPU run

@@ -24,6 +24,7 @@ STEPS = {
     "fit": ("verisum.training.trainer", "train (or resume training) the cross-encoder, with checkpoints"),
     "nli": ("verisum.training.nli", "train the cross-encoder on real NLI / claim-evidence pairs (resumable)"),
     "export": ("verisum.training.export", "export a checkpoint to ONNX in the package's model folder, checked"),
+    "pack": ("verisum.training.compact", "pack a warm start small enough to commit (low-rank int8 difference from the base)"),
     "base": ("verisum.training.bases", "fetch and verify a base model (minilm, mpnet) for training"),
     "spans": ("verisum.training.spans", "write NLI pairs with the words at fault marked (the fault head's data)"),
     "dialogue": ("verisum.training.dialogue", "rewrite fault-marked pairs as chats and calls, their claims reported"),

@@ -55,16 +55,19 @@ class _Logits(torch.nn.Module):
 
 def load_model(ckpt: str, base: str, state: dict | None = None):
     """The model of a full checkpoint (``state.pt``, ``best/model.pt``) or of a compact warm
-    start (``warm.pt`` of :mod:`verisum.training.nli`: fp16, frozen embeddings left out);
+    start (``warm.pt`` of :mod:`verisum.training.nli`: fp16, frozen embeddings left out; or one
+    packed by :mod:`verisum.training.compact`);
     ``state`` is the checkpoint already loaded, if it is."""
     from transformers import AutoModelForSequenceClassification
     model = AutoModelForSequenceClassification.from_pretrained(resolve_base(base), num_labels=3)
     st = state if state is not None else torch.load(ckpt, map_location="cpu", weights_only=False)
-    weights = st.get("weights") or st.get("model") or {}
+    from verisum.training.compact import is_packed
+    packed = is_packed(st)
+    weights = st["full"] if packed else (st.get("weights") or st.get("model") or {})
     if any(k.startswith("fault_head.") for k in weights):
         from verisum.training.nli import add_fault_head
         add_fault_head(model)
-    if "weights" in st:
+    if "weights" in st or packed:
         from verisum.training.nli import load_warm
         meta = load_warm(model, ckpt, st)
         st = {"step": meta.get("step", 0), "n_data": meta.get("n_rows"), "pos": meta.get("examples_seen"),

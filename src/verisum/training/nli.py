@@ -17,9 +17,10 @@ Runs stop and resume. Every ``--ckpt-minutes`` and at the end it writes
   RNG) for ``--resume`` on the same machine;
 * ``<out>/warm.pt``: a compact warm start (fp16, only the weights that train: the word
   embeddings stay frozen at the base model's), about 22 MB for MiniLM, small enough to commit;
-  ``--init`` continues from it on a fresh machine. ``--init`` also takes an exported model folder
-  (``model.onnx``, int8 or fp32: :mod:`verisum.training.onnx_weights`), so a base whose warm start
-  is too large to commit (MPNet, 172 MB) continues from the model that ships.
+  ``--init`` continues from it on a fresh machine. MPNet's is 172 MB, too large to commit:
+  ``verisum train pack`` (:mod:`verisum.training.compact`) stores it as a low-rank int8 difference
+  from the base (22 MB, ``warm/`` in the repository), which ``--init`` also takes, as it takes an
+  exported model folder (``model.onnx``, int8 or fp32: :mod:`verisum.training.onnx_weights`).
 
 The data order is a seeded permutation; the same files and seed give the same batches.
 
@@ -249,14 +250,22 @@ def trainable_state(model) -> dict[str, torch.Tensor]:
 
 
 def load_warm(model, path: str, state: dict | None = None) -> dict:
-    """Load a compact warm start into ``model``: a ``warm.pt``, or an exported model (its folder or
-    its ``model.onnx``, fp32 or int8; :mod:`verisum.training.onnx_weights`), which is what a fresh
-    machine has when the run's own files are gone. ``state`` is the ``warm.pt`` already read."""
-    from verisum.training import onnx_weights
+    """Load a compact warm start into ``model``: a ``warm.pt``, a packed one (the difference from
+    the base, small enough to commit: :mod:`verisum.training.compact`; ``model`` must still hold
+    the base's weights), or an exported model (its folder or its ``model.onnx``, fp32 or int8;
+    :mod:`verisum.training.onnx_weights`): what a fresh machine has when the run's own files are
+    gone. ``state`` is the file already read."""
+    from verisum.training import compact, onnx_weights
     if state is None and onnx_weights.model_file(path):
         return onnx_weights.load_exported(model, path)
     st = state if state is not None else torch.load(path, map_location="cpu", weights_only=False)
-    weights = {k: v.float() for k, v in st["weights"].items()}
+    if compact.is_packed(st):  # a committed warm start: the difference from the base the model holds now
+        try:
+            weights = compact.unpack(st, model.state_dict())
+        except ValueError as exc:
+            raise SystemExit(f"{path}: {exc}") from None
+    else:
+        weights = {k: v.float() for k, v in st["weights"].items()}
     missing, unexpected = model.load_state_dict(weights, strict=False)
     # a warm start made before the fault head existed starts the head afresh
     bad = [k for k in missing if "word_embeddings" not in k and not k.endswith("position_ids")

@@ -1,9 +1,9 @@
 """Weights read back from an exported model: any ``model.onnx`` that :mod:`verisum.training.export`
 wrote (fp32 or int8) becomes a warm start for the trainer (``--init <model folder>``).
 
-Why: a run's full state lives outside the work tree and a compact warm start of the bigger base
-is too large to commit, so on a fresh machine the last *shipped* model is the newest weights
-there are. The exporter names every node after the module it came from
+Why: a run's full state lives outside the work tree, so on a fresh machine the last *shipped*
+model may be the newest weights there are (beside a packed warm start that was committed:
+:mod:`verisum.training.compact`). The exporter names every node after the module it came from
 (``/m/mpnet/encoder/layer.3/attention/attn/q/MatMul``) and keeps most parameters under their own
 names (``m.mpnet.encoder.layer.3.attention.LayerNorm.weight``); only the weights of linear
 layers are renamed (``onnx::MatMul_892``, transposed to [in, out]) and, after dynamic
