@@ -5,7 +5,9 @@
 #   2. the ten-set leave-one-dataset-out run, the fast model's rows refitted beside it (the same
 #      floor and span baseline; both models' rows cached, so a rerun only refits);
 #   3. the recombination set (scripts/recombined_eval.sh), both models;
-#   4. speed, both models in one bench run.
+#   4. speed, both models in one bench run;
+#   5. the warm start packed for committing (verisum train pack, rank 128, its held-out check):
+#      $T/NAME/packed.pt, to copy into warm/ when the stage is the one to continue from.
 # Usage: scripts/evaluate_stage.sh NAME   (the run folder $T/NAME holds warm.pt)
 #   env: T=~/.cache/verisum/train (runs, rows)  EXPORTS=~/.cache/verisum/export  DATA=../shared/data
 #        KEEP_OUTLIERS=6  SKIP_BENCH=1 (steps 1-3 only)
@@ -38,4 +40,8 @@ B="$B" scripts/recombined_eval.sh fast "$MODEL"
 if [ -z "${SKIP_BENCH:-}" ]; then
     echo "== speed"
     verisum bench --model fast --model "$MODEL" --records 300 --runs 30 --long-words 0
+fi
+if [ ! -f "$T/$NAME/packed.pt" ]; then
+    echo "== packed warm start (for warm/)"
+    verisum train pack --ckpt "$T/$NAME/warm.pt" --out "$T/$NAME/packed.pt" --rank 128 --check-held-out "$DATA/nli"
 fi
