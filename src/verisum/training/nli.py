@@ -19,7 +19,7 @@ Runs stop and resume. Every ``--ckpt-minutes`` and at the end it writes
   embeddings stay frozen at the base model's), about 22 MB for MiniLM, small enough to commit;
   ``--init`` continues from it on a fresh machine. MPNet's is 172 MB, too large to commit:
   ``verisum train pack`` (:mod:`verisum.training.compact`) stores it as a low-rank int8 difference
-  from the base (22 MB, ``warm/`` in the repository), which ``--init`` also takes, as it takes an
+  from the base (23 MB, ``warm/`` in the repository), which ``--init`` also takes, as it takes an
   exported model folder (``model.onnx``, int8 or fp32: :mod:`verisum.training.onnx_weights`).
 
 The data order is a seeded permutation; the same files and seed give the same batches.
