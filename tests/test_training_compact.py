@@ -171,3 +171,22 @@ def test_the_committed_mpnet_stage_is_a_packed_warm_start_under_40_mb():
     assert {"classifier.dense.weight", "classifier.out_proj.weight"} <= set(st["full"])
     f = st["lowrank"]["mpnet.encoder.layer.0.attention.attn.q.weight"]
     assert f["a"].shape == (768, 128) and f["b"].shape == (128, 768) and f["a"].dtype == torch.int8
+
+
+def test_the_committed_stage_unpacks_against_the_verified_mpnet_base():
+    """The base a fresh machine assembles (``verisum train base mpnet``, checked by sha256) is the
+    one the committed file was packed against: every matrix's base norm matches. Skipped where the
+    base was never assembled (this test never fetches it)."""
+    from verisum.training.bases import cache_dir
+
+    folder = cache_dir() / "base" / "all-mpnet-base-v2"
+    if not (folder / ".verified").is_file():
+        pytest.skip("all-mpnet-base-v2 is not assembled here (verisum train base mpnet)")
+    st = torch.load(Path(__file__).resolve().parents[1] / "warm" / "nli-mpnet-stage1.pt", map_location="cpu",
+                    weights_only=False)
+    base = compact.base_weights(str(folder))
+    weights = compact.unpack(st, base)
+    assert set(st["lowrank"]) <= set(base) and not any(k.startswith("classifier.") for k in st["lowrank"])
+    name = "mpnet.encoder.layer.11.output.dense.weight"
+    moved = float((weights[name] - base[name].float()).norm() / base[name].float().norm())
+    assert 0.001 < moved < 0.1  # fine-tuned: moved from the base, by a few percent at most
