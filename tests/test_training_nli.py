@@ -67,3 +67,56 @@ def test_nli_warm_start_round_trip_is_compact_and_exact(tmp_path):
     _, fresh = nli.build_model(DEFAULT_BASE)
     assert nli.load_warm(fresh, str(path)) == {"step": 7}
     assert torch.allclose(fresh.classifier.weight, model.classifier.weight, atol=1e-2)
+
+
+def _span_rows(n: int) -> list[dict]:
+    return [{"premise": f"Town {i} met on Monday.", "claim": f"Town {i} met on Friday.", "y": 1, "faults": [(14, 20)]}
+            for i in range(n)]
+
+
+def test_held_out_span_pairs_never_train_in_another_copy():
+    """A file read PATH:3 repeats its rows, and two files may hold one pair: the fault head's
+    held-out pairs are distinct, and none of their copies is among the training rows."""
+    rows = _span_rows(300) + _span_rows(100) * 2  # the first 100 pairs three times over
+    held, train = nli.split_span_rows(rows, seed=13, n=50)
+    key = lambda i: (rows[i]["premise"], rows[i]["claim"])  # noqa: E731
+    assert len(held) == len({key(i) for i in held}) == 50
+    assert not {key(i) for i in held} & {key(i) for i in train}
+    assert len(held) + len(train) < len(rows)  # the other copies of held-out pairs are simply left out
+    assert sorted(set(held) | set(train)) == sorted(set(range(len(rows))) - {
+        i for i in range(len(rows)) if key(i) in {key(j) for j in held} and i not in held})
+    assert nli.split_span_rows(rows, seed=13, n=50) == (held, train)  # seeded
+
+
+def test_the_old_span_split_is_kept_for_runs_that_began_with_it():
+    rows = _span_rows(100) * 3
+    held, train = nli.split_span_rows(rows, seed=13, rule="rows", n=50)
+    perm = np.random.RandomState(15).permutation(len(rows))  # the trainer's rule before 2026-12-07
+    assert held == sorted(perm[:50].tolist()) and train == [i for i in range(len(rows)) if i not in set(held)]
+    with pytest.raises(ValueError, match="distinct or rows"):
+        nli.split_span_rows(rows, seed=13, rule="pairs")
+
+
+def test_a_run_that_began_with_the_old_span_split_resumes_on_it(tmp_path):
+    from support.tiny_models import tiny_mpnet
+
+    folder = tiny_mpnet(tmp_path / "mpnet")
+    (tmp_path / "nli.jsonl").write_text("".join(json.dumps({"premise": f"Town {i} met on Monday.",
+                                                            "hypothesis": f"Town {i} met.", "label": "supported"}) + "\n"
+                                                for i in range(30)))
+    (tmp_path / "spans.jsonl").write_text("".join(json.dumps(
+        {"premise": r["premise"], "claim": r["claim"], "label": "contradicted", "faults": [[14, 20]]}) + "\n"
+        for r in _span_rows(520)))
+    run = tmp_path / "run"
+    args = ["--data", str(tmp_path / "nli.jsonl"), "--base", str(folder), "--out", str(run), "--spans",
+            f"{tmp_path / 'spans.jsonl'}:2", "--batch-size", "16", "--total-passes", "0.05", "--precision", "fp32",
+            "--threads", "1"]
+    assert nli.main(args + ["--span-holdout", "rows"]) == 0
+    state = torch.load(run / "state.pt", weights_only=False)
+    del state["args"]["span_holdout"]  # as a state written before the option existed
+    torch.save(state, run / "state.pt")
+    assert nli.main(args + ["--resume"]) == 0  # the same split and signature: no "trained on other data"
+    assert torch.load(run / "state.pt", weights_only=False)["args"]["span_holdout"] == "rows"
+    fresh = tmp_path / "fresh"
+    assert nli.main([*args[:4], "--out", str(fresh), *args[6:]]) == 0  # a new run: distinct pairs
+    assert torch.load(fresh / "state.pt", weights_only=False)["args"]["span_holdout"] == "distinct"

@@ -28,7 +28,8 @@ The data order is a seeded permutation; the same files and seed give the same ba
 layer over the last hidden states gives every token P(at fault); it trains on the claim tokens
 of the span rows (1 inside a fault span, 0 outside) and of the supported NLI rows (all 0), with
 binary cross-entropy weighted by ``--fault-weight`` beside the 3-way loss, so one forward pass
-gives the verdict and the words at fault. 500 span rows are kept aside (seeded) and the
+gives the verdict and the words at fault. 500 distinct span rows are kept aside (seeded; every
+copy of them out of training: :func:`split_span_rows`) and the
 held-out report adds the head's token AUC and F1 at 0.5. A run without ``--spans`` has no head
 (and resumes runs made before it existed); ``--init`` from such a run starts the head afresh.
 
@@ -64,6 +65,7 @@ from verisum.training.trainer import LABELS, LID, atomic_save, log, start_run
 
 NOT_SUPPORTED = -1  # label id of a 2-way "not_supported" row
 HELD_OUT = 1000  # rows kept aside (seeded) to watch the loss, never trained on
+SPAN_HELD_OUT = 500  # distinct span rows kept aside (seeded) to watch the fault head
 
 
 def read_rows(paths: Sequence[str]) -> list[dict]:
@@ -146,6 +148,26 @@ def fault_loss(fault_logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor
     if not mask.any():
         return fault_logits.sum() * 0.0
     return torch.nn.functional.binary_cross_entropy_with_logits(fault_logits.float()[mask], labels[mask].float())
+
+
+def split_span_rows(rows: Sequence[dict], seed: int, rule: str = "distinct",
+                    n: int = SPAN_HELD_OUT) -> tuple[list[int], list[int]]:
+    """(held-out span row indices, training span row indices). ``distinct``: ``n`` distinct
+    (premise, claim) pairs are held out with every copy of them left out of training (a file
+    read ``PATH:3`` repeats its rows, and another file may hold the same pair), one copy each
+    scored; ``rows`` (runs made before 2026-12-07, kept so that they resume on the same split):
+    ``n`` row indices, so a repeated row's other copies may train."""
+    rng = np.random.RandomState(seed + 2)
+    if rule == "rows":
+        aside = set(rng.permutation(len(rows))[:n].tolist())
+        return sorted(aside), [i for i in range(len(rows)) if i not in aside]
+    if rule != "distinct":
+        raise ValueError(f"span hold-out rule is distinct or rows, not {rule!r}")
+    keys = [(r["premise"], r["claim"]) for r in rows]
+    first = {k: i for i, k in reversed(list(enumerate(keys)))}  # each pair's first row
+    distinct = sorted(first.values())
+    held_keys = {keys[distinct[j]] for j in rng.permutation(len(distinct))[:n]}
+    return sorted(first[k] for k in held_keys), [i for i, k in enumerate(keys) if k not in held_keys]
 
 
 def split_held_out(n_rows: int, seed: int) -> tuple[list[int], np.ndarray]:
@@ -368,12 +390,21 @@ def main(argv=None) -> int:
     ap.add_argument("--spans", action="append", default=[], metavar="PATH[:REPEAT]",
                     help="rows with the words at fault marked (verisum train spans): adds and trains the fault head")
     ap.add_argument("--fault-weight", type=float, default=1.0, help="weight of the fault head's loss")
+    ap.add_argument("--span-holdout", choices=["distinct", "rows"], default="distinct",
+                    help="how the fault head's 500 held-out span rows are chosen: distinct pairs, every copy "
+                         "out of training; rows: by row, as runs before 2026-12-07 did (a resumed run keeps "
+                         "its own rule) [default: distinct]")
     a = ap.parse_args(argv)
     if a.out is None:
         a.out = str(train_dir("nli-" + (a.base if a.base in ("minilm", "mpnet") else os.path.basename(a.base.rstrip("/")))))
 
     start_run(a.out, a.seed, a.threads)
     t0 = time.time()
+    state_path = os.path.join(a.out, "state.pt")
+    resumed = torch.load(state_path, map_location="cpu", weights_only=False) \
+        if a.resume and os.path.exists(state_path) else None
+    if resumed is not None:  # a run keeps the span split it started with (older runs: by row)
+        a.span_holdout = resumed.get("args", {}).get("span_holdout", "rows")
     tok, model = build_model(a.base)
     base_id = base_name(resolve_base(a.base))
     sep_id = tok.sep_token_id
@@ -392,19 +423,18 @@ def main(argv=None) -> int:
     if a.spans:
         add_fault_head(model)
         span_rows = read_span_rows(a.spans)
-        perm = np.random.RandomState(a.seed + 2).permutation(len(span_rows))
-        aside = set(perm[:500].tolist())
+        aside, keep = split_span_rows(span_rows, a.seed, a.span_holdout)
         for r in rows:  # a supported NLI claim has no word at fault; an unsupported one says not where
             r["faults"] = [] if r["y"] == LID["supported"] else None
         nli_fl = fault_labels(tok, [rows[i] for i in train_idx], a.max_length)
         span_ids = tokenize(tok, span_rows, a.max_length)
         span_fl = fault_labels(tok, span_rows, a.max_length)
-        keep = [i for i in range(len(span_rows)) if i not in aside]
-        fault_held = ([span_ids[i] for i in sorted(aside)], [span_fl[i] for i in sorted(aside)])
+        fault_held = ([span_ids[i] for i in aside], [span_fl[i] for i in aside])
         ids += [span_ids[i] for i in keep]
         ys += [span_rows[i]["y"] for i in keep]
         fl = nli_fl + [span_fl[i] for i in keep]
-        sig = hashlib.sha1(f"{sig}:spans:{len(span_rows)}:{span_rows[0]['claim']}".encode()).hexdigest()[:16]
+        split = "" if a.span_holdout == "rows" else f":{a.span_holdout}"  # rows: the signature runs had before
+        sig = hashlib.sha1(f"{sig}:spans:{len(span_rows)}:{span_rows[0]['claim']}{split}".encode()).hexdigest()[:16]
     lengths = np.array([len(x) for x in ids])
 
     passes = max(1, int(np.ceil(a.total_passes)))
@@ -434,9 +464,8 @@ def main(argv=None) -> int:
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda)
     step, history = 0, []
-    state_path = os.path.join(a.out, "state.pt")
-    if a.resume and os.path.exists(state_path):
-        st = torch.load(state_path, map_location="cpu", weights_only=False)
+    if resumed is not None:
+        st, resumed = resumed, None
         model.load_state_dict(st["model"])
         opt.load_state_dict(st["optimizer"])
         sched.load_state_dict(st["scheduler"])
