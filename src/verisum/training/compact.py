@@ -128,20 +128,12 @@ def relative_errors(weights: Mapping[str, torch.Tensor], base: Mapping[str, torc
     return out
 
 
-@torch.no_grad()
-def _probs(model, tok, pairs: list[tuple[str, str]], max_length: int, bs: int = 32) -> np.ndarray:
-    from verisum.training.export import input_names
-    from verisum.training.nli import forward
-    from verisum.training.trainer import encode
+def _probs(model, tok, pairs: list[tuple[str, str]], max_length: int) -> np.ndarray:
+    from verisum.training.export import encoded_batches, torch_probs
 
-    names = input_names(model)
     out = np.zeros((len(pairs), 3))
-    order = np.argsort([len(p) + len(c) for p, c in pairs])
-    for i in range(0, len(order), bs):
-        idx = order[i:i + bs]
-        enc = encode(tok, [pairs[j][0] for j in idx], [pairs[j][1] for j in idx], max_length)
-        enc = {k: v for k, v in enc.items() if k in names}
-        out[idx] = torch.softmax(forward(model, enc)[0].float(), -1).numpy()
+    for idx, enc in encoded_batches(model, tok, pairs, max_length):
+        out[idx] = torch_probs(model, enc)
     return out
 
 

@@ -184,22 +184,32 @@ def held_out_pairs(rows: list[dict], seed: int) -> tuple[list[tuple[str, str]], 
     return [(r["premise"], r["claim"]) for r in keep], np.array([r["y"] for r in keep])
 
 
+def encoded_batches(model, tok, pairs: list[tuple[str, str]], max_length: int, bs: int = 16):
+    """(indices into ``pairs``, the model's inputs for them), ``bs`` pairs at a time, shortest first."""
+    names = input_names(model)
+    order = np.argsort([len(p) + len(c) for p, c in pairs])
+    for i in range(0, len(order), bs):
+        idx = order[i:i + bs]
+        enc = encode(tok, [pairs[j][0] for j in idx], [pairs[j][1] for j in idx], max_length)
+        yield idx, {k: v for k, v in enc.items() if k in names}
+
+
+@torch.no_grad()
+def torch_probs(model, enc: dict) -> np.ndarray:
+    """The torch model's class probabilities for one batch of :func:`encoded_batches`."""
+    from verisum.training.nli import forward
+    return torch.softmax(forward(model, enc)[0].float(), -1).numpy()
+
+
 def compare(model, tok, paths: dict[str, str], pairs: list[tuple[str, str]], y: np.ndarray | None,
             max_length: int) -> dict:
     """Torch against each ONNX file on ``pairs``: accuracy (with labels), argmax agreement with
     torch, the largest probability difference, and pairs per second of each ONNX file."""
-    from verisum.training.nli import forward
-    names = input_names(model)
     sessions = {k: _session(p) for k, p in paths.items()}
     probs: dict[str, list[np.ndarray]] = {"torch": [], **{k: [] for k in paths}}
     seconds = dict.fromkeys(paths, 0.0)
-    order = np.argsort([len(p) + len(c) for p, c in pairs])
-    for i in range(0, len(order), 16):
-        idx = order[i:i + 16]
-        enc = encode(tok, [pairs[j][0] for j in idx], [pairs[j][1] for j in idx], max_length)
-        enc = {k: v for k, v in enc.items() if k in names}
-        with torch.no_grad():
-            probs["torch"].append((idx, torch.softmax(forward(model, enc)[0].float(), -1).numpy()))
+    for idx, enc in encoded_batches(model, tok, pairs, max_length):
+        probs["torch"].append((idx, torch_probs(model, enc)))
         for k, sess in sessions.items():
             t = time.perf_counter()
             probs[k].append((idx, ort_probs(sess, enc)))
