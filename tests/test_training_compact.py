@@ -12,6 +12,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from support.tiny_models import tiny_mpnet as _tiny_mpnet  # noqa: E402
+from support.tiny_models import tiny_warm_start  # noqa: E402
 
 from verisum.training import compact, export, nli  # noqa: E402
 
@@ -67,20 +68,9 @@ def test_another_base_is_refused():
 def _trained_tiny(tmp_path: Path):
     """A tiny MPNet with a fault head, its matrices moved by a rank-2 difference and every other
     weight by noise, saved as a warm start; and the model that warm start reads back as."""
-    folder = _tiny_mpnet(tmp_path / "mpnet")
-    _, model = nli.build_model(str(folder))
-    nli.add_fault_head(model)
-    torch.manual_seed(4)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if "word_embeddings" in name:
-                continue
-            p.add_(_low_rank_delta(tuple(p.shape), 2) if p.dim() == 2 else 0.05 * torch.randn_like(p))
-    warm = tmp_path / "warm.pt"
-    torch.save({"weights": nli.trainable_state(model),
-                "meta": {"step": 40, "seed": 13, "base_arg": str(folder), "examples_seen": 1280, "max_length": 64}},
-               warm)
-    return folder, warm, export.load_model(str(warm), str(folder))[0]
+    return tiny_warm_start(
+        tmp_path, lambda _, p: _low_rank_delta(tuple(p.shape), 2) if p.dim() == 2 else 0.05 * torch.randn_like(p),
+        seed=4, max_length=64)
 
 
 def _logits(model, folder: Path):
@@ -158,10 +148,21 @@ def test_pack_refuses_a_file_that_is_no_warm_start(tmp_path, capsys, content):
     assert not (tmp_path / "x.pt").exists()
 
 
-def test_the_committed_mpnet_stage_is_a_packed_warm_start_under_40_mb():
+#: The MPNet stages committed in packed form (warm/README.md): stage 1, and stage 2r with its fault head.
+COMMITTED = {"nli-mpnet-stage1.pt": False, "nli-mpnet-stage2r.pt": True}
+WARM = Path(__file__).resolve().parents[1] / "warm"
+
+
+def test_every_committed_mpnet_stage_is_listed():
+    assert {p.name for p in WARM.glob("nli-mpnet-*.pt")} == set(COMMITTED)
+
+
+@pytest.mark.parametrize("name", sorted(COMMITTED))
+def test_the_committed_mpnet_stage_is_a_packed_warm_start_under_40_mb(name):
     """What a fresh machine continues MPNet from: packed against all-mpnet-base-v2, every encoder
-    matrix as a difference, the trained classifier whole, small enough to commit."""
-    path = Path(__file__).resolve().parents[1] / "warm" / "nli-mpnet-stage1.pt"
+    matrix as a difference, the trained classifier (and fault head, from stage 2 on) whole, small
+    enough to commit."""
+    path = WARM / name
     assert path.stat().st_size < 40e6
     st = torch.load(path, map_location="cpu", weights_only=False)
     assert compact.is_packed(st) and st["rank"] == 128
@@ -169,11 +170,13 @@ def test_the_committed_mpnet_stage_is_a_packed_warm_start_under_40_mb():
     layers = {k.split(".")[3] for k in st["lowrank"] if k.startswith("mpnet.encoder.layer.")}
     assert layers == {str(i) for i in range(12)}
     assert {"classifier.dense.weight", "classifier.out_proj.weight"} <= set(st["full"])
+    assert ("fault_head.weight" in st["full"]) is COMMITTED[name]
     f = st["lowrank"]["mpnet.encoder.layer.0.attention.attn.q.weight"]
     assert f["a"].shape == (768, 128) and f["b"].shape == (128, 768) and f["a"].dtype == torch.int8
 
 
-def test_the_committed_stage_unpacks_against_the_verified_mpnet_base():
+@pytest.mark.parametrize("name", sorted(COMMITTED))
+def test_the_committed_stage_unpacks_against_the_verified_mpnet_base(name):
     """The base a fresh machine assembles (``verisum train base mpnet``, checked by sha256) is the
     one the committed file was packed against: every matrix's base norm matches. Skipped where the
     base was never assembled (this test never fetches it)."""
@@ -182,8 +185,7 @@ def test_the_committed_stage_unpacks_against_the_verified_mpnet_base():
     folder = cache_dir() / "base" / "all-mpnet-base-v2"
     if not (folder / ".verified").is_file():
         pytest.skip("all-mpnet-base-v2 is not assembled here (verisum train base mpnet)")
-    st = torch.load(Path(__file__).resolve().parents[1] / "warm" / "nli-mpnet-stage1.pt", map_location="cpu",
-                    weights_only=False)
+    st = torch.load(WARM / name, map_location="cpu", weights_only=False)
     base = compact.base_weights(str(folder))
     weights = compact.unpack(st, base)
     assert set(st["lowrank"]) <= set(base) and not any(k.startswith("classifier.") for k in st["lowrank"])

@@ -16,27 +16,14 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("onnx")
 
-from support.tiny_models import tiny_mpnet as _tiny_mpnet  # noqa: E402
+from support.tiny_models import tiny_warm_start  # noqa: E402
 
 from verisum.training import export, nli, onnx_weights  # noqa: E402
 
 
 def _trained_tiny(tmp_path: Path):
     """A tiny MPNet with a fault head whose weights differ from its base, saved as a warm start."""
-    folder = _tiny_mpnet(tmp_path / "mpnet")
-    _, model = nli.build_model(str(folder))
-    nli.add_fault_head(model)
-    torch.manual_seed(1)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if "word_embeddings" not in name:
-                p.add_(0.05 * torch.randn_like(p))
-    warm = tmp_path / "warm.pt"
-    torch.save({"weights": nli.trainable_state(model),
-                "meta": {"step": 40, "seed": 13, "base_arg": str(folder), "examples_seen": 1280}}, warm)
-    # the reference is what the warm start holds (fp16), not the fp32 weights before saving
-    ref = export.load_model(str(warm), str(folder))[0]
-    return folder, warm, ref
+    return tiny_warm_start(tmp_path, lambda _, p: 0.05 * torch.randn_like(p), seed=1)
 
 
 @pytest.mark.parametrize("quantize", ["fp32", "int8"])

@@ -33,3 +33,29 @@ def tiny_mpnet(folder: Path) -> Path:
                          bos_token_id=cls_id, eos_token_id=sep_id)
     MPNetForSequenceClassification(config).save_pretrained(folder)
     return folder
+
+
+def tiny_warm_start(tmp_path: Path, move, *, seed: int, max_length: int | None = None):
+    """A tiny MPNet with a fault head, each weight but the frozen word embeddings moved by
+    ``move(name, parameter)`` (a tensor added to it), saved as a trainer's warm start.
+
+    Returns the base folder, the warm start's path, and the model that warm start reads back as
+    (fp16 weights: the reference a reader of the file must reproduce, not the fp32 before saving)."""
+    import torch
+
+    from verisum.training import export, nli
+
+    folder = tiny_mpnet(tmp_path / "mpnet")
+    _, model = nli.build_model(str(folder))
+    nli.add_fault_head(model)
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "word_embeddings" not in name:
+                p.add_(move(name, p))
+    meta = {"step": 40, "seed": 13, "base_arg": str(folder), "examples_seen": 1280}
+    if max_length is not None:
+        meta["max_length"] = max_length
+    warm = tmp_path / "warm.pt"
+    torch.save({"weights": nli.trainable_state(model), "meta": meta}, warm)
+    return folder, warm, export.load_model(str(warm), str(folder))[0]
