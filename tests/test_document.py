@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verisum.document import BULLET_RE, Document, split_sentences
+from verisum.document import BULLET_RE, Document, is_hard_wrapped, split_sentences
 from verisum.io import decode_text
 
 # Pieces that exercise the sentence rules: stops, abbreviations, bullets, line ends, emoji.
@@ -149,3 +149,73 @@ def test_document_reads_chats_and_transcripts_as_transcripts(text: str) -> None:
 ])
 def test_document_does_not_read_prose_as_a_transcript(text: str) -> None:
     assert not Document(text).is_transcript
+
+
+BILL = (
+    "SEC. 2. FINDINGS.\n\n"
+    "    Congress finds that--\n"
+    "            (1) the Korean War, which began in 1950 and ended when the \n"
+    "        Korean War Armistice was signed in 1953, is commonly known as \n"
+    "        the Forgotten War;\n"
+    "            (2) a later war in Korea, known only to some veterans and \n"
+    "        their families as the Unknown War, occurred long after the \n"
+    "        Armistice was signed. That war caused the majority of the Armistice \n"
+    "        casualties.\n\n"
+    "    The Secretary shall report to Congress within one year.\n"
+)
+
+
+def test_document_joins_the_lines_of_hard_wrapped_text_into_sentences() -> None:
+    """A bill broken at a fixed width: a line end inside a sentence is not a boundary, so a claim
+    meets "That war caused the majority of the Armistice casualties." whole, not its two halves."""
+    doc = Document(BILL)
+    texts = [" ".join(s.text.split()) for s in doc.sentences]
+    assert "That war caused the majority of the Armistice casualties." in texts
+    assert any(t.startswith("(1) the Korean War, which began in 1950") and t.endswith("the Forgotten War;") for t in texts)
+    assert "The Secretary shall report to Congress within one year." in texts  # a blank line still ends a block
+    assert "Congress finds that--" in texts  # a line that ends without a word or comma ends its sentence
+    for s in doc.sentences:
+        assert BILL[s.start:s.end] == s.text and s.text == s.text.strip()
+
+
+def test_document_joins_a_wrapped_abstract_whose_lines_continue_in_lower_case() -> None:
+    text = ("We present the first verification that a neural network for perception tasks produces\n"
+            " a correct output within a specified tolerance for every input of interest. We define\n"
+            " correctness relative to a specification which identifies a state space consisting of\n"
+            " all relevant states of the world and an observation process that produces neural\n"
+            " network inputs from the states of the world. Tiling the state and input spaces with a\n"
+            " finite number of tiles, we obtain ground truth bounds from the state tiles and network\n"
+            " output bounds from the input tiles.\n")
+    assert [" ".join(s.text.split()) for s in Document(text).sentences] == [
+        "We present the first verification that a neural network for perception tasks produces a correct "
+        "output within a specified tolerance for every input of interest.",
+        "We define correctness relative to a specification which identifies a state space consisting of all "
+        "relevant states of the world and an observation process that produces neural network inputs from "
+        "the states of the world.",
+        "Tiling the state and input spaces with a finite number of tiles, we obtain ground truth bounds from "
+        "the state tiles and network output bounds from the input tiles."]
+
+
+@pytest.mark.parametrize("text", [
+    # a news article: its title line has no stop and stays a sentence of its own
+    "Council approves the new budget for the city\nThe council approved the budget on Monday after a long debate.\n"
+    "It passes next year's spending of 4.2 million euros, more than last year.\nThe mayor said she was pleased.\n",
+    # highlights or captions, one a line without a stop, each opening with a capital
+    "Incredible images show members of the gang being marched onto buses\nIn total 1,177 were transferred to "
+    "a different jail in the north\nThe move is meant to break up the gang's leadership for good\nOfficials say "
+    "more transfers will follow in the coming weeks\n",
+    # a lower-cased summary, a sentence a line without stops (as Polytope's and FRANK's are written)
+    "the 14-year-old is now fighting for her life in delhi 's safdarjung hospital\nshe was allegedly attacked on "
+    "sunday when she went outside her house\non tuesday she set herself on fire using kerosene , according to "
+    "ndtv\nher brother said she had been threatened by the men for days\nthe police have arrested two of them\n"
+    "a third man is still being sought by officers in the city\n",
+    # a chat: short turns without stops
+    "Ann: are you going to the shop later today or not\nMike: yes I am, after work probably around six\n"
+    "Ann: could you get some butter and a bag of flour too\nMike: sure, anything else you need for tomorrow\n",
+])
+def test_document_does_not_join_lines_that_are_not_hard_wrapped(text: str) -> None:
+    assert not is_hard_wrapped(text)
+    sentences = [s.text for s in Document(text).sentences]
+    for line in (line.strip() for line in text.splitlines() if line.strip()):
+        assert any(s.startswith(line[:20]) for s in sentences)  # every line starts a sentence
+    assert not any("\n" in s for s in sentences)  # and none runs across a line end

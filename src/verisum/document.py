@@ -22,7 +22,8 @@ from typing import Iterator, Literal, Sequence
 
 from .errors import BadEncoding
 
-__all__ = ["Document", "Span", "join_bullets", "split_sentences", "BULLET_RE", "PHOTO_POINTER_RE", "MAX_SENTENCE_CHARS"]
+__all__ = ["Document", "Span", "join_bullets", "split_sentences", "is_hard_wrapped", "BULLET_RE", "PHOTO_POINTER_RE",
+           "MAX_SENTENCE_CHARS"]
 
 #: A bullet marker at the start of a line (after optional indentation).
 BULLET_RE = re.compile(r"[ \t]*(?:[-*•·–]|\d{1,2}[.)])[ \t]+")
@@ -233,6 +234,65 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return split_sentences_counted(text)[0]
 
 
+#: Hard-wrapped text (a bill, a paper's abstract, a plain-text e-mail) breaks its lines at a fixed
+#: width, mid-sentence: 90% of its lines are at most this many characters long ...
+WRAP_WIDTH_MAX = 100
+#: ... at least this share of them run on into the next line ...
+WRAP_SHARE = 0.3
+#: ... at least this many of them (a summary's few lines without stops are not enough) ...
+WRAP_MIN_LINES = 5
+#: ... at least this share of those continue in lower case (a list of captions or headlines,
+#: one a line without a stop, opens each line with a capital) ...
+WRAP_LOWER_SHARE = 0.3
+#: ... and at least this share of them break after a function word or a comma: a break at a fixed
+#: width falls anywhere in a sentence, where a line that is a whole sentence ends on a content word.
+WRAP_FUNCTION_SHARE = 0.25
+#: A line that stops mid-sentence ends with a word or a comma.
+_RUNS_ON_RE = re.compile(r"[\w,]$")
+#: A line that opens a turn of a transcript ("[doctor] ...", "Ann: ...") never continues another.
+_TURN_START_RE = re.compile(r"[ \t]*(?:\[[A-Za-z][\w\- ]{0,24}\]|[A-Z][\w'\-]*(?: [A-Z][\w'\-]*){0,2}:[ \t])")
+
+
+def _runs_on(line: str, following: str) -> bool:
+    """Whether the break between ``line`` and the ``following`` line may fall inside a sentence."""
+    return (len(line.strip()) >= 30 and _RUNS_ON_RE.search(line.rstrip()) is not None and bool(following.strip())
+            and not BULLET_RE.match(following) and not _TURN_START_RE.match(following))
+
+
+def is_hard_wrapped(text: str) -> bool:
+    """Whether ``text`` breaks its lines at a fixed width inside sentences (:data:`WRAP_WIDTH_MAX`
+    and the thresholds after it), so that a line end is not a sentence's end: a bill, an abstract,
+    a plain-text e-mail. A news article's title, a summary's bullets or lines without stops, a
+    chat's turns and a list of captions are not."""
+    from .text import STOPWORDS
+
+    lines = [text[lo:hi] for lo, hi in text_lines(text)]
+    lengths = sorted(len(line.rstrip()) for line in lines if line.strip())
+    if len(lengths) <= WRAP_MIN_LINES or lengths[int(0.9 * (len(lengths) - 1))] > WRAP_WIDTH_MAX:
+        return False
+    pairs = [(a.rstrip(), b.lstrip()) for a, b in zip(lines, lines[1:]) if _runs_on(a, b)]
+    if len(pairs) < max(WRAP_MIN_LINES, WRAP_SHARE * len(lengths)):
+        return False
+    lower = sum(b[:1].islower() for _, b in pairs)
+    function = sum(a.endswith(",") or a.rsplit(None, 1)[-1].lower() in STOPWORDS for a, _ in pairs)
+    return lower >= WRAP_LOWER_SHARE * len(pairs) and function >= WRAP_FUNCTION_SHARE * len(pairs)
+
+
+def _text_blocks(text: str) -> list[tuple[int, int]]:
+    """The lines of ``text`` (:func:`text_lines`), those of hard-wrapped text joined where a line
+    runs on into the next (:func:`is_hard_wrapped`); a blank line still ends a block."""
+    lines = list(text_lines(text))
+    if not is_hard_wrapped(text):
+        return lines
+    blocks = [lines[0]]
+    for (lo, hi), (prev_lo, prev_hi) in zip(lines[1:], lines):
+        if _runs_on(text[prev_lo:prev_hi], text[lo:hi]):
+            blocks[-1] = (blocks[-1][0], hi)
+        else:
+            blocks.append((lo, hi))
+    return blocks
+
+
 #: A bracketed label ("[doctor]", "[patient]", "[speaker 2]") that opens a turn of a transcript.
 _TAG_RE = re.compile(r"\[([A-Za-z][\w\- ]{0,24})\]")
 #: A label is a turn marker when it occurs at least this often in the text (a transcript's
@@ -258,13 +318,14 @@ def _turn_labels(text: str) -> frozenset[str]:
 def split_sentences_counted(text: str) -> tuple[list[tuple[int, int]], int]:
     """:func:`split_sentences`, and how many over-long sentences had to be cut.
 
-    Sentences end at a stop (not an abbreviation's), at a line end, and before each turn of a
+    Sentences end at a stop (not an abbreviation's), at a line end (where a hard-wrapped text's
+    line runs on into the next, not there: :func:`is_hard_wrapped`), and before each turn of a
     transcript: a bracketed speaker label that recurs in the text ("[doctor] ... [patient] ...",
     often written without punctuation), so every turn is a unit of its own."""
     out: list[tuple[int, int]] = []
     cut_count = 0
     labels = _turn_labels(text) if "[" in text else frozenset()
-    for lo, hi in text_lines(text):
+    for lo, hi in _text_blocks(text):
         line = text[lo:hi]
         m = BULLET_RE.match(line)
         pos = m.end() if m else 0
