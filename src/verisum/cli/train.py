@@ -28,6 +28,7 @@ STEPS = {
     "base": ("verisum.training.bases", "fetch and verify a base model (minilm, mpnet) for training"),
     "spans": ("verisum.training.spans", "write NLI pairs with the words at fault marked (the fault head's data)"),
     "dialogue": ("verisum.training.dialogue", "rewrite fault-marked pairs as chats and calls, their claims reported"),
+    "perspective": ("verisum.training.perspective", "first-person NLI pairs with their claims retold in the third person"),
     "combiner": ("verisum.training.combiner", "fit the combiner on labelled records (figures: leave-one-dataset-out)"),
     "static": ("verisum.training.static", "distil the retriever's static token vectors from all-MiniLM-L6-v2"),
     "ranker": ("verisum.training.ranker", "fit the highlights writer's sentence ranker on reference highlights"),

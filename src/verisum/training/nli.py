@@ -98,7 +98,8 @@ def read_span_rows(specs: Sequence[str]) -> list[dict]:
             for line in fh:
                 r = json.loads(line)
                 label = r["label"]
-                part.append({"premise": r["premise"], "claim": r["claim"], "faults": [tuple(f) for f in r["faults"]],
+                faults = None if r["faults"] is None else [tuple(f) for f in r["faults"]]  # None: wrong, not where
+                part.append({"premise": r["premise"], "claim": r["claim"], "faults": faults,
                              "y": NOT_SUPPORTED if label == "not_supported" else LID[label],
                              "dataset": r.get("kind", "spans")})
         rows.extend(part * int(rep))
