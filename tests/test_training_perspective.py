@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from verisum.training import nli, perspective
+from verisum.training import perspective
 from verisum.training.perspective import retell
 
 
@@ -78,6 +78,9 @@ def test_perspective_rows_keep_the_label_and_mark_the_wrong_speaker():
 
 
 def test_the_cli_leaves_out_the_trainers_held_out_rows_and_the_trainer_reads_its_file(tmp_path, capsys):
+    pytest.importorskip("torch")
+    from verisum.training import nli
+
     data = tmp_path / "nli"
     data.mkdir()
     rows = [{"premise": f"I was at home on day {i}.", "hypothesis": f"I was at home on day {i}.", "label": "supported",
