@@ -11,6 +11,11 @@ Premises: 150 first-person sentences (40-200 characters) drawn (seed 0) from the
 nothing here trains on them). Each is judged against itself, and against its third-person
 retelling: "I"/"my"/"me" replaced by a referent ("the author", "the poster", "the speaker"), or
 the premise given a speaker's label ("Sam: ...") and the claim retold with the name.
+
+Its own rewrite (``retell`` below), not ``verisum.training.perspective.retell``, on purpose: the
+probe retells every first-person sentence, a verb left unagreed ("the author go") included, so that
+what it measures is not only the sentences the training rule can agree; the training rule is
+stricter and skips those. The card's figures were made with this one.
 """
 from __future__ import annotations
 

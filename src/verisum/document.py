@@ -234,6 +234,23 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return split_sentences_counted(text)[0]
 
 
+#: A bracketed label ("[doctor]", "[patient]", "[speaker 2]") that opens a turn of a transcript.
+_TAG_RE = re.compile(r"\[([A-Za-z][\w\- ]{0,24})\]")
+#: A label is a turn marker when it occurs at least this often in the text (a transcript's
+#: speakers recur; a news article's "[sic]" or "[the president]" does not).
+TURN_LABEL_MIN = 3
+
+
+#: A turn that opens with a speaker's name (up to three capitalised words and a colon), at the
+#: start of a line or after a sentence's stop: "Ann: Buy butter. . Mike: Ok." (SAMSum's chats).
+#: A speaker's name as it opens a turn: up to three capitalised words.
+_SPEAKER_NAME = r"[A-Z][\w'\-]*(?: [A-Z][\w'\-]*){0,2}"
+_SPEAKER_RE = re.compile(rf"(?:^|[.!?]\s+|\n)[ \t]*({_SPEAKER_NAME}):[ \t]", re.MULTILINE)
+#: The share of a text's sentences that must open a speaker's turn for it to read as a transcript
+#: (a web page's "Review:" or "Released:" fields, an article quoting one name thrice, do not).
+TRANSCRIPT_SHARE = 0.3
+
+
 #: Hard-wrapped text (a bill, a paper's abstract, a plain-text e-mail) breaks its lines at a fixed
 #: width, mid-sentence: 90% of its lines are at most this many characters long ...
 WRAP_WIDTH_MAX = 100
@@ -250,7 +267,7 @@ WRAP_FUNCTION_SHARE = 0.25
 #: A line that stops mid-sentence ends with a word or a comma.
 _RUNS_ON_RE = re.compile(r"[\w,]$")
 #: A line that opens a turn of a transcript ("[doctor] ...", "Ann: ...") never continues another.
-_TURN_START_RE = re.compile(r"[ \t]*(?:\[[A-Za-z][\w\- ]{0,24}\]|[A-Z][\w'\-]*(?: [A-Z][\w'\-]*){0,2}:[ \t])")
+_TURN_START_RE = re.compile(rf"[ \t]*(?:{_TAG_RE.pattern}|{_SPEAKER_NAME}:[ \t])")
 
 
 def _runs_on(line: str, following: str) -> bool:
@@ -259,53 +276,48 @@ def _runs_on(line: str, following: str) -> bool:
             and not BULLET_RE.match(following) and not _TURN_START_RE.match(following))
 
 
+def _wrapped_breaks(text: str) -> tuple[list[tuple[int, int]], list[bool] | None]:
+    """The lines of ``text`` (:func:`text_lines`), and, where ``text`` is hard-wrapped, whether each
+    line runs on into the next (None where it is not): one pass for :func:`is_hard_wrapped` and
+    the sentence splitter."""
+    from .text import STOPWORDS
+
+    lines = list(text_lines(text))
+    contents = [text[lo:hi] for lo, hi in lines]
+    lengths = sorted(len(line.rstrip()) for line in contents if line.strip())
+    if len(lengths) <= WRAP_MIN_LINES or lengths[int(0.9 * (len(lengths) - 1))] > WRAP_WIDTH_MAX:
+        return lines, None
+    runs = [_runs_on(a, b) for a, b in zip(contents, contents[1:])]
+    pairs = [(a.rstrip(), b.lstrip()) for a, b, run in zip(contents, contents[1:], runs) if run]
+    if len(pairs) < max(WRAP_MIN_LINES, WRAP_SHARE * len(lengths)):
+        return lines, None
+    lower = sum(b[:1].islower() for _, b in pairs)
+    function = sum(a.endswith(",") or a.rsplit(None, 1)[-1].lower() in STOPWORDS for a, _ in pairs)
+    wrapped = lower >= WRAP_LOWER_SHARE * len(pairs) and function >= WRAP_FUNCTION_SHARE * len(pairs)
+    return lines, runs if wrapped else None
+
+
 def is_hard_wrapped(text: str) -> bool:
     """Whether ``text`` breaks its lines at a fixed width inside sentences (:data:`WRAP_WIDTH_MAX`
     and the thresholds after it), so that a line end is not a sentence's end: a bill, an abstract,
     a plain-text e-mail. A news article's title, a summary's bullets or lines without stops, a
     chat's turns and a list of captions are not."""
-    from .text import STOPWORDS
-
-    lines = [text[lo:hi] for lo, hi in text_lines(text)]
-    lengths = sorted(len(line.rstrip()) for line in lines if line.strip())
-    if len(lengths) <= WRAP_MIN_LINES or lengths[int(0.9 * (len(lengths) - 1))] > WRAP_WIDTH_MAX:
-        return False
-    pairs = [(a.rstrip(), b.lstrip()) for a, b in zip(lines, lines[1:]) if _runs_on(a, b)]
-    if len(pairs) < max(WRAP_MIN_LINES, WRAP_SHARE * len(lengths)):
-        return False
-    lower = sum(b[:1].islower() for _, b in pairs)
-    function = sum(a.endswith(",") or a.rsplit(None, 1)[-1].lower() in STOPWORDS for a, _ in pairs)
-    return lower >= WRAP_LOWER_SHARE * len(pairs) and function >= WRAP_FUNCTION_SHARE * len(pairs)
+    return _wrapped_breaks(text)[1] is not None
 
 
 def _text_blocks(text: str) -> list[tuple[int, int]]:
     """The lines of ``text`` (:func:`text_lines`), those of hard-wrapped text joined where a line
     runs on into the next (:func:`is_hard_wrapped`); a blank line still ends a block."""
-    lines = list(text_lines(text))
-    if not is_hard_wrapped(text):
+    lines, runs = _wrapped_breaks(text)
+    if runs is None:
         return lines
     blocks = [lines[0]]
-    for (lo, hi), (prev_lo, prev_hi) in zip(lines[1:], lines):
-        if _runs_on(text[prev_lo:prev_hi], text[lo:hi]):
+    for (lo, hi), run in zip(lines[1:], runs):
+        if run:
             blocks[-1] = (blocks[-1][0], hi)
         else:
             blocks.append((lo, hi))
     return blocks
-
-
-#: A bracketed label ("[doctor]", "[patient]", "[speaker 2]") that opens a turn of a transcript.
-_TAG_RE = re.compile(r"\[([A-Za-z][\w\- ]{0,24})\]")
-#: A label is a turn marker when it occurs at least this often in the text (a transcript's
-#: speakers recur; a news article's "[sic]" or "[the president]" does not).
-TURN_LABEL_MIN = 3
-
-
-#: A turn that opens with a speaker's name (up to three capitalised words and a colon), at the
-#: start of a line or after a sentence's stop: "Ann: Buy butter. . Mike: Ok." (SAMSum's chats).
-_SPEAKER_RE = re.compile(r"(?:^|[.!?]\s+|\n)[ \t]*([A-Z][\w'\-]*(?: [A-Z][\w'\-]*){0,2}):[ \t]", re.MULTILINE)
-#: The share of a text's sentences that must open a speaker's turn for it to read as a transcript
-#: (a web page's "Review:" or "Released:" fields, an article quoting one name thrice, do not).
-TRANSCRIPT_SHARE = 0.3
 
 
 def _turn_labels(text: str) -> frozenset[str]:

@@ -88,6 +88,17 @@ def read_rows(paths: Sequence[str]) -> list[dict]:
     return rows
 
 
+def pairs_outside_held_out(paths: Sequence[str], seed: int = 13) -> list[dict]:
+    """The rows of ``paths`` (:func:`read_rows`) as ``{"premise", "hypothesis", "label", "dataset"}``,
+    without the :data:`HELD_OUT` rows the trainer run with ``--seed`` ``seed`` keeps aside: what the
+    generators of training pairs (``verisum train spans``, ``perspective``) may build on."""
+    rows = read_rows(paths)
+    held = set(split_held_out(len(rows), seed)[0])
+    return [{"premise": r["premise"], "hypothesis": r["claim"], "dataset": r["dataset"],
+             "label": "not_supported" if r["y"] == NOT_SUPPORTED else LABELS[r["y"]]}
+            for i, r in enumerate(rows) if i not in held]
+
+
 def read_span_rows(specs: Sequence[str]) -> list[dict]:
     """Rows of ``verisum train spans`` files (``PATH`` or ``PATH:REPEAT``), with ``y`` and ``faults``."""
     rows = []

@@ -172,7 +172,7 @@ def perspective_pairs(rows: Sequence[dict[str, Any]], *, n: int, seed: int = 0,
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .nli import read_rows, split_held_out
+    from .nli import pairs_outside_held_out
 
     ap = argparse.ArgumentParser(prog="verisum train perspective", description=__doc__.split("\n")[0])
     ap.add_argument("--nli", action="append", required=True, help="NLI JSONL file or folder (repeatable)")
@@ -182,15 +182,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="the judge trainer's --seed: its 1,000 held-out NLI rows are left out here too")
     ap.add_argument("--out", required=True)
     a = ap.parse_args(argv)
-    rows = read_rows(a.nli)
-    held = set(split_held_out(len(rows), a.held_out_seed)[0])
-    names = ["supported", "contradicted", "unsupported"]
-    nli_rows = [{"premise": r["premise"], "hypothesis": r["claim"], "dataset": r["dataset"],
-                 "label": "not_supported" if r["y"] == -1 else names[r["y"]]}
-                for i, r in enumerate(rows) if i not in held]
     counts: Counter[str] = Counter()
     with open(a.out, "w", encoding="utf-8") as out:
-        for r in perspective_pairs(nli_rows, n=a.n, seed=a.seed):
+        for r in perspective_pairs(pairs_outside_held_out(a.nli, a.held_out_seed), n=a.n, seed=a.seed):
             out.write(json.dumps(r, ensure_ascii=False) + "\n")
             counts[f"{r['kind'].split(':')[1]} {r['label']}"] += 1
     print(json.dumps(dict(counts)), file=sys.stderr)

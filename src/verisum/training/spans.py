@@ -232,7 +232,7 @@ def fused_pairs(articles: Sequence[str], *, n: int, seed: int = 0,
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .nli import read_rows, split_held_out
+    from .nli import pairs_outside_held_out
 
     ap = argparse.ArgumentParser(prog="verisum train spans", description=__doc__.split("\n")[0])
     ap.add_argument("--nli", action="append", default=[], help="NLI JSONL file or folder (repeatable)")
@@ -266,12 +266,7 @@ def main(argv: list[str] | None = None) -> int:
                 counts[r["kind"].split(":")[0] + ("+" if r["faults"] else "-")] += 1
 
         if a.nli:
-            rows = read_rows(a.nli)
-            held = set(split_held_out(len(rows), a.held_out_seed)[0])
-            nli_rows = [{"premise": r["premise"], "hypothesis": r["claim"], "dataset": r["dataset"],
-                         "label": "not_supported" if r["y"] == -1 else ["supported", "contradicted", "unsupported"][r["y"]]}
-                        for i, r in enumerate(rows) if i not in held]
-            write(minimal_pairs(nli_rows, max_changed=a.max_changed))
+            write(minimal_pairs(pairs_outside_held_out(a.nli, a.held_out_seed), max_changed=a.max_changed))
         if a.corpus:
             articles = []
             with open(a.corpus, encoding="utf-8") as fh:
