@@ -71,7 +71,7 @@ def test_perspective_rows_keep_the_label_and_mark_the_wrong_speaker():
     (wrong,) = by_source["perspective:wrong-speaker"]
     speaker, other = wrong["premise"].split(":")[0], wrong["premise"].split("\n")[1].split(":")[0]
     assert wrong["label"] == "not_supported" and speaker != other
-    assert wrong["premise"].split("\n")[1].split(": ")[1] in perspective._FILLERS  # the other speaker says nothing
+    assert wrong["premise"].split("\n")[1].split(": ")[1] in perspective._LISTENER_TURNS  # the other speaker says nothing
     assert [wrong["claim"][a:b] for a, b in wrong["faults"]] == [other]
     assert wrong["claim"] == f"{other} was able to move."
     assert len(list(perspective.perspective_pairs(_rows(), n=2, seed=0))) == 2

@@ -39,18 +39,20 @@ import sys
 from collections import Counter
 from typing import Any, Iterator, Sequence
 
+from .dialogue import FILLERS, NAMES
+
 __all__ = ["REFERENTS", "SPEAKING", "retell", "perspective_pairs", "main"]
 
 #: How summaries of posts, talks and stories name the one who says "I".
 REFERENTS = ("the author", "the writer", "the poster", "the speaker", "the narrator", "the user")
-_NAMES = ("Sam", "Ann", "Mike", "Lola", "Tom", "Sara", "David", "Priya", "Omar", "Julia", "Ken", "Maria")
-_FILLERS = ("Ok.", "Really?", "I see.", "Go on.", "Right.", "Mm-hmm.")
-
 _FIRST = re.compile(r"\b(?:I|i)\b(?:'(?:m|ve|d|ll))?|\b(?:[Mm]y|[Mm]e|[Mm]ine|[Mm]yself)\b")
 #: "My" or "Me" inside a sentence, capitalised: a title ("In My Lifetime", "Forgive Me"), not a speaker.
 _TITLE = re.compile(r"(?<![.!?:\"]\s)(?<!^)\b(?:My|Me|Mine)\b")
 #: First person plural or second person: another "we" or "you" than the one retold; skipped.
 _OTHERS = re.compile(r"\b(?:we|us|our|ours|ourselves|you|your|yours|yourself)\b", re.I)
+#: The listener's turns in a wrong-speaker premise: dialogue's fillers that say "I" or "you" left
+#: out, so the premise has one first person, the speaker's.
+_LISTENER_TURNS = tuple(f for f in FILLERS if not _FIRST.search(f) and not _OTHERS.search(f))
 #: Verbs after "I" that read the same after "the author" (modals, past tenses).
 _SAME = frozenset("""was wasn't had hadn't did didn't will won't would wouldn't could couldn't should shouldn't can
 can't cannot might must may shall went got saw said made came took knew thought told found gave felt left kept
@@ -154,7 +156,7 @@ def perspective_pairs(rows: Sequence[dict[str, Any]], *, n: int, seed: int = 0,
         yield {"premise": premise, "claim": told, "label": label, "faults": faults, "kind": "perspective:referent",
                "dataset": r.get("dataset", "")}
         made += 1
-        speaker, other = rng.sample(_NAMES, 2)
+        speaker, other = rng.sample(NAMES, 2)
         told = retell(hyp, speaker)
         if told is None or made >= n:
             continue
@@ -165,7 +167,7 @@ def perspective_pairs(rows: Sequence[dict[str, Any]], *, n: int, seed: int = 0,
             wrong = retell(hyp, other)
             if wrong is not None:
                 spans = [[m.start(), m.end()] for m in re.finditer(rf"\b{other}\b", wrong)]
-                yield {"premise": f"{speaker}: {premise}\n{other}: {rng.choice(_FILLERS)}", "claim": wrong,
+                yield {"premise": f"{speaker}: {premise}\n{other}: {rng.choice(_LISTENER_TURNS)}", "claim": wrong,
                        "label": "not_supported", "faults": spans, "kind": "perspective:wrong-speaker",
                        "dataset": r.get("dataset", "")}
                 made += 1
