@@ -5,7 +5,8 @@
 #   2. the ten-set leave-one-dataset-out run, the fast model's rows refitted beside it (the same
 #      floor and span baseline; both models' rows cached, so a rerun only refits);
 #   3. the recombination set (scripts/recombined_eval.sh), both models;
-#   4. speed, both models in one bench run;
+#   4. speed, both models in one bench run, and the stage read with the join alone (one judge call
+#      a claim: a copy of its export whose config.json says "premises": "joined", $MODEL-joined);
 #   5. the warm start packed for committing (verisum train pack, rank 128, its held-out check):
 #      $T/NAME/packed.pt, to copy into warm/ when the stage is the one to continue from.
 # Usage: scripts/evaluate_stage.sh NAME   (the run folder $T/NAME holds warm.pt)
@@ -39,7 +40,11 @@ echo "== recombination set"
 B="$B" scripts/recombined_eval.sh fast "$MODEL"
 if [ -z "${SKIP_BENCH:-}" ]; then
     echo "== speed"
-    verisum bench --model fast --model "$MODEL" --records 300 --runs 30 --long-words 0
+    rm -rf "$MODEL-joined" && mkdir "$MODEL-joined"
+    ln -s "$MODEL/model.onnx" "$MODEL/tokenizer.json" "$MODEL-joined/"
+    python -c 'import json, sys; c = json.load(open(sys.argv[1])); c["premises"] = "joined"; json.dump(c, open(sys.argv[2], "w"), indent=1)' \
+        "$MODEL/config.json" "$MODEL-joined/config.json"
+    verisum bench --model fast --model "$MODEL" --model "$MODEL-joined" --records 300 --runs 30 --long-words 0
 fi
 if [ ! -f "$T/$NAME/packed.pt" ]; then
     echo "== packed warm start (for warm/)"
