@@ -14,6 +14,7 @@ Not part of verisum: a record of how those figures were made, runnable again on 
     python scripts/probe_after_stage2.py faults $R/rows-minilm.jsonl $R/rows-mpnet-s2.jsonl --data $B
     python scripts/probe_after_stage2.py leads ../shared/data/news/corpus.jsonl
     python scripts/probe_after_stage2.py caseless $R/rows-minilm.jsonl $R/rows-mpnet-s3.jsonl --data $B
+    python scripts/probe_after_stage2.py ceiling $R/rows-minilm.jsonl $R/rows-nli-mpnet-s2r.jsonl $R/rows-nli-mpnet-s4.jsonl
 
 (``$B/*.jsonl`` stands for the ten sets of the protocol: WiCE left out.) ``collect`` changes the
 Checker's retrieval for the run by replacing ``Checker._search``: a probe, not a feature.
@@ -31,7 +32,7 @@ from collections import defaultdict
 import numpy as np
 
 from verisum import lodo
-from verisum.evaluation import roc_auc
+from verisum.evaluation import balanced_accuracy, roc_auc
 
 TURN = re.compile(r"^\s*(?:\[[A-Za-z][\w\- ]{0,24}\]|[A-Z][\w.'\- ]{0,30}:)")
 
@@ -333,6 +334,31 @@ def collect(a: argparse.Namespace) -> None:
     print(f"collected {len(new)} records, wrote {len(rows)} rows to {a.out}", file=sys.stderr)
 
 
+def _best_bacc(scores: list[float], y: list[int]) -> float:
+    """Balanced accuracy at the threshold best for these very labels: an oracle, not a result."""
+    s, lab = np.asarray(scores), np.asarray(y)
+    return max(balanced_accuracy((s >= t).astype(int), lab) or 0.0 for t in np.unique(s))
+
+
+def ceiling(a: argparse.Namespace) -> None:
+    """How much of the gap is the threshold: each set's LODO balanced accuracy beside the one its
+    own best threshold would give the same scores (and the floor's, likewise)."""
+    for path in a.rows:
+        out, scored = lodo.evaluate(usable(path), "nli+novelty")
+        floors = defaultdict(list)
+        for r in usable(path):
+            floors[r["dataset"]].append((r["floor"], r["label"]))
+        cells, own, floor_own = [], [], []
+        for o in out:
+            ss = scored[o.dataset]
+            own.append(100 * _best_bacc([w for _, w, _ in ss], [lab for _, _, lab in ss]))
+            floor_own.append(100 * _best_bacc([f for f, _ in floors[o.dataset]], [lab for _, lab in floors[o.dataset]]))
+            cells.append(f"{o.dataset[:10]} {100 * o.balanced_accuracy:.1f}/{own[-1]:.1f} (floor {100 * o.floor_balanced_accuracy:.1f}/{floor_own[-1]:.1f})")
+        print(f"{os.path.basename(path)}: LODO {np.mean([100 * o.balanced_accuracy for o in out]):.1f}, each set's own best "
+              f"threshold {np.mean(own):.1f} (floor {np.mean([100 * o.floor_balanced_accuracy for o in out]):.1f} / {np.mean(floor_own):.1f})")
+        print("    " + " | ".join(cells))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -349,6 +375,9 @@ def main() -> None:
     p.add_argument("rows", nargs="+")
     p.add_argument("--data", required=True)
     p.set_defaults(fn=caseless)
+    p = sub.add_parser("ceiling")
+    p.add_argument("rows", nargs="+")
+    p.set_defaults(fn=ceiling)
     p = sub.add_parser("compare")
     p.add_argument("rows", nargs="+")
     p.set_defaults(fn=compare)
