@@ -344,9 +344,10 @@ def ceiling(a: argparse.Namespace) -> None:
     """How much of the gap is the threshold: each set's LODO balanced accuracy beside the one its
     own best threshold would give the same scores (and the floor's, likewise)."""
     for path in a.rows:
-        out, scored = lodo.evaluate(usable(path), "nli+novelty")
+        rows = usable(path)
+        out, scored = lodo.evaluate(rows, "nli+novelty")
         floors = defaultdict(list)
-        for r in usable(path):
+        for r in rows:
             floors[r["dataset"]].append((r["floor"], r["label"]))
         cells, own, floor_own = [], [], []
         for o in out:
