@@ -408,6 +408,18 @@ def test_cli_judge_param_reaches_the_judge(cli, fake_backend, article) -> None:
     assert json.loads(given.stdout)["meta"]["judge"]["judge_params"]["contradict_words"] == ["green"]
 
 
+def test_cli_premises_reach_the_checker_and_an_unknown_rule_exits_2(cli, fake_backend, article) -> None:
+    path = article(SUPPORTED)
+    plain = cli("check", path, "--backend", fake_backend, "--format", "json")
+    joined = cli("check", path, "--backend", fake_backend, "--format", "json", "--premises", "joined")
+    _no_traceback(joined)
+    assert json.loads(plain.stdout)["meta"]["judge"]["premises"] == "join_first"
+    assert json.loads(joined.stdout)["meta"]["judge"]["premises"] == "joined"
+    bad = cli("check", path, "--backend", fake_backend, "--premises", "all")
+    assert bad.exit_code == 2 and "--premises" in bad.stderr and "join_first" in bad.stderr
+    _no_traceback(bad)
+
+
 def test_cli_judge_param_errors_exit_2(cli, fake_backend, article) -> None:
     path = article(SUPPORTED)
     unknown = cli("check", path, "--backend", fake_backend, "--judge-param", "colour=red")

@@ -235,11 +235,14 @@ def test_cli_bench_measures_each_model_in_its_own_process(cli):
     from verisum.judges.embedded import DEFAULT_MODEL_DIR
 
     args = ("--records", "2", "--runs", "1", "--long-words", "0", "--no-cold-start", "--json")
-    res = cli("bench", "--model", "fast", "--model", str(DEFAULT_MODEL_DIR), *args)
+    res = cli("bench", "--model", "fast", "--model", str(DEFAULT_MODEL_DIR), "--premises", "joined", *args)
     assert res.exit_code == 0, res.stderr
     figures = json.loads(res.stdout)
     assert list(figures) == ["fast", str(DEFAULT_MODEL_DIR)]
     for m, r in figures.items():
         assert r["model"] == m and r["latency_median_ms"] > 0 and r["batch_records"] == 2
+        assert r["premises"] == "joined"  # the rule reaches each model's own process
+    one = json.loads(cli("bench", "--model", "fast", *args).stdout)
+    assert one["premises"] == "join_first"  # the model's own rule, said
     res = cli("bench", "--model", "fast", "--model", "accurate", *args)
     assert res.exit_code == 2 and "bench --model accurate failed" in res.stderr

@@ -222,3 +222,43 @@ def test_premises_join_first_reads_the_same_premises_alone_and_in_a_batch():
     assert [p for p, _ in alone.premise_judgements] == [p for p, _ in both[0].claims[0].premise_judgements]
     assert len(alone.premise_judgements) == 1  # the join settled it
     assert len(both[1].claims[0].premise_judgements) == 3  # the other claim read every premise
+
+
+class _CombinedJudge(OverlapJudge):
+    """A judge that brings its own combiner, fitted (as ``verisum train combiner`` records) for
+    the premise rule ``fitted_for``."""
+
+    def __init__(self, fitted_for: str | None) -> None:
+        super().__init__()
+        self.fitted_for = fitted_for
+
+    def calibrator(self) -> Any:
+        from verisum.calibration import Calibrator
+
+        return Calibrator(premises=self.fitted_for)
+
+
+def test_a_combiner_records_the_premise_rule_it_was_fitted_for():
+    from verisum.calibration import Calibrator
+
+    assert Calibrator.from_json(Calibrator(premises="joined").to_json()).premises == "joined"
+    assert Calibrator.from_json(Calibrator().to_json()).premises is None  # a `verisum calibrate` file names none
+
+
+def test_reading_claims_another_way_than_the_judges_combiner_was_fitted_for_is_warned_about():
+    import warnings
+
+    from verisum.calibration import Calibrator
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Checker(_CombinedJudge("join_first")).load()  # the default rule: what it was fitted for
+        Checker(_CombinedJudge(None), premises="joined").load()  # fitted for no rule it names
+        Checker(_CombinedJudge("join_first"), premises="joined", calibration=Calibrator()).load()  # one's own
+    with pytest.warns(UserWarning, match="premises='join_first'.*premises='joined'.*verisum train combiner"):
+        checker = Checker(_CombinedJudge("join_first"), premises="joined").load()
+    assert checker.premises == "joined"  # warned, not overruled
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # a derived Checker (as the protocol's collection makes) shares the combiner: said once, above
+        assert checker.with_options(premises="sentences").premises == "sentences"

@@ -674,6 +674,25 @@ def test_cli_serve_flags_override_settings(cli: Any, fake_backend: str, monkeypa
     assert "no API token" in res.stderr  # exposed without a token: warned
 
 
+def test_premises_setting_reaches_the_servers_checker(cli: Any, fake_backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    from verisum.server.app import build_checker
+    from verisum.server.settings import ServerSettings
+
+    assert build_checker(ServerSettings()).premises is None  # the judge's own rule, decided at load
+    monkeypatch.setenv("VERISUM_PREMISES", "sentences")
+    assert build_checker(ServerSettings()).premises == "sentences"
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(kw, app=app))
+    res = cli("serve", "--backend", fake_backend, "--premises", "joined")  # the flag overrides the variable
+    assert res.exit_code == 0, res
+    assert seen["app"].state.settings.premises == "joined"
+    monkeypatch.setenv("VERISUM_PREMISES", "all")
+    res = cli("serve", "--backend", fake_backend)
+    assert res.exit_code == 2 and "premises" in res.stderr
+
+
 def test_cli_serve_judge_param_reaches_the_settings(cli: Any, fake_backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
     import uvicorn
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -71,13 +71,16 @@ class Calibrator:
     """Logistic regression over named features, with a decision threshold.
 
     Unfitted, it passes the judge's ``supported`` probability through unchanged, so any judge
-    works before anyone has calibrated it.
+    works before anyone has calibrated it. ``premises``: the premise rule its features were
+    read under when it was fitted (``verisum train combiner`` records it), or None.
     """
 
-    def __init__(self, features: Sequence[str] = ("supported",), l2: float = 1.0, threshold: float = 0.5):
+    def __init__(self, features: Sequence[str] = ("supported",), l2: float = 1.0, threshold: float = 0.5,
+                 premises: str | None = None):
         self.features = tuple(features)
         self.l2 = l2
         self.threshold = threshold
+        self.premises = premises
 
     # -- fitting -------------------------------------------------------------------------
     def fit(
@@ -155,7 +158,9 @@ class Calibrator:
 
     # -- persistence ---------------------------------------------------------------------
     def to_json(self) -> str:
-        state = {"features": list(self.features), "l2": self.l2, "threshold": self.threshold}
+        state: dict[str, Any] = {"features": list(self.features), "l2": self.l2, "threshold": self.threshold}
+        if self.premises is not None:
+            state["premises"] = self.premises
         if self.fitted:
             state.update(
                 mean=self.mean_.tolist(), scale=self.scale_.tolist(), coef=self.coef_.tolist(), intercept=self.intercept_
@@ -165,7 +170,8 @@ class Calibrator:
     @classmethod
     def from_json(cls, text: str) -> "Calibrator":
         state = json.loads(text)
-        cal = cls(state["features"], l2=state.get("l2", 1.0), threshold=state.get("threshold", 0.5))
+        cal = cls(state["features"], l2=state.get("l2", 1.0), threshold=state.get("threshold", 0.5),
+                  premises=state.get("premises"))
         if "coef" in state:
             cal.mean_ = np.asarray(state["mean"], dtype=float)
             cal.scale_ = np.asarray(state["scale"], dtype=float)

@@ -41,7 +41,7 @@ from .records import SOURCE_KEYS, Record, RecordError
 from .faults import FAULT_RULES, FaultQuery, locate
 from .features import EVIDENCE_FEATURES, SourceIndex, add_summary_context, claim_features, judge_features
 from .judges import Judge, Pair, get_judge
-from .judges.base import PREMISE_RULES, Judgement
+from .judges.base import PREMISE_RULES, Judgement, PremiseRule
 from .verdicts import CheckResult, ClaimVerdict, Label, aggregate_sentence, aggregate_summary
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ class Checker:
         alone and against all of them joined in source order, and keeps its best premise;
         "joined": only the join (one judge call per claim). Default: the judge's own
         ``premises`` attribute if it has one (the ``llm`` judge says "joined": each call costs
-        seconds), else "sentences".
+        seconds; an embedded model's ``config.json`` may name one), else "join_first".
     occlusion: locate the words at fault by asking the judge how much each content word of a
         rejected claim costs it (one extra pair per word); False keeps the word lists alone.
         Default: the judge's own ``occlusion`` attribute if it has one, else True.
@@ -116,7 +116,7 @@ class Checker:
         max_source_chars: int = MAX_SOURCE_CHARS,
         max_summary_sentences: int = MAX_SUMMARY_SENTENCES,
         verbatim_shortcut: bool = True,
-        premises: Literal["join_first", "sentences", "joined"] | None = None,
+        premises: PremiseRule | None = None,
         occlusion: bool | None = None,
         fault_rule: str = "novel first",
     ) -> None:
@@ -177,9 +177,19 @@ class Checker:
                     self._calibrator = Calibrator.load(self.calibration)
                 except (OSError, ValueError, KeyError) as exc:
                     raise InputError(f"cannot read calibration file {self.calibration}: {exc}") from exc
-            else:
+            else:  # the judge's own combiner: fitted for one premise rule, which it records
                 own = getattr(self._judge, "calibrator", None)
                 self._calibrator = (own() if callable(own) else None) or Calibrator()
+                fitted_for = self._calibrator.premises
+                if fitted_for is not None and fitted_for != self.premises:
+                    import warnings
+
+                    warnings.warn(
+                        f"the judge's combiner was fitted on claims read with premises={fitted_for!r}; this "
+                        f"Checker reads them with premises={self.premises!r}, so its scores and threshold may be "
+                        "miscalibrated (refit it with `verisum train combiner --premises`)",
+                        stacklevel=2,
+                    )
         return self
 
     @property
@@ -190,9 +200,9 @@ class Checker:
         return self._judge
 
     def with_options(self, *, top_k: int | None = None, threshold: float | None = None,
-                     premises: str | None = None) -> "Checker":
-        """A Checker that differs only in ``top_k`` / ``threshold`` and shares this one's loaded
-        judge, retriever and calibrator (no second model in memory)."""
+                     premises: PremiseRule | None = None) -> "Checker":
+        """A Checker that differs only in ``top_k`` / ``threshold`` / ``premises`` and shares this
+        one's loaded judge, retriever and calibrator (no second model in memory)."""
         self.load()
         assert self._judge is not None
         derived = Checker(
@@ -205,7 +215,7 @@ class Checker:
             max_source_chars=self.max_source_chars,
             max_summary_sentences=self.max_summary_sentences,
             verbatim_shortcut=self.verbatim_shortcut,
-            premises=self.premises if premises is None else premises,  # type: ignore[arg-type]
+            premises=self.premises if premises is None else premises,
             occlusion=self.occlusion,
             fault_rule=self.fault_rule,
         )

@@ -30,6 +30,7 @@ from ..io import MAX_BULLETS, MAX_INPUT_BYTES, read_text
 
 if TYPE_CHECKING:
     from ..checker import Checker
+    from ..judges.base import PremiseRule
 
 __all__ = [
     "EXIT_OK",
@@ -215,7 +216,7 @@ _UNIT_INTERVAL = _UnitInterval(0.0, 1.0)
 
 #: The keyword arguments the shared checker flags arrive as (collected into CheckerOptions).
 _JUDGE_FLAGS = ("backend", "model", "base_url", "api_key")
-_DECISION_FLAGS = ("threshold", "calibration", "top_k", "judge_param")
+_DECISION_FLAGS = ("threshold", "calibration", "top_k", "premises", "judge_param")
 
 
 @dataclass(frozen=True)
@@ -235,6 +236,7 @@ class CheckerOptions:
     threshold: float | None = None
     calibration: str | None = None
     top_k: int = 3
+    premises: PremiseRule | None = None
     extra_params: Mapping[str, Any] = field(default_factory=dict)
     given: frozenset[str] = frozenset()
 
@@ -252,6 +254,7 @@ class CheckerOptions:
             top_k=self.top_k,
             threshold=self.threshold,
             calibration=self.calibration,
+            premises=self.premises,
             max_source_chars=max_bytes,
             max_summary_sentences=max_bullets,
         )
@@ -335,11 +338,24 @@ def _decision_flags() -> list[Callable[[F], F]]:
                      help="A calibration file written by `verisum calibrate`."),
         click.option("--top-k", type=click.IntRange(1, 20), default=3, show_default=True,
                      help="Evidence sentences retrieved per claim."),
+        premises_option(),
         click.option("--judge-param", multiple=True, metavar="KEY=VALUE",
                      help="A keyword argument for the judge's constructor, repeatable; VALUE is read as "
                           "JSON when it can be (embedded: encoder=minilm, workers=2, max_length=256; "
                           "hf: device=cuda; llm: timeout=30)."),
     ]
+
+
+def premises_option() -> Callable[[F], F]:
+    """``--premises``: what each claim is judged against (``Checker(premises=...)``)."""
+    from ..judges.base import PREMISE_RULES
+
+    return click.option(
+        "--premises", type=click.Choice(PREMISE_RULES), default=None,
+        help="What each claim is judged against: join_first (its evidence joined, single sentences "
+             "only where the join does not settle it), sentences (the join and every sentence alone: "
+             "the most judge calls) or joined (the join alone: one judge call a claim) [default: the "
+             "model's own rule, else join_first].")
 
 
 def limit_options(fn: F) -> F:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import click
 
-from .common import CheckerOptions, handle_errors, judge_options, open_output, progress_reporter
+from .common import CheckerOptions, handle_errors, judge_options, open_output, premises_option, progress_reporter
+
+if TYPE_CHECKING:
+    from ..judges.base import PremiseRule
 
 __all__ = ["eval_", "calibrate", "bench"]
 
@@ -181,10 +184,12 @@ def _eval_lodo(records: Sequence, bad: Sequence, variants: Sequence[str], rows_p
 
 
 def _configured_premises(options: CheckerOptions) -> str:
-    """The premise rule a Checker from ``options`` uses, without loading its model: the embedded
-    model's config may name one; otherwise the Checker's default."""
+    """The premise rule a Checker from ``options`` uses, without loading its model: --premises,
+    else the embedded model's config may name one; otherwise the Checker's default."""
     from ..checker import DEFAULT_PREMISES, embedded_premises
 
+    if options.premises is not None:
+        return options.premises
     if options.backend != "embedded":
         return DEFAULT_PREMISES
     return embedded_premises(options.judge_params().get("model_dir"))
@@ -260,31 +265,33 @@ def calibrate(
 @click.option("--no-cold-start", is_flag=True, help="Skip the cold-start measurement (a fresh process).")
 @click.option("--long-words", type=click.IntRange(0), default=50_000, show_default=True,
               help="Also check a source of this many words in full and report time and peak RSS (0 skips).")
+@premises_option()
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @handle_errors
 def bench(models: tuple[str, ...], records: int, runs: int, threads: int | None, batch_size: int,
-          no_cold_start: bool, long_words: int, as_json: bool) -> None:
+          no_cold_start: bool, long_words: int, premises: PremiseRule | None, as_json: bool) -> None:
     """Measure speed of the embedded checker: latency on a 500-word article with 3 highlights
     (median, p90), summary sentences per second on a batch, peak RSS, and cold start."""
     from ..checker import Checker
     from ..evaluation import bench as run, format_bench
 
     if len(models) > 1:
-        _bench_each(models, records, runs, threads, batch_size, no_cold_start, long_words, as_json)
+        _bench_each(models, records, runs, threads, batch_size, no_cold_start, long_words, premises, as_json)
         return
     params: dict = {"model_dir": models[0]} if models else {}
 
     def factory() -> Checker:
-        return Checker(judge_params={**params, "intra_op_num_threads": threads})
+        return Checker(judge_params={**params, "intra_op_num_threads": threads}, premises=premises)
 
     result = run(factory, runs=runs, records=records, batch_size=batch_size,
                  cold_start=not no_cold_start, threads=threads, long_words=long_words, judge_params=params)
     result["model"] = models[0] if models else "fast"
+    result["premises"] = premises or _configured_premises(CheckerOptions(model=models[0] if models else None))
     click.echo(json.dumps(result, indent=2) if as_json else format_bench(result))
 
 
 def _bench_each(models: Sequence[str], records: int, runs: int, threads: int | None, batch_size: int,
-                no_cold_start: bool, long_words: int, as_json: bool) -> None:
+                no_cold_start: bool, long_words: int, premises: PremiseRule | None, as_json: bool) -> None:
     """Each model in a process of its own (its own peak RSS), one after the other, side by side."""
     import subprocess
     import sys
@@ -299,6 +306,8 @@ def _bench_each(models: Sequence[str], records: int, runs: int, threads: int | N
             cmd += ["--threads", str(threads)]
         if no_cold_start:
             cmd.append("--no-cold-start")
+        if premises:
+            cmd += ["--premises", premises]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             raise VerisumError(f"bench --model {m} failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]}")
@@ -308,7 +317,8 @@ def _bench_each(models: Sequence[str], records: int, runs: int, threads: int | N
         return
     keys = [("latency_median_ms", "median ms, 500 words + 3 highlights"), ("latency_p90_ms", "p90 ms"),
             ("batch_sentences_per_s", "summary sentences/s (batch)"), ("peak_rss_mb", "peak RSS MB"),
-            ("cold_start_s", "cold start s"), ("long_source_seconds", "50,000-word source s")]
+            ("cold_start_s", "cold start s"), ("long_source_seconds", "50,000-word source s"),
+            ("premises", "premises")]
     width = max(len(t) for _, t in keys)
     click.echo(f"{'':<{width}}  " + "  ".join(f"{m:>12}" for m in models))
     for k, title in keys:

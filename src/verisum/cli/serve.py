@@ -76,6 +76,8 @@ def serve(
         overrides["judge"] = options.backend
     if "top_k" in options.given:
         overrides["top_k"] = options.top_k
+    if options.premises is not None:
+        overrides["premises"] = options.premises
     params = options.judge_params()
     if params:
         overrides["judge_params"] = params

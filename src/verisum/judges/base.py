@@ -11,7 +11,7 @@ a judge never fails open by returning "supported".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Sequence, runtime_checkable
+from typing import Any, Literal, Protocol, Sequence, get_args, runtime_checkable
 
 __all__ = ["Pair", "Judgement", "Judge", "CostlyJudge", "LABELS", "PREMISE_RULES"]
 
@@ -70,17 +70,20 @@ class Judge(Protocol):
 
 
 #: The premise rules a Checker knows (see ``Checker(premises=...)``) and a judge may declare.
-PREMISE_RULES = ("join_first", "sentences", "joined")
+PremiseRule = Literal["join_first", "sentences", "joined"]
+PREMISE_RULES: tuple[PremiseRule, ...] = get_args(PremiseRule)
 
 
 class CostlyJudge(Judge, Protocol):
     """Optional: a judge whose calls are expensive says how many the Checker may make.
 
-    ``premises``: "sentences" (default) lets the Checker judge each claim against every
-    evidence sentence alone and all of them joined; "joined" asks once per claim.
+    ``premises``: one of :data:`PREMISE_RULES`, the rule the Checker uses unless it is given one:
+    "join_first" (the Checker's default: the evidence joined first, single sentences only where
+    the join does not settle the claim), "sentences" (every evidence sentence alone and all of
+    them joined) or "joined" (once per claim).
     ``occlusion``: True (default) lets the Checker find the words at fault by asking about the
     claim with each content word left out (one call per word of a rejected claim).
     """
 
-    premises: str
+    premises: PremiseRule
     occlusion: bool

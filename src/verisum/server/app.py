@@ -433,6 +433,7 @@ def build_checker(settings: ServerSettings, *, judge: Judge | None = None) -> Ch
         top_k=settings.top_k,
         threshold=settings.threshold,
         calibration=settings.calibration,
+        premises=settings.premises,
         max_source_chars=settings.max_source_chars,
         max_summary_sentences=settings.max_summary_sentences,
     )

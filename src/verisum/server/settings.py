@@ -13,6 +13,8 @@ from typing import Any
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ..judges.base import PremiseRule
+
 __all__ = ["ServerSettings"]
 
 
@@ -48,6 +50,9 @@ class ServerSettings(BaseSettings):
         default_factory=dict, description="Keyword arguments for the judge's constructor (JSON in the environment)."
     )
     top_k: int = Field(3, ge=1, le=20, description="Evidence sentences retrieved per claim.")
+    premises: PremiseRule | None = Field(
+        None, description="What each claim is judged against: join_first, sentences or joined "
+                          "(the judge's or model's own rule when unset, else join_first).")
     threshold: float | None = Field(None, ge=0.0, le=1.0, description="Default P(supported) threshold.")
     calibration: Path | None = Field(None, description="A calibration file saved by `verisum calibrate`.")
 
