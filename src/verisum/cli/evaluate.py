@@ -286,7 +286,6 @@ def bench(models: tuple[str, ...], records: int, runs: int, threads: int | None,
     result = run(factory, runs=runs, records=records, batch_size=batch_size,
                  cold_start=not no_cold_start, threads=threads, long_words=long_words, judge_params=params)
     result["model"] = models[0] if models else "fast"
-    result["premises"] = premises or _configured_premises(CheckerOptions(model=models[0] if models else None))
     click.echo(json.dumps(result, indent=2) if as_json else format_bench(result))
 
 

@@ -98,6 +98,7 @@ def bench(
     checker = checker_factory()
     checker.load()
     result["load_s"] = round(time.perf_counter() - t0, 3)
+    result["premises"] = getattr(checker, "premises", None)  # what each claim was judged against
     article, highlights = bench_article()
     result["article_words"] = len(rotate_article(article, 1).split())
     result["highlights"] = len(highlights)
@@ -174,6 +175,8 @@ def format_bench(r: Mapping[str, Any]) -> str:
     if "cold_start_s" in r:
         rows.append(("cold start (new process: import + load + one check)", f"{r['cold_start_s']} s"))
     rows.append(("model load in this process", f"{r.get('load_s')} s"))
+    if r.get("premises"):
+        rows.append(("premises (what each claim is judged against)", str(r["premises"])))
     width = max(len(a) for a, _ in rows)
     return "\n".join(f"{a:<{width}}  {b}" for a, b in rows) + (
         f"\n(cpu_count={r.get('cpu_count')}, 1-minute load average {r.get('load_average_1m')})"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, Sequence, get_args, runtime_checkable
 
-__all__ = ["Pair", "Judgement", "Judge", "CostlyJudge", "LABELS", "PREMISE_RULES"]
+__all__ = ["Pair", "Judgement", "Judge", "CostlyJudge", "LABELS", "PREMISE_RULES", "PremiseRule"]
 
 #: The judge's three outcomes, in the order every backend reports them.
 LABELS = ("supported", "contradicted", "unsupported")
