@@ -420,6 +420,15 @@ def test_cli_premises_reach_the_checker_and_an_unknown_rule_exits_2(cli, fake_ba
     _no_traceback(bad)
 
 
+def test_cli_warnings_are_one_line_like_its_other_messages(cli, example_article) -> None:
+    # the shipped combiner was fitted for the join first: reading the join alone is warned about
+    res = cli("check", example_article, "--premises", "joined", "--format", "json")
+    assert res.exit_code in (0, 1), res.stderr
+    warned = [line for line in res.stderr.splitlines() if line]
+    assert warned == [warned[0]] and warned[0].startswith("verisum: warning: the judge's combiner was fitted")
+    assert json.loads(res.stdout)["meta"]["judge"]["premises"] == "joined"
+
+
 def test_cli_judge_param_errors_exit_2(cli, fake_backend, article) -> None:
     path = article(SUPPORTED)
     unknown = cli("check", path, "--backend", fake_backend, "--judge-param", "colour=red")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 from typing import Any, Callable
 
 import click
@@ -81,7 +82,9 @@ class LazyGroup(click.Group):
         # standalone_mode, so the call goes through a plain callable.
         click_main: Callable[..., Any] = super().main
         try:
-            rv = click_main(*args, standalone_mode=False, **kwargs)
+            with warnings.catch_warnings():
+                warnings.showwarning = _one_line_warning
+                rv = click_main(*args, standalone_mode=False, **kwargs)
         except click.exceptions.Abort:
             click.echo("verisum: error: interrupted", err=True)
             sys.exit(130)
@@ -99,6 +102,14 @@ class LazyGroup(click.Group):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+
+def _one_line_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                      file: Any = None, line: str | None = None) -> None:
+    """A warning as the CLI's other messages read: one line on stderr, ``verisum: warning: ...``
+    (Python's own form names a source file and quotes a line of it; the library keeps that)."""
+    kind = "" if issubclass(category, UserWarning) else f"{category.__name__}: "
+    click.echo(f"verisum: warning: {kind}{message}", err=True)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
