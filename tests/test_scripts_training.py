@@ -32,7 +32,7 @@ def test_the_protocol_has_ten_sets_with_both_llm_files():
 
 
 def test_both_scripts_read_the_one_list():
-    for script in ("train_embedded.sh", "evaluate_stage.sh"):
+    for script in ("train_embedded.sh", "evaluate_stage.sh", "crossfit.sh"):
         text = (ROOT / "scripts" / script).read_text(encoding="utf-8")
         assert "source scripts/lodo_sets.sh" in text and "cogensumm_sentpairs.jsonl" not in text
 
@@ -44,3 +44,31 @@ def test_evaluating_a_stage_that_is_not_there_exits_2(tmp_path):
     assert not list(tmp_path.iterdir())  # nothing written, no log begun
     usage = subprocess.run([BASH, str(ROOT / "scripts" / "evaluate_stage.sh")], capture_output=True, text=True)
     assert usage.returncode != 0 and "usage" in usage.stderr
+
+
+def test_crossfit_holds_each_set_out_of_exactly_one_fold_and_checks_its_inputs(tmp_path):
+    """The two folds' held-out halves partition the ten sets (each set is scored by the one fold
+    that never trained on it); a missing set or warm start stops it with exit 2, nothing written."""
+    script = (ROOT / "scripts" / "crossfit.sh").read_text(encoding="utf-8")
+    helper = script[script.index("held() {"):script.index("\n}\n", script.index("held() {")) + 3]
+    first = script[script.index("FIRST=("):].split("\n", 1)[0]
+    halves = {}
+    for fold in "ab":
+        out = subprocess.run([BASH, "-c", f"source scripts/lodo_sets.sh; {first}\n{helper}\nheld {fold}"],
+                             cwd=ROOT, env={**os.environ, "B": "BENCH"}, capture_output=True, text=True, check=True)
+        halves[fold] = set(out.stdout.split())
+    assert halves["a"] and halves["b"] and not halves["a"] & halves["b"]
+    assert halves["a"] | halves["b"] == set(_sets("BENCH"))
+    assert "BENCH/llm_severity.jsonl" in halves["a"] and "BENCH/llm_ramprasad24.jsonl" in halves["b"]
+    env = {**os.environ, "OUT": str(tmp_path / "run")}
+    missing = subprocess.run([BASH, str(ROOT / "scripts" / "crossfit.sh")], env={**env, "B": str(tmp_path)},
+                             capture_output=True, text=True)
+    assert missing.returncode == 2 and "missing" in missing.stderr
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    for name in _sets(str(bench)):
+        Path(name).touch()
+    no_init = subprocess.run([BASH, str(ROOT / "scripts" / "crossfit.sh")], env={**env, "B": str(bench),
+                             "INIT": str(tmp_path / "none.pt")}, capture_output=True, text=True)
+    assert no_init.returncode == 2 and "none.pt" in no_init.stderr
+    assert not (tmp_path / "run").exists()

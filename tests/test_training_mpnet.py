@@ -88,6 +88,22 @@ def test_trainer_reads_a_model_without_segment_ids(tmp_path):
     assert nli.uses_token_types(minilm)
 
 
+def test_a_claim_longer_than_the_input_is_cut_not_fatal(tmp_path):
+    """A claim that leaves no room for a premise (a long summary sentence) is cut as the judge
+    cuts it (longest first) instead of stopping the run; the other pairs keep their premise cut
+    first, and the fault labels line up with the same tokens."""
+    folder = _tiny_mpnet(tmp_path / "mpnet")
+    tok, _ = nli.build_model(str(folder))
+    long_claim = " ".join(f"word{i}" for i in range(60))
+    rows = [{"premise": "The council met on Monday in the hall.", "claim": "It met.", "faults": []},
+            {"premise": "The council met on Monday in the hall.", "claim": long_claim, "faults": [[0, 5]]}]
+    ids = nli.tokenize(tok, rows, 16)
+    assert [len(x) for x in ids] == [len(tok(rows[0]["premise"], "It met.")["input_ids"]), 16]
+    labels = nli.fault_labels(tok, rows, 16)
+    assert [len(x) for x in labels] == [len(x) for x in ids]
+    assert 1 in labels[1] and labels[1][:2] == [-100, -100]  # the premise's tokens are never targets
+
+
 def test_export_of_a_model_without_segment_ids_reads_as_torch(tmp_path):
     from verisum.judges.base import Pair
     from verisum.judges.embedded import EmbeddedJudge
@@ -162,6 +178,12 @@ def test_fault_head_trains_exports_and_reaches_the_checker(tmp_path):
     out = tmp_path / "exported"
     assert export.main(["--ckpt", str(run / "warm.pt"), "--out", str(out), "--quantize", "fp32"]) == 0
     assert json.loads((out / "config.json").read_text())["outputs"] == ["logits", "fault_logits"]
+    plain = tmp_path / "exported-plain"  # a head not worth shipping can be left out
+    assert export.main(["--ckpt", str(run / "warm.pt"), "--out", str(plain), "--quantize", "fp32",
+                        "--without-fault-head"]) == 0
+    assert json.loads((plain / "config.json").read_text())["outputs"] == ["logits"]
+    (p,) = EmbeddedJudge(model_dir=plain).judge([Pair("The council of town 7 met on Monday.", "Town 7 met on Friday.")])
+    assert not p.token_faults
     judge = EmbeddedJudge(model_dir=out)
     (j,) = judge.judge([Pair("The council of town 7 met on Monday.", "Town 7 met on Friday.")])
     hyp = "Town 7 met on Friday."

@@ -151,3 +151,62 @@ def test_perturbed_pairs_read_premises_as_the_checker_retrieves_them():
     for r in rows:
         if not r["faults"]:
             assert r["claim"] in r["premise"]
+
+
+def _labelled(tmp_path, records):
+    from verisum.evaluation.labelled import LabelledRecord, read_labelled
+
+    path = tmp_path / "bench.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return [r for r in read_labelled([path]) if isinstance(r, LabelledRecord)]
+
+
+_ARTICLE = ("The council of Kell approved the new budget on Monday after a long debate. "
+            "Mayor Ann Lee thanked the fourteen members of the council for their work. "
+            "The harbour will reopen in May after repairs to the old sea wall.")
+
+
+def test_bench_pairs_label_each_claim_as_the_checker_splits_and_retrieves_it(tmp_path, fake_judge):
+    """Labelled summaries as training rows: a faithful summary's claims are supported; in an
+    unfaithful one the claim holding a marked span is not supported with the marked characters
+    at fault (offsets into the claim), the other claims supported; an unfaithful summary without
+    marks gives a row only when it is a single claim, its faults unknown."""
+    from verisum.checker import Checker
+    from verisum.evidence import LexicalRetriever
+
+    bad = "The council approved the budget on Monday. Mayor Ann Lee thanked forty members."
+    at = bad.index("forty")
+    records = _labelled(tmp_path, [
+        {"id": "ok", "doc": _ARTICLE, "summary": "The harbour will reopen in May.", "label": 1},
+        {"id": "marked", "doc": _ARTICLE, "summary": bad, "label": 0,
+         "spans": [{"start": at, "end": at + 5}]},
+        {"id": "one", "doc": _ARTICLE, "summary": "The harbour will reopen in June.", "label": 0},
+        {"id": "two", "doc": _ARTICLE, "summary": "The harbour reopens in June. Ann Lee left.", "label": 0},
+    ])
+    rows = list(spans.bench_pairs(records, Checker(fake_judge, retriever=LexicalRetriever())))
+    by_claim = {r["claim"]: r for r in rows}
+    assert set(by_claim) == {"The harbour will reopen in May.", "The council approved the budget on Monday.",
+                             "Mayor Ann Lee thanked forty members.", "The harbour will reopen in June."}
+    assert by_claim["The harbour will reopen in May."]["label"] == "supported"
+    assert by_claim["The council approved the budget on Monday."]["label"] == "supported"
+    wrong = by_claim["Mayor Ann Lee thanked forty members."]
+    assert wrong["label"] == "not_supported"
+    assert [wrong["claim"][a:b] for a, b in wrong["faults"]] == ["forty"]
+    assert "Mayor Ann Lee thanked the fourteen members" in wrong["premise"]  # what the Checker retrieves
+    assert by_claim["The harbour will reopen in June."] | {"premise": ""} == {
+        "premise": "", "claim": "The harbour will reopen in June.", "label": "not_supported", "faults": None,
+        "kind": "bench", "dataset": "bench"}
+
+
+def test_spans_command_leaves_the_named_bench_sets_out(tmp_path):
+    """--leave-out keeps a set's records out of the rows, by its records' "dataset" or its file's
+    name, so a judge trained on the rest can be measured on it."""
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    a.write_text(json.dumps({"doc": _ARTICLE, "summary": "The harbour will reopen in May.", "label": 1}) + "\n")
+    b.write_text(json.dumps({"doc": _ARTICLE, "summary": "Mayor Ann Lee thanked the members.", "label": 1,
+                             "dataset": "other"}) + "\n")
+    out = tmp_path / "rows.jsonl"
+    for leave_out, datasets in [([], {"a", "other"}), (["a"], {"other"}), (["other"], {"a"}), (["b"], {"a"})]:
+        argv = ["--perturbed", "0", "--fused", "0", "--bench", str(a), "--bench", str(b), "--out", str(out)]
+        assert spans.main(argv + [x for name in leave_out for x in ("--leave-out", name)]) == 0
+        assert {json.loads(x)["dataset"] for x in out.read_text().splitlines()} == datasets

@@ -260,6 +260,8 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=None, help="the trainer's seed [default: the checkpoint's]")
     ap.add_argument("--check", default=None, help="JSONL pairs for an extra check (200 used)")
     ap.add_argument("--extra-config", default=None, help="JSON merged into config.json")
+    ap.add_argument("--without-fault-head", action="store_true",
+                    help="leave the checkpoint's fault head out of the export (one output, the verdict's logits)")
     a = ap.parse_args(argv)
     if a.keep_fp32_outliers < 0:
         ap.error(f"--keep-fp32-outliers must be at least 0, not {a.keep_fp32_outliers}")
@@ -274,6 +276,8 @@ def main(argv=None):
     folder = resolve_base(base)
     tok = AutoTokenizer.from_pretrained(folder)
     model, st = load_model(a.ckpt, base, state)
+    if a.without_fault_head and hasattr(model, "fault_head"):
+        del model.fault_head
     if a.max_length is None:
         a.max_length = trained_max_length(st)
     os.makedirs(a.out, exist_ok=True)

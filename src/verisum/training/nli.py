@@ -61,7 +61,7 @@ import numpy as np
 import torch
 
 from verisum.training.bases import base_name, resolve_base, train_dir
-from verisum.training.trainer import LABELS, LID, atomic_save, log, start_run
+from verisum.training.trainer import LABELS, LID, MAX_CLAIM_WORDS, atomic_save, log, start_run
 
 NOT_SUPPORTED = -1  # label id of a 2-way "not_supported" row
 HELD_OUT = 1000  # rows kept aside (seeded) to watch the loss, never trained on
@@ -108,6 +108,8 @@ def read_span_rows(specs: Sequence[str]) -> list[dict]:
             part = []
             for line in fh:
                 r = json.loads(line)
+                if len(r["claim"].split()) > MAX_CLAIM_WORDS:
+                    continue  # as the NLI rows: too long to fit beside a premise
                 label = r["label"]
                 faults = None if r["faults"] is None else [tuple(f) for f in r["faults"]]  # None: wrong, not where
                 part.append({"premise": r["premise"], "claim": r["claim"], "faults": faults,
@@ -125,11 +127,8 @@ def fault_labels(tok, rows: list[dict], max_length: int) -> list[list[int]]:
     out = []
     for i in range(0, len(rows), 2048):
         chunk = rows[i:i + 2048]
-        enc = tok([r["premise"] for r in chunk], [r["claim"] for r in chunk], truncation="only_first",
-                  max_length=max_length, return_offsets_mapping=True)
-        for k, r in enumerate(chunk):
-            seq = enc.sequence_ids(k)[:max_length]
-            offs = enc["offset_mapping"][k][:max_length]
+        for (_, seq, offs), r in zip(encode_pairs(tok, chunk, max_length), chunk):
+            seq, offs = seq[:max_length], offs[:max_length]
             faults = r.get("faults")
             labels = []
             for sid, (a, b) in zip(seq, offs):
@@ -194,11 +193,29 @@ def tokenize(tok, rows: list[dict], max_length: int) -> list[list[int]]:
     out = []
     for i in range(0, len(rows), 2048):
         chunk = rows[i:i + 2048]
-        enc = tok([r["premise"] for r in chunk], [r["claim"] for r in chunk],
-                  truncation="only_first", max_length=max_length)
-        for ids in enc["input_ids"]:
-            out.append(ids[:max_length])
+        out += [ids[:max_length] for ids, _, _ in encode_pairs(tok, chunk, max_length)]
     return out
+
+
+def encode_pairs(tok, rows: list[dict], max_length: int) -> list[tuple[list[int], list, list]]:
+    """``(input ids, sequence ids, character offsets)`` of each (premise, claim) pair, the premise
+    cut first, as the judge reads it; a pair whose claim alone leaves no room for a premise (the
+    tokenizer refuses ``only_first``) is cut ``longest_first``, the embedded judge's fallback."""
+    def encoded(enc) -> list[tuple[list[int], list, list]]:
+        return [(enc["input_ids"][k], enc.sequence_ids(k), enc["offset_mapping"][k]) for k in range(len(enc["input_ids"]))]
+
+    premises, claims = [r["premise"] for r in rows], [r["claim"] for r in rows]
+    kw = {"max_length": max_length, "return_offsets_mapping": True}
+    try:
+        return encoded(tok(premises, claims, truncation="only_first", **kw))
+    except Exception:  # noqa: BLE001 - the fast tokenizer raises a bare Exception for such a pair
+        out = []
+        for p, c in zip(premises, claims):
+            try:
+                out += encoded(tok([p], [c], truncation="only_first", **kw))
+            except Exception:  # noqa: BLE001
+                out += encoded(tok([p], [c], truncation="longest_first", **kw))
+        return out
 
 
 def make_batches(lengths: np.ndarray, batch_size: int, seed: int, window: int = 64) -> list[np.ndarray]:

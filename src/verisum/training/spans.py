@@ -25,6 +25,15 @@ bench-dev sets stay out, so their leave-one-dataset-out span F1 is a fair test):
   word at fault; and the same fusion perturbed, the changed words at fault. LLM summaries fuse
   and compress, and a judge trained on one-sentence pairs calls much of that unsupported.
 
+A fourth source is opt-in, because it *is* what the judge is measured on: **labelled summaries**
+(``--bench FILE``, the bench-dev format), each claim as the Checker splits it against the
+premise the Checker first reads for it (its retrieved sentences joined). A faithful summary's
+claims are supported; a claim of an unfaithful one that overlaps a marked span is
+``not_supported`` with the marked characters at fault, and one that overlaps none is supported;
+an unfaithful summary without marks gives a row only when it is a single claim (``faults``
+unknown). ``--leave-out DATASET`` keeps sets out, so a model trained on the others can be
+measured on them (cross-fitting by dataset; see the accurate model's card).
+
     verisum train spans --nli ../shared/data/nli --corpus ../shared/data/news/corpus.jsonl \\
         --out ~/.cache/verisum/train/spans.jsonl
 """
@@ -39,7 +48,8 @@ import sys
 from collections import defaultdict
 from typing import Any, Iterable, Iterator, Sequence
 
-__all__ = ["word_spans", "minimal_pairs", "perturbed_pairs", "fuse", "lower_head", "fused_pairs", "main"]
+__all__ = ["word_spans", "minimal_pairs", "perturbed_pairs", "fuse", "lower_head", "fused_pairs", "bench_pairs",
+           "main"]
 
 _WORD = re.compile(r"\S+")
 _LEAD = "\"'“‘(["
@@ -231,6 +241,39 @@ def fused_pairs(articles: Sequence[str], *, n: int, seed: int = 0,
             made += 1
 
 
+def bench_pairs(records: Iterable[Any], checker: Any) -> Iterator[dict[str, Any]]:
+    """Fault-marked rows from labelled summaries (:class:`verisum.evaluation.labelled.LabelledRecord`:
+    ``doc``, ``summary``, ``label``, ``spans`` as offsets into the summary), read as ``checker``
+    reads them: its claims, each against its retrieved sentences joined (see the module
+    docstring for the labels). A record the Checker refuses (empty, too large) gives no row."""
+    from ..checker import premise_text
+    from ..errors import VerisumError
+
+    checker.load()
+    for rec in records:
+        try:
+            analysis = checker._prepare(rec.id, rec.doc, rec.summary)
+        except VerisumError:
+            continue
+        marks = list(rec.spans or ())
+        faithful = rec.label == 1
+        if not faithful and not marks and len(analysis.claims) != 1:
+            continue  # which of its claims is wrong is not known
+        for c in analysis.claims:
+            claim = c.claim.hypothesis
+            s, e = c.claim.span.start, c.claim.span.end
+            at = claim.find(c.claim.span.text)
+            hit = [(max(s, a), min(e, b)) for a, b in marks if a < e and s < b]
+            if faithful or (marks and not hit):
+                label, faults = "supported", []
+            elif hit and at >= 0:
+                label, faults = "not_supported", [[a - s + at, b - s + at] for a, b in hit]
+            else:
+                label, faults = "not_supported", None
+            yield {"premise": premise_text(c.evidence), "claim": claim, "label": label, "faults": faults,
+                   "kind": "bench", "dataset": rec.dataset}
+
+
 def main(argv: list[str] | None = None) -> int:
     from .nli import pairs_outside_held_out
 
@@ -246,6 +289,10 @@ def main(argv: list[str] | None = None) -> int:
                          "article the Checker retrieves for the claim (--top-k, joined in source order)")
     ap.add_argument("--top-k", type=int, default=3, help="sentences retrieved for a claim (--premise retrieved)")
     ap.add_argument("--fused", type=int, default=20000, help="rows of fused / compressed news sentences")
+    ap.add_argument("--bench", action="append", default=[], metavar="FILE",
+                    help="labelled summaries (bench-dev JSONL) as rows, read as the Checker reads them (repeatable)")
+    ap.add_argument("--leave-out", action="append", default=[], metavar="DATASET",
+                    help="a --bench dataset (its file's stem or its records' 'dataset') to leave out (repeatable)")
     ap.add_argument("--max-changed", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--held-out-seed", type=int, default=13,
@@ -263,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         def write(rows: Iterable[dict[str, Any]]) -> None:
             for r in rows:
                 out.write(json.dumps(r, ensure_ascii=False) + "\n")
-                counts[r["kind"].split(":")[0] + ("+" if r["faults"] else "-")] += 1
+                counts[r["kind"].split(":")[0] + ("+" if r["faults"] else "?" if r["faults"] is None else "-")] += 1
 
         if a.nli:
             write(minimal_pairs(pairs_outside_held_out(a.nli, a.held_out_seed), max_changed=a.max_changed))
@@ -284,6 +331,17 @@ def main(argv: list[str] | None = None) -> int:
             write(perturbed_pairs(articles, n=a.perturbed, seed=a.seed, context=a.context, types=types,
                                   retriever=retriever, top_k=a.top_k))
             write(fused_pairs(articles, n=a.fused, seed=a.seed, types=types))
+        if a.bench:
+            from pathlib import Path
+
+            from ..checker import Checker
+            from ..evaluation.labelled import LabelledRecord, read_labelled
+
+            left_out = set(a.leave_out)
+            files = [f for f in a.bench if Path(f).stem not in left_out]
+            records = [r for r in read_labelled(files)
+                       if isinstance(r, LabelledRecord) and r.label is not None and r.dataset not in left_out]
+            write(bench_pairs(records, Checker()))
     print(json.dumps(dict(counts)), file=sys.stderr)
     return 0
 

@@ -33,6 +33,10 @@ LABELS = ["supported", "contradicted", "unsupported"]
 LID = {label: i for i, label in enumerate(LABELS)}
 DEFAULT_BASE = base_model_dir()
 
+#: A claim longer than this many words is left out of training: with the premise it would not
+#: fit the judge's input, and only the premise is cut.
+MAX_CLAIM_WORDS = 70
+
 
 def log(out_dir: str, msg: str) -> None:
     line = time.strftime("%Y-%m-%dT%H:%M:%SZ ", time.gmtime()) + msg
@@ -41,7 +45,7 @@ def log(out_dir: str, msg: str) -> None:
         f.write(line + "\n")
 
 
-def load_pairs(path: str, max_claim_words: int = 70) -> list[tuple[str, str, int]]:
+def load_pairs(path: str, max_claim_words: int = MAX_CLAIM_WORDS) -> list[tuple[str, str, int]]:
     out = []
     with open(path, encoding="utf-8") as f:
         for line in f:
@@ -60,7 +64,7 @@ def load_eval(path: str, limit: int | None = None) -> list[dict]:
             # The synthetic pairs name the claim "claim"; the NLI data, "hypothesis" (and has
             # 2-way rows, which a 3-way check cannot use).
             r.setdefault("claim", r.get("hypothesis", ""))
-            if r.get("label") not in LID or len(r["claim"].split()) > 70:
+            if r.get("label") not in LID or len(r["claim"].split()) > MAX_CLAIM_WORDS:
                 continue
             out.append(r)
     return out[:limit] if limit else out
