@@ -61,7 +61,7 @@ import numpy as np
 import torch
 
 from verisum.training.bases import base_name, resolve_base, train_dir
-from verisum.training.trainer import LABELS, LID, MAX_CLAIM_WORDS, atomic_save, log, start_run
+from verisum.training.trainer import LABELS, LID, atomic_save, log, start_run
 
 NOT_SUPPORTED = -1  # label id of a 2-way "not_supported" row
 HELD_OUT = 1000  # rows kept aside (seeded) to watch the loss, never trained on
@@ -108,8 +108,6 @@ def read_span_rows(specs: Sequence[str]) -> list[dict]:
             part = []
             for line in fh:
                 r = json.loads(line)
-                if len(r["claim"].split()) > MAX_CLAIM_WORDS:
-                    continue  # as the NLI rows: too long to fit beside a premise
                 label = r["label"]
                 faults = None if r["faults"] is None else [tuple(f) for f in r["faults"]]  # None: wrong, not where
                 part.append({"premise": r["premise"], "claim": r["claim"], "faults": faults,

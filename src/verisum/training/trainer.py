@@ -33,8 +33,8 @@ LABELS = ["supported", "contradicted", "unsupported"]
 LID = {label: i for i, label in enumerate(LABELS)}
 DEFAULT_BASE = base_model_dir()
 
-#: A claim longer than this many words is left out of training: with the premise it would not
-#: fit the judge's input, and only the premise is cut.
+#: A synthetic pair whose claim is longer than this many words is left out of this trainer's data:
+#: with the premise it would not fit the judge's input, and only the premise is cut.
 MAX_CLAIM_WORDS = 70
 
 
