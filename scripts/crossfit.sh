@@ -10,7 +10,9 @@
 #
 # Environment: B (bench-dev folder), NLI (NLI data), BASE, INIT, MAXLEN, PASSES (of the NLI
 # mixture and the repeated rows together), REP_A / REP_B (how often each fold's rows repeat),
-# OUT (the run's folder, outside the work tree), REFERENCE (rows to compare with; optional).
+# OUT (the run's folder, outside the work tree), REFERENCE (rows to compare with; optional),
+# FAULT_HEAD (keep: export the fault head the rows train, for the words-at-fault table;
+# default drop) and FAULT_HEAD_LR (its learning rate; default --head-lr's).
 # Each step is skipped when its output is there, so a stopped run picks up where it stopped
 # (the training itself resumes from its checkpoint). The fast judge: about 45 minutes on two cores.
 set -euo pipefail
@@ -25,6 +27,8 @@ REP_A=${REP_A:-30}
 REP_B=${REP_B:-20}
 OUT=${OUT:-${VERISUM_TRAIN_DIR:-$HOME/.cache/verisum/train}/crossfit-$BASE}
 REFERENCE=${REFERENCE:-}
+FAULT_HEAD=${FAULT_HEAD:-drop}
+FAULT_HEAD_LR=${FAULT_HEAD_LR:-}
 source scripts/lodo_sets.sh
 FIRST=(frank cliff goyal21 llm_severity cogensumm_sentpairs)  # fold a's held-out sets
 held() {  # the SETS files of fold $1's held-out half
@@ -48,12 +52,14 @@ for fold in a b; do
     echo "== fold $fold: train $(date -u +%H:%M)"
     verisum train nli --data "$NLI" --base "$BASE" --init "$INIT" --first-pass 3 --max-length "$MAXLEN" \
       --spans "$OUT/bench-$fold.jsonl:${!rep}" --lr 2e-5 --head-lr 5e-5 --warmup 50 --total-passes "$PASSES" \
+      ${FAULT_HEAD_LR:+--fault-head-lr "$FAULT_HEAD_LR"} \
       --ckpt-minutes 10 --out "$OUT/train-$fold" --resume > "$OUT/train-$fold.log" 2>&1
     tail -2 "$OUT/train-$fold.log"
     echo "== fold $fold: export $(date -u +%H:%M)"
-    quant=(); [[ $BASE == mpnet ]] && quant=(--keep-fp32-outliers 6)
-    verisum train export --ckpt "$OUT/train-$fold/warm.pt" --out "$OUT/export-$fold" --without-fault-head \
-      "${quant[@]}" --check-held-out "$NLI" > "$OUT/export-$fold.log" 2>&1
+    flags=(); [[ $BASE == mpnet ]] && flags=(--keep-fp32-outliers 6)
+    [[ $FAULT_HEAD == keep ]] || flags+=(--without-fault-head)
+    verisum train export --ckpt "$OUT/train-$fold/warm.pt" --out "$OUT/export-$fold" \
+      "${flags[@]}" --check-held-out "$NLI" > "$OUT/export-$fold.log" 2>&1
     echo "== fold $fold: collect on ${HELD[*]##*/} $(date -u +%H:%M)"
     verisum eval "${HELD[@]}" --model "$OUT/export-$fold" --rows "$OUT/rows-$fold.partial.jsonl" \
       --variant nli+novelty > /dev/null

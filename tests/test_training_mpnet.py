@@ -169,7 +169,8 @@ def test_fault_head_trains_exports_and_reaches_the_checker(tmp_path):
     run = tmp_path / "run"
     assert nli.main(["--data", str(tmp_path / "nli"), "--base", str(folder), "--out", str(run), "--spans",
                      str(tmp_path / "spans.jsonl"), "--batch-size", "8", "--total-passes", "1", "--eval-every",
-                     "1000", "--lr", "1e-3", "--head-lr", "1e-2", "--precision", "fp32", "--warmup", "2"]) == 0
+                     "1000", "--lr", "1e-3", "--head-lr", "1e-3", "--fault-head-lr", "1e-2", "--precision", "fp32",
+                     "--warmup", "2"]) == 0
     held = json.loads((run / "warm.json").read_text())["held_out"]
     assert held["fault_token_auc"] > 0.9  # "Friday" is easy to find once trained
     weights = torch.load(run / "warm.pt", weights_only=False)["weights"]

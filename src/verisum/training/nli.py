@@ -417,6 +417,9 @@ def main(argv=None) -> int:
     ap.add_argument("--spans", action="append", default=[], metavar="PATH[:REPEAT]",
                     help="rows with the words at fault marked (verisum train spans): adds and trains the fault head")
     ap.add_argument("--fault-weight", type=float, default=1.0, help="weight of the fault head's loss")
+    ap.add_argument("--fault-head-lr", type=float, default=None,
+                    help="learning rate of the fault head alone [--head-lr]: a new head beside a trained "
+                         "classifier learns faster than the classifier should move")
     ap.add_argument("--span-holdout", choices=["distinct", "rows"], default="distinct",
                     help="how the fault head's 500 held-out span rows are chosen: distinct pairs, every copy "
                          "out of training; rows: by row, as runs before 2026-12-07 did (a resumed run keeps "
@@ -476,13 +479,16 @@ def main(argv=None) -> int:
     model.to(a.device)
     named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     heads = ("classifier", "fault_head")
-    head = [p for n, p in named if n.startswith(heads)]
+    own = ("fault_head",) if a.fault_head_lr is not None and hasattr(model, "fault_head") else ()  # only when asked:
+    head = [p for n, p in named if n.startswith(heads) and not n.startswith(own)]  # state.pt keeps 3 groups
+    fault_group = [{"params": [p for n, p in named if n.startswith("fault_head")], "lr": a.fault_head_lr,
+                    "weight_decay": 0.01}] if own else []
     decay = [p for n, p in named if not n.startswith(heads) and not ("bias" in n or "LayerNorm" in n)]
     nodecay = [p for n, p in named if not n.startswith(heads) and ("bias" in n or "LayerNorm" in n)]
     # fused: one kernel for the whole update (on a CPU the step of an MPNet batch fell from 0.45 s to 0.10 s)
     opt = torch.optim.AdamW([{"params": decay, "lr": a.lr, "weight_decay": 0.01},
                              {"params": nodecay, "lr": a.lr, "weight_decay": 0.0},
-                             {"params": head, "lr": a.head_lr, "weight_decay": 0.01}], fused=True)
+                             {"params": head, "lr": a.head_lr, "weight_decay": 0.01}, *fault_group], fused=True)
 
     def lr_lambda(step):
         if step < a.warmup:
