@@ -32,7 +32,7 @@ claims are supported; a claim of an unfaithful one that overlaps a marked span i
 ``not_supported`` with the marked characters at fault, and one that overlaps none is supported;
 an unfaithful summary without marks gives a row only when it is a single claim (``faults``
 unknown). ``--leave-out DATASET`` keeps sets out, so a model trained on the others can be
-measured on them (cross-fitting by dataset; see the accurate model's card).
+measured on them (cross-fitting by dataset: ``scripts/crossfit.sh``; the fast model's card, run 6).
 
     verisum train spans --nli ../shared/data/nli --corpus ../shared/data/news/corpus.jsonl \\
         --out ~/.cache/verisum/train/spans.jsonl
@@ -251,7 +251,7 @@ def bench_pairs(records: Iterable[Any], checker: Any) -> Iterator[dict[str, Any]
 
     checker.load()
     for rec in records:
-        try:
+        try:  # the Checker's split and retrieval, without judging: the rows are what it would judge
             analysis = checker._prepare(rec.id, rec.doc, rec.summary)
         except VerisumError:
             continue
