@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import functools
 import json
 import random
 import re
@@ -306,6 +307,14 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         ap.error(f"--perturb-types: {exc}")
     counts: dict[str, int] = defaultdict(int)
+
+    @functools.cache
+    def checker() -> Any:
+        """The shipped Checker, loaded once for every source that reads as a check reads."""
+        from ..checker import Checker
+
+        return Checker().load()
+
     with open(a.out, "w", encoding="utf-8") as out:
         def write(rows: Iterable[dict[str, Any]]) -> None:
             for r in rows:
@@ -322,26 +331,21 @@ def main(argv: list[str] | None = None) -> int:
                     text = obj.get("text") or obj.get("article") or ""
                     if len(text) > 400:
                         articles.append(text)
-            if a.premise == "retrieved":
-                from ..checker import Checker
-
-                retriever = Checker().retriever_  # the shipped Checker's, so premises read as a check reads them
-            else:
-                retriever = None
+            # the shipped Checker's retriever, so premises read as a check reads them
+            retriever = checker().retriever_ if a.premise == "retrieved" else None
             write(perturbed_pairs(articles, n=a.perturbed, seed=a.seed, context=a.context, types=types,
                                   retriever=retriever, top_k=a.top_k))
             write(fused_pairs(articles, n=a.fused, seed=a.seed, types=types))
         if a.bench:
             from pathlib import Path
 
-            from ..checker import Checker
             from ..evaluation.labelled import LabelledRecord, read_labelled
 
             left_out = set(a.leave_out)
             files = [f for f in a.bench if Path(f).stem not in left_out]
             records = [r for r in read_labelled(files)
                        if isinstance(r, LabelledRecord) and r.label is not None and r.dataset not in left_out]
-            write(bench_pairs(records, Checker()))
+            write(bench_pairs(records, checker()))
     print(json.dumps(dict(counts)), file=sys.stderr)
     return 0
 
