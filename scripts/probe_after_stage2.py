@@ -15,6 +15,7 @@ Not part of verisum: a record of how those figures were made, runnable again on 
     python scripts/probe_after_stage2.py leads ../shared/data/news/corpus.jsonl
     python scripts/probe_after_stage2.py caseless $R/rows-minilm.jsonl $R/rows-mpnet-s3.jsonl --data $B
     python scripts/probe_after_stage2.py ceiling $R/rows-minilm.jsonl $R/rows-nli-mpnet-s2r.jsonl $R/rows-nli-mpnet-s4.jsonl
+    python scripts/probe_after_stage2.py sides $R/crossfit-minilm-by-document/rows.jsonl $R/rows-minilm.jsonl --data $B
 
 (``$B/*.jsonl`` stands for the ten sets of the protocol: WiCE left out.) ``collect`` changes the
 Checker's retrieval for the run by replacing ``Checker._search``: a probe, not a feature.
@@ -360,6 +361,36 @@ def ceiling(a: argparse.Namespace) -> None:
         print("    " + " | ".join(cells))
 
 
+def sides(a: argparse.Namespace) -> None:
+    """In-domain thresholds, as the shipped combiner has them: each side of the project's document
+    split scored by the combiner fitted on the other side's rows of every set (the ten sets'
+    "train" documents fit, "val" documents scored, and the reverse); BAcc / AUC per set. Beside
+    the leave-one-dataset-out table, which fits on the other sets only."""
+    from verisum.evaluation import split_of
+
+    docs = {k: split_of(d["doc"]) for k, d in records(a.data).items()}
+    for path in a.rows:
+        rows = usable(path)
+        out: dict[str, tuple[list, list]] = defaultdict(lambda: ([], []))
+        for side in ("train", "val"):
+            fit_on = [r for r in rows if docs[r["id"]] != side]
+            cal = lodo.fit(fit_on, "nli+novelty")
+            for r in rows:
+                if docs[r["id"]] == side:
+                    score, weak = lodo.summary_score(r, cal)
+                    out[r["dataset"]][0].append((score, int(weak >= cal.threshold)))
+                    out[r["dataset"]][1].append(int(r["label"]))
+        cells, baccs, aucs = [], [], []
+        for ds in sorted(out):
+            (pairs, y) = out[ds]
+            baccs.append(100 * (balanced_accuracy([p for _, p in pairs], y) or 0.0))
+            aucs.append(roc_auc([s for s, _ in pairs], y) or 0.0)
+            cells.append(f"{ds[:10]} {baccs[-1]:.1f}/{aucs[-1]:.3f}")
+        print(f"{os.path.basename(os.path.dirname(path)) or path}/{os.path.basename(path)}: in-domain thresholds "
+              f"{np.mean(baccs):.1f} / {np.mean(aucs):.3f}")
+        print("    " + " | ".join(cells))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -379,6 +410,10 @@ def main() -> None:
     p = sub.add_parser("ceiling")
     p.add_argument("rows", nargs="+")
     p.set_defaults(fn=ceiling)
+    p = sub.add_parser("sides")
+    p.add_argument("rows", nargs="+")
+    p.add_argument("--data", required=True)
+    p.set_defaults(fn=sides)
     p = sub.add_parser("compare")
     p.add_argument("rows", nargs="+")
     p.set_defaults(fn=compare)

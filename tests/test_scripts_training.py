@@ -72,3 +72,72 @@ def test_crossfit_holds_each_set_out_of_exactly_one_fold_and_checks_its_inputs(t
                              "INIT": str(tmp_path / "none.pt")}, capture_output=True, text=True)
     assert no_init.returncode == 2 and "none.pt" in no_init.stderr
     assert not (tmp_path / "run").exists()
+
+
+_FAKE_VERISUM = r'''#!/usr/bin/env bash
+# Stands in for verisum: logs each call, writes what the call's --out / --rows names.
+echo "$*" >> "$LOG"
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case ${args[i]} in
+    --out) out=${args[i+1]} ;;
+    --rows) rows=${args[i+1]} ;;
+  esac
+done
+case "$1 $2" in
+  "train spans") echo '{}' > "$out" ;;
+  "train nli") mkdir -p "$out"; touch "$out/warm.pt"; echo done ;;
+  "train export") mkdir -p "$out" ;;
+  eval*) [[ -e $rows ]] || echo '{}' > "$rows" ;;
+esac
+'''
+
+
+@pytest.mark.parametrize("by", ["dataset", "document"])
+def test_crossfit_trains_each_fold_on_what_the_other_is_scored_on(tmp_path, by):
+    """The commands a cross-fit runs (verisum stubbed): by dataset, fold a's rows leave out its
+    five held-out sets and it is scored on them only; by document, every set, fold a trained on
+    the "train" side of the document split and scored on the "val" side, fold b the reverse;
+    then one table over both folds' rows. A second run finds every step done."""
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    sets = _sets(str(bench))
+    for name in sets:
+        Path(name).touch()
+    (tmp_path / "bin").mkdir()
+    fake = tmp_path / "bin" / "verisum"
+    fake.write_text(_FAKE_VERISUM)
+    fake.chmod(0o755)
+    log = tmp_path / "calls.log"
+    env = {**os.environ, "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}", "LOG": str(log), "BY": by,
+           "B": str(bench), "NLI": str(tmp_path), "OUT": str(tmp_path / "run")}
+    subprocess.run([BASH, str(ROOT / "scripts" / "crossfit.sh")], env=env, capture_output=True, text=True, check=True)
+    calls = log.read_text().splitlines()
+    spans = [c for c in calls if c.startswith("train spans")]
+    collect = [c for c in calls if c.startswith("eval") and "--model" in c]
+    assert len(spans) == 2 and len(collect) == 2 and len([c for c in calls if c.startswith("train nli")]) == 2
+    first = {f"{bench}/{s}.jsonl" for s in ("frank", "cliff", "goyal21", "llm_severity", "cogensumm_sentpairs")}
+    for fold, made, scored in zip("ab", spans, collect):
+        assert all(f"--bench {s}" in made for s in sets)  # every file is read; what is kept differs
+        scored_files = {w for w in scored.split() if w.endswith(".jsonl") and w.startswith(str(bench))}
+        if by == "dataset":
+            held = first if fold == "a" else set(sets) - first
+            assert scored_files == held and "--split" not in made + scored
+            assert {Path(h).stem for h in held} == {w for p, w in zip(made.split(), made.split()[1:])
+                                                    if p == "--leave-out"}
+        else:
+            seen, other = ("train", "val") if fold == "a" else ("val", "train")
+            assert scored_files == set(sets) and "--leave-out" not in made
+            assert f"--split {seen}" in made and f"--split {other}" in scored
+    assert calls[-1].startswith("eval") and f"--rows {tmp_path}/run/rows.jsonl" in calls[-1]
+    log.unlink()
+    subprocess.run([BASH, str(ROOT / "scripts" / "crossfit.sh")], env=env, capture_output=True, text=True, check=True)
+    assert [c.split()[0] for c in log.read_text().splitlines()] == ["eval"]  # only the table again
+
+
+def test_crossfit_refuses_an_unknown_way_to_fold(tmp_path):
+    out = subprocess.run([BASH, str(ROOT / "scripts" / "crossfit.sh")],
+                         env={**os.environ, "BY": "sentence", "OUT": str(tmp_path / "run")},
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "BY is dataset or document" in out.stderr
+    assert not (tmp_path / "run").exists()

@@ -210,3 +210,28 @@ def test_spans_command_leaves_the_named_bench_sets_out(tmp_path):
         argv = ["--perturbed", "0", "--fused", "0", "--bench", str(a), "--bench", str(b), "--out", str(out)]
         assert spans.main(argv + [x for name in leave_out for x in ("--leave-out", name)]) == 0
         assert {json.loads(x)["dataset"] for x in out.read_text().splitlines()} == datasets
+
+
+
+def test_spans_command_keeps_one_side_of_the_document_split(tmp_path):
+    """--split keeps the bench records of one side of the project's document split (every set),
+    so a judge trained on one side's documents is measured on the other's (cross-fitting by
+    document); every record lands on exactly one side."""
+    from verisum.evaluation import split_of
+
+    docs = [_ARTICLE + " The mayor spoke again." * k for k in range(8)]
+    side = {k: split_of(d) for k, d in enumerate(docs)}
+    assert set(side.values()) == {"train", "val"}  # documents on both sides, or the test says nothing
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text("".join(json.dumps({"doc": d, "summary": f"Mayor Ann Lee thanked {k + 2} members.",
+                                         "label": 1, "dataset": "s"}) + "\n" for k, d in enumerate(docs)))
+    out = tmp_path / "rows.jsonl"
+    kept = {}
+    for split in ("train", "val", "all"):
+        argv = ["--perturbed", "0", "--fused", "0", "--bench", str(bench), "--split", split, "--out", str(out)]
+        assert spans.main(argv) == 0
+        kept[split] = {int(re.search(r"thanked (\d+)", json.loads(x)["claim"]).group(1)) - 2
+                       for x in out.read_text().splitlines()}
+    assert kept["train"] == {k for k, s in side.items() if s == "train"}
+    assert kept["val"] == {k for k, s in side.items() if s == "val"}
+    assert kept["all"] == set(side)

@@ -32,7 +32,11 @@ claims are supported; a claim of an unfaithful one that overlaps a marked span i
 ``not_supported`` with the marked characters at fault, and one that overlaps none is supported;
 an unfaithful summary without marks gives a row only when it is a single claim (``faults``
 unknown). ``--leave-out DATASET`` keeps sets out, so a model trained on the others can be
-measured on them (cross-fitting by dataset: ``scripts/crossfit.sh``; the fast model's card, run 6).
+measured on them (cross-fitting by dataset: ``scripts/crossfit.sh``; the fast model's card, run 6);
+``--split train|val`` keeps one side of the project's document split of every set
+(:func:`verisum.evaluation.split_of`), so a model trained on one side can be measured on the
+other side's documents of the same sets (cross-fitting by document: ``BY=document
+scripts/crossfit.sh``), as the benchmarks' held-back test parts measure it.
 
     verisum train spans --nli ../shared/data/nli --corpus ../shared/data/news/corpus.jsonl \\
         --out ~/.cache/verisum/train/spans.jsonl
@@ -294,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="labelled summaries (bench-dev JSONL) as rows, read as the Checker reads them (repeatable)")
     ap.add_argument("--leave-out", action="append", default=[], metavar="DATASET",
                     help="a --bench dataset (its file's stem or its records' 'dataset') to leave out (repeatable)")
+    ap.add_argument("--split", choices=["train", "val", "all"], default="all",
+                    help="--bench: the records of one side of the project's document split only")
     ap.add_argument("--max-changed", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--held-out-seed", type=int, default=13,
@@ -344,7 +350,8 @@ def main(argv: list[str] | None = None) -> int:
             left_out = set(a.leave_out)
             files = [f for f in a.bench if Path(f).stem not in left_out]
             records = [r for r in read_labelled(files)
-                       if isinstance(r, LabelledRecord) and r.label is not None and r.dataset not in left_out]
+                       if isinstance(r, LabelledRecord) and r.label is not None and r.dataset not in left_out
+                       and a.split in ("all", r.split)]
             write(bench_pairs(records, checker()))
     print(json.dumps(dict(counts)), file=sys.stderr)
     return 0
