@@ -111,6 +111,13 @@ def test_lodo_eval_cli_collects_once_and_reports_every_left_out_set(cli, tmp_pat
     assert again.exit_code == 0 and json.loads(again.stdout)["variants"] == out["variants"]
     text = cli("eval", *files, "--rows", rows, "--variant", "nli")
     assert "floor BAcc" in text.stdout and "t=0.5" in text.stdout
+    # a cache serves a part of what it was collected on, and refuses records it never saw
+    third = tmp_path / "gamma.jsonl"
+    third.write_text(files[0].read_text(encoding="utf-8").replace("alpha", "gamma"), encoding="utf-8")
+    part = cli("eval", files[1], third, "--backend", "no-such-backend", "--rows", rows, "--variant", "nli")
+    assert part.exit_code == 2 and "no row for 12 of the 24 records" in part.stderr and "gamma" in part.stderr
+    sub = cli("eval", *files, "--split", "val", "--rows", rows, "--variant", "nli", "--format", "json")
+    assert sub.exit_code == 0 and 0 < json.loads(sub.stdout)["records"] < 24
 
 
 def test_lodo_eval_cli_unknown_variant_and_single_dataset_are_clear_errors(cli, tmp_path, fake_backend):

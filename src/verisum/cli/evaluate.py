@@ -39,8 +39,8 @@ def _load_records(files: Sequence[str], split: str) -> tuple[list, list]:
 @click.option("--variant", "variants", multiple=True, metavar="NAME",
               help="lodo: combiner variant(s) to report (default all: nli, nli+novelty, nli+novelty+align).")
 @click.option("--rows", "rows_path", type=click.Path(dir_okay=False), default=None, metavar="ROWS.jsonl",
-              help="lodo: cache of the collected per-claim signals; read when it exists, written otherwise "
-                   "(a re-run then costs no model time).")
+              help="lodo: cache of the collected per-claim signals; read when it exists (its rows of the "
+                   "records given; it must hold them all), written otherwise (a re-run then costs no model time).")
 @click.option("--split", type=click.Choice(["val", "train", "all"]), default="all", show_default=True,
               help="Which part of the project's document split to use.")
 @click.option("--threshold-objective", type=click.Choice(["mean", "worst"]), default="mean", show_default=True,
@@ -116,6 +116,22 @@ def _percent(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}"
 
 
+def _cached_rows(cached: Sequence[dict], records: Sequence, rows_path: str) -> list[dict]:
+    """The cached rows of exactly these records, in the cache's order: a cache collected on more
+    files (or both sides of the split) serves any part of them; one that lacks some of these
+    records was collected on others, and is refused rather than read as if it were theirs."""
+    from ..errors import InputError
+
+    wanted = {r.id for r in records}
+    rows = [r for r in cached if r.get("id") in wanted]
+    missing = wanted - {r["id"] for r in rows}
+    if missing:
+        raise InputError(f"{rows_path} holds no row for {len(missing)} of the {len(wanted)} records given "
+                         f"(e.g. {sorted(missing)[0]!r}): it was collected on other files or another --split; "
+                         "give those, or another --rows path to collect these")
+    return rows
+
+
 def _eval_lodo(records: Sequence, bad: Sequence, variants: Sequence[str], rows_path: str | None, fmt: str,
                batch_size: int, options: CheckerOptions, threshold_objective: str = "mean") -> None:
     import os
@@ -127,7 +143,7 @@ def _eval_lodo(records: Sequence, bad: Sequence, variants: Sequence[str], rows_p
         raise InputError("leave-one-dataset-out needs records of two or more datasets; use --protocol as-is")
     rule = _configured_premises(options)
     if rows_path and os.path.exists(rows_path):
-        rows = lodo.read_rows(rows_path)  # cached: no model is loaded
+        rows = _cached_rows(lodo.read_rows(rows_path), records, rows_path)  # no model is loaded
     else:
         checker = options.build()
         with progress_reporter("collect", len(records)) as progress:
