@@ -4,7 +4,10 @@ example and a fixed sample of bench-dev records equal the snapshot (``tests/supp
 The snapshot was taken with the code from before the structural clean-up (issue 10, commit
 ab30cc9), and the clean-up passed against it unchanged. It has been rewritten since only for a
 change meant to change verdicts, said in its commit: the value-conflict rule (issue 14) lowered
-the example's score from 0.402744 to 0.378081, and nothing else of the 34 records moved."""
+the example's score from 0.402744 to 0.378081, and nothing else of the 34 records moved; the
+judge's support margin in the combiner (2026-12-07) moved scores throughout and two verdicts
+(Cao22's faithful cao22-train-0 now unsupported, Goyal21's unfaithful "enda varadkar" summary
+now caught)."""
 
 from __future__ import annotations
 

@@ -98,7 +98,9 @@ def test_features_judge_features_logits_are_monotone():
     lo = judge_features(Judgement(0.1, 0.1, 0.8))
     hi = judge_features(Judgement(0.9, 0.05, 0.05))
     assert hi["logit_supported"] > lo["logit_supported"]
-    assert set(lo) == {"supported", "contradicted", "unsupported", "logit_supported", "logit_contradicted"}
+    assert hi["margin"] > lo["margin"]
+    assert hi["margin"] == pytest.approx(hi["logit_supported"] - hi["logit_contradicted"])
+    assert set(lo) == {"supported", "contradicted", "unsupported", "logit_supported", "logit_contradicted", "margin"}
 
 
 def test_features_bigrams_flag_recombined_words():

@@ -24,7 +24,7 @@ def _rows(seed: int = 0, datasets=("a", "b", "c"), n: int = 60):
                 novel = rng.uniform(0, 0.2) if (label or ds == "c") else rng.uniform(0.2, 0.6)
                 claims.append({"sent": k, "start": 10 * k, "end": 10 * k + 9, "sent_start": 10 * k,
                                "sent_end": 10 * k + 9, "verbatim": False,
-                               "features": {"logit_supported": sup, "logit_contradicted": -sup,
+                               "features": {"logit_supported": sup, "logit_contradicted": -sup, "margin": 2 * sup,
                                             "novel_share": novel, "novel_ents": 0.0, "novel_nums": 0.0,
                                             "align_mean": 0.5, "emb_best": 0.5},
                                "faults": [[10 * k, 10 * k + 2]], "novel": [[10 * k + 5, 10 * k + 7]]})
@@ -66,7 +66,21 @@ def test_lodo_fit_drops_a_signal_that_comes_out_the_wrong_way_round():
             c["features"]["novel_share"] = 0.5 * r["label"] + 0.01 * c["features"]["logit_supported"]
     cal = lodo.fit(rows, "nli+novelty")
     assert "novel_share" not in cal.features
-    assert "logit_supported" in cal.features
+    assert "margin" in cal.features
+
+
+def test_lodo_reads_a_cache_collected_before_the_margin(tmp_path):
+    rows = _rows()
+    for r in rows:
+        for c in r["claims"]:
+            del c["features"]["margin"]
+    path = tmp_path / "rows.jsonl"
+    lodo.write_rows(str(path), rows)
+    again = lodo.read_rows(str(path))
+    f = again[0]["claims"][0]["features"]
+    assert f["margin"] == pytest.approx(f["logit_supported"] - f["logit_contradicted"], abs=1e-5)
+    table, _ = lodo.evaluate(again, "nli")
+    assert len(table) == 3
 
 
 def test_lodo_summary_score_is_the_mean_over_sentences_of_the_weakest_claim():

@@ -29,7 +29,7 @@ from .evidence import Evidence
 from .text import is_content as _is_content
 from .text import stem as _stem
 
-__all__ = ["SourceIndex", "claim_features", "judge_features", "logit", "add_summary_context", "FEATURE_NAMES",
+__all__ = ["SourceIndex", "claim_features", "judge_features", "logit", "margin", "add_summary_context", "FEATURE_NAMES",
            "EVIDENCE_FEATURES", "ALIGN_FEATURES", "novel_tokens", "NEGATIONS"]
 
 #: Every feature ``claim_features`` produces (besides any ``judgement.extra``).
@@ -39,6 +39,7 @@ FEATURE_NAMES = (
     "unsupported",
     "logit_supported",
     "logit_contradicted",
+    "margin",
     "emb_sent",
     "emb_win",
     "emb_best",
@@ -70,7 +71,7 @@ ALIGN_FEATURES = ("align_mean", "align_min", "soft_novel")
 #: The features that do not depend on the judge: a calibrator that reads only these scores a
 #: claim before (and without) any judge call.
 EVIDENCE_FEATURES = frozenset(FEATURE_NAMES) - {
-    "supported", "contradicted", "unsupported", "logit_supported", "logit_contradicted"
+    "supported", "contradicted", "unsupported", "logit_supported", "logit_contradicted", "margin"
 }
 
 #: Per-summary context added to each claim (means over the summary's claims): a summary that
@@ -247,6 +248,15 @@ def logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
+def margin(supported: float, contradicted: float) -> float:
+    """The judge's support margin: the log-odds of *supported* minus those of *contradicted*
+    (SummaC-ZS's score, on the log-odds scale). One signal, larger when more supported: a
+    combiner fitted at claim level drops ``logit_contradicted`` on its own (its weight comes
+    out the wrong way round once ``logit_supported`` is in), and what it says about a summary
+    is lost with it; inside the margin it keeps the direction its meaning gives."""
+    return logit(supported) - logit(contradicted)
+
+
 def claim_features(
     claim: Claim,
     evidence: Sequence[Evidence],
@@ -306,14 +316,17 @@ def add_summary_context(features: Sequence[dict[str, float]]) -> None:
 
 
 def judge_features(judgement: object | None) -> dict[str, float]:
-    """The judge's part of the feature vector: its probabilities, their log-odds, its extras."""
+    """The judge's part of the feature vector: its probabilities, their log-odds, the margin
+    between them (:func:`margin`), its extras."""
     probs = getattr(judgement, "probs", None) or {"supported": 1 / 3, "contradicted": 1 / 3, "unsupported": 1 / 3}
+    sup, con = float(probs["supported"]), float(probs["contradicted"])
     feats = {
-        "supported": float(probs["supported"]),
-        "contradicted": float(probs["contradicted"]),
+        "supported": sup,
+        "contradicted": con,
         "unsupported": float(probs["unsupported"]),
-        "logit_supported": logit(float(probs["supported"])),
-        "logit_contradicted": logit(float(probs["contradicted"])),
+        "logit_supported": logit(sup),
+        "logit_contradicted": logit(con),
+        "margin": margin(sup, con),
     }
     extra = getattr(judgement, "extra", None)
     if extra:

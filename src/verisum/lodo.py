@@ -39,12 +39,16 @@ __all__ = ["VARIANTS", "FAULT_RULES", "premise_rule", "collect", "read_rows", "w
            "format_lodo", "threshold_table"]
 
 #: Each variant: (feature, sign) pairs; sign +1 when a larger value means "more supported".
+#: The judge enters as one signal, its support margin (:func:`verisum.features.margin`): with
+#: its two log-odds as separate signals the fit dropped ``logit_contradicted`` (wrong sign once
+#: ``logit_supported`` is in) and with it what contradiction says about a summary; measured on
+#: the same cached rows (ten sets, ``nli+novelty``), the margin read 64.9 / 0.709 against 61.3 /
+#: 0.700 for the fast model and 65.4 / 0.710 against 64.6 / 0.707 for MPNet stage 2r (the fast
+#: model's card, "The support margin").
 VARIANTS: dict[str, tuple[tuple[str, int], ...]] = {
-    "nli": (("logit_supported", +1), ("logit_contradicted", -1)),
-    "nli+novelty": (("logit_supported", +1), ("logit_contradicted", -1),
-                    ("novel_share", -1), ("novel_ents", -1), ("novel_nums", -1)),
-    "nli+novelty+align": (("logit_supported", +1), ("logit_contradicted", -1),
-                          ("novel_share", -1), ("novel_ents", -1), ("novel_nums", -1),
+    "nli": (("margin", +1),),
+    "nli+novelty": (("margin", +1), ("novel_share", -1), ("novel_ents", -1), ("novel_nums", -1)),
+    "nli+novelty+align": (("margin", +1), ("novel_share", -1), ("novel_ents", -1), ("novel_nums", -1),
                           ("align_mean", +1), ("emb_best", +1)),
 }
 
@@ -115,9 +119,16 @@ def collect(checker: Any, records: Sequence[LabelledRecord], *, batch_size: int 
 
 
 def read_rows(path: str) -> list[dict[str, Any]]:
-    """Rows :func:`collect` wrote with :func:`write_rows` (the ``--rows`` cache)."""
+    """Rows :func:`collect` wrote with :func:`write_rows` (the ``--rows`` cache). A cache
+    collected before the judge's ``margin`` was a feature gets it from the two log-odds it holds."""
     with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh]
+        rows = [json.loads(line) for line in fh]
+    for r in rows:
+        for c in r.get("claims") or ():
+            f = c.get("features") or {}
+            if "margin" not in f and "logit_supported" in f and "logit_contradicted" in f:
+                f["margin"] = round(f["logit_supported"] - f["logit_contradicted"], 6)
+    return rows
 
 
 def write_rows(path: str, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -257,7 +268,7 @@ def premise_rule(rows: Sequence[Mapping[str, Any]], rule: str) -> list[dict[str,
     see :func:`verisum.checker.join_settles`) or "joined" (the join alone); each claim's judge
     features are recomputed from the premises that rule asks about, and ``pairs`` counts them."""
     from .checker import JOIN_SETTLES
-    from .features import logit
+    from .features import logit, margin
 
     out = []
     for r in rows:
@@ -278,7 +289,7 @@ def premise_rule(rows: Sequence[Mapping[str, Any]], rule: str) -> list[dict[str,
                 _, sup, con, uns = max(used, key=lambda p: p[1] - p[2])
                 f = dict(c["features"])
                 f.update({"supported": sup, "contradicted": con, "unsupported": uns,
-                          "logit_supported": logit(sup), "logit_contradicted": logit(con),
+                          "logit_supported": logit(sup), "logit_contradicted": logit(con), "margin": margin(sup, con),
                           "max_contradicted": max(p[2] for p in used)})
                 c["features"] = f
             claims.append(c)
