@@ -250,10 +250,12 @@ def logit(p: float) -> float:
 
 def margin(supported: float, contradicted: float) -> float:
     """The judge's support margin: the log-odds of *supported* minus those of *contradicted*
-    (SummaC-ZS's score, on the log-odds scale). One signal, larger when more supported: a
-    combiner fitted at claim level drops ``logit_contradicted`` on its own (its weight comes
-    out the wrong way round once ``logit_supported`` is in), and what it says about a summary
-    is lost with it; inside the margin it keeps the direction its meaning gives."""
+    (SummaC-ZS's score, on the log-odds scale). One signal, larger when more supported. On the
+    bench-dev rows the claim-level combiner fit (:func:`verisum.lodo.fit`) dropped
+    ``logit_contradicted`` given as a signal of its own (its weight came out the wrong way round
+    once ``logit_supported`` was in), and what it says about a summary was lost with it; inside
+    the margin it keeps the direction its meaning gives. Not the join's settling margin
+    (:data:`verisum.checker.JOIN_SETTLES`), which is on the probability scale."""
     return logit(supported) - logit(contradicted)
 
 
