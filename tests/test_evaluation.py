@@ -204,6 +204,7 @@ def test_evaluation_calibrate_cli_writes_a_file_check_can_use(cli, tmp_path, fak
     res = cli("calibrate", str(path), "--backend", fake_backend, "-o", str(out))
     assert res.exit_code == 0, res.stderr
     cal = Calibrator.load(out)
+    assert cal.features[0] == "margin"  # a judge without a combiner of its own is read by its margin
     from verisum.checker import Checker
 
     checker = Checker(fake_backend, calibration=out)

@@ -244,7 +244,7 @@ def calibrate(
         cal = copy.deepcopy(current)
         s = summary_scores(rows, cal)
         return cal.fit_threshold(s, labels)
-    feats = tuple(features or (current.features if current.fitted else ("logit_supported", "emb_best", "novel_share")))
+    feats = tuple(features or (current.features if current.fitted else ("margin", "emb_best", "novel_share")))
     return fit_combiner(rows, feats)
 
 
