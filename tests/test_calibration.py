@@ -118,3 +118,25 @@ def test_best_threshold_worst_objective_holds_on_every_group():
     assert np.mean(accs(t_mean)) >= np.mean(accs(t_worst))
     with pytest.raises(ValueError):
         best_threshold(s, y, g, objective="median")
+
+
+def test_calibration_vetoes_round_trip_and_default_for_older_files():
+    import json
+
+    from verisum.calibration import Vetoes
+
+    cal = Calibrator(("a", "b"), vetoes=Vetoes(contradicted=0.9, unsupported=None)).fit(*_data())
+    again = Calibrator.from_json(cal.to_json())
+    assert again.vetoes == Vetoes(contradicted=0.9, unsupported=None)
+    state = json.loads(cal.to_json())
+    del state["vetoes"]  # a file written before the vetoes were the combiner's
+    assert Calibrator.from_json(json.dumps(state)).vetoes == Vetoes() == Vetoes(0.5, 0.8)
+
+
+@pytest.mark.parametrize("bad", [{"contradicted": 1.5}, {"unsupported": "high"}, {"contradicted": True}, [0.5, 0.8]])
+def test_calibration_rejects_vetoes_that_are_not_probabilities(bad):
+    state = {"features": ["supported"], "threshold": 0.5, "vetoes": bad}
+    import json
+
+    with pytest.raises(ValueError, match="veto"):
+        Calibrator.from_json(json.dumps(state))

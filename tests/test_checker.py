@@ -220,3 +220,31 @@ def test_checker_pickles_as_its_configuration(embedded_checker: Checker) -> None
     source, summary = "The council approved the budget on Monday.", "The council rejected the budget."
     a, b = embedded_checker.check(source, summary), copy.check(source, summary)
     assert (a.label, a.score) == (b.label, b.score)
+
+
+class _ConfidentJudge(_CountingJudge):
+    """Reads every claim as unsupported with P 0.9 (supported 0.05)."""
+
+    def judge(self, pairs):
+        from verisum.judges import Judgement
+
+        self.seen.extend(pairs)
+        return [Judgement(supported=0.05, contradicted=0.05, unsupported=0.9) for _ in pairs]
+
+
+def test_checker_reads_the_judges_vetoes_from_its_combiner():
+    from verisum.calibration import Calibrator, Vetoes
+
+    summary = "- The plant will employ 400 people."
+    # An unfitted combiner passes P(supported) = 0.05 through; at threshold 0.04 that passes,
+    # unless the unsupported veto (P 0.9 above 0.8) keeps the claim below the threshold.
+    vetoed = Checker(_ConfidentJudge(), premises="joined", occlusion=False, verbatim_shortcut=False,
+                     calibration=Calibrator(threshold=0.04)).check(SOURCE, summary)
+    assert vetoed.label is Label.UNSUPPORTED and vetoed.score < 0.04
+    off = Calibrator(threshold=0.04, vetoes=Vetoes(contradicted=None, unsupported=None))
+    kept = Checker(_ConfidentJudge(), premises="joined", occlusion=False, verbatim_shortcut=False,
+                   calibration=off).check(SOURCE, summary)
+    assert kept.label is Label.SUPPORTED and kept.score == pytest.approx(0.05)
+    higher = Calibrator(threshold=0.04, vetoes=Vetoes(contradicted=0.5, unsupported=0.95))
+    assert Checker(_ConfidentJudge(), premises="joined", occlusion=False, verbatim_shortcut=False,
+                   calibration=higher).check(SOURCE, summary).label is Label.SUPPORTED

@@ -226,3 +226,40 @@ def test_train_combiner_defaults_to_the_premise_rule_the_model_reads(tmp_path, c
     assert combiner.main(["--rows", str(rows_path), "--variant", "nli", "--out", str(out)]) == 0
     state = json.loads(out.read_text(encoding="utf-8"))
     assert state["premises"] == DEFAULT_PREMISES and "premises" not in capsys.readouterr().err
+
+
+def _vetoed_rows(confident_and_right: bool, n: int = 60):
+    """Rows where the judge reads every claim as unsupported with P 0.85 or 0.15, a margin
+    that separates the labels, and (``confident_and_right``) the confident reading on the
+    unfaithful summaries only, or on half of each class (a judge its veto misleads)."""
+    rows = []
+    for ds in ("a", "b", "c"):
+        for i in range(n):
+            label = int(i % 2 == 0)
+            weak = (i % 4 in (0, 1)) if not confident_and_right else (label == 0 and i % 3 != 0)
+            margin = (1.0 if label else -1.0) * (1.0 if i % 5 else 0.3)
+            f = {"margin": margin, "novel_share": 0.1, "novel_ents": 0.0, "novel_nums": 0.0,
+                 "unsupported": 0.85 if weak else 0.15, "max_contradicted": 0.05}
+            rows.append({"id": f"{ds}{i}", "dataset": ds, "label": label, "floor": 0.5, "spans": None,
+                         "claims": [{"sent": 0, "verbatim": False, "features": f, "faults": [], "novel": []}]})
+    return rows
+
+
+def test_lodo_fit_switches_off_a_veto_that_misleads_and_keeps_the_defaults_otherwise(monkeypatch):
+    from verisum.calibration import Vetoes
+    from verisum.evaluation import fit_vetoes
+
+    misled = lodo.fit(_vetoed_rows(confident_and_right=False), "nli")
+    assert misled.vetoes.unsupported is None or misled.vetoes.unsupported > 0.85
+    right = lodo.fit(_vetoed_rows(confident_and_right=True), "nli")
+    assert right.vetoes == Vetoes()  # the veto only ever fires on unfaithful summaries here
+    # the defaults stand unless another pair reads at least min_gain better
+    rows = _vetoed_rows(confident_and_right=False)
+    assert fit_vetoes(rows, misled, min_gain=1.01) == Vetoes()
+    table, _ = lodo.evaluate(_vetoed_rows(confident_and_right=False), "nli")
+    assert all(r.to_dict()["vetoes"]["unsupported"] is None or r.vetoes[1] > 0.85 for r in table)
+    # each left-out set reads better than with the defaults the fit declined
+    monkeypatch.setattr(lodo, "fit_vetoes", lambda rows, cal, **kw: Vetoes())
+    fixed, _ = lodo.evaluate(_vetoed_rows(confident_and_right=False), "nli")
+    assert all(r.vetoes == (0.5, 0.8) for r in fixed)
+    assert all(a.balanced_accuracy > b.balanced_accuracy + 0.1 for a, b in zip(table, fixed))

@@ -2,19 +2,66 @@
 
 ``Calibrator`` follows scikit-learn: parameters in ``__init__``, ``fit(X, y) -> self``, learned
 state in attributes ending in ``_``, plus ``to_json``/``from_json`` so a fitted calibrator ships
-next to its model or in a user's config.
+next to its model or in a user's config. A calibrator also carries the judge's **vetoes**
+(:class:`Vetoes`): how confident a judge must be before its word keeps a claim below the
+threshold whatever the combiner says; they are read with the judge's probabilities, so they
+belong to the combiner fitted for that judge (:func:`verisum.evaluation.fit_vetoes`).
 """
 
 from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Final, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["Calibrator", "best_threshold"]
+__all__ = ["Calibrator", "DEFAULT_VETOES", "Vetoes", "best_threshold"]
+
+
+@dataclass(frozen=True, slots=True)
+class Vetoes:
+    """The judge's confident word is not overruled by the combiner: a premise read as a
+    contradiction with P above ``contradicted``, or a best premise read as unsupported with P
+    above ``unsupported``, keeps the claim below the threshold (:func:`verisum.checker.veto_score`).
+    None switches a veto off.
+
+    The defaults are the fast model's first measurement (leave-one-dataset-out, eight sets: the
+    contradiction veto +0.5 mean balanced accuracy, the unsupported one +0.0, kept for an
+    invented clause whose every word is in the source); a calibrator fitted on summaries
+    chooses its own (:func:`verisum.evaluation.fit_vetoes`), and one saved without them (older
+    files, ``verisum calibrate --threshold-only``) reads with these.
+    """
+
+    contradicted: float | None = 0.5
+    unsupported: float | None = 0.8
+
+    def to_dict(self) -> dict[str, float | None]:
+        return {"contradicted": self.contradicted, "unsupported": self.unsupported}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Vetoes":
+        def value(key: str) -> float | None:
+            v = d.get(key, getattr(cls(), key))
+            if v is None:
+                return None
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= float(v) <= 1.0:
+                raise ValueError(f"veto {key!r} must be a probability or null, not {v!r}")
+            return float(v)
+
+        return cls(contradicted=value("contradicted"), unsupported=value("unsupported"))
+
+
+#: The vetoes of a calibrator that has none of its own.
+DEFAULT_VETOES: Final = Vetoes()
+
+
+def _mapping(v: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(v, Mapping):
+        raise ValueError(f"{what} must be an object, not {type(v).__name__}")
+    return v
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -73,14 +120,16 @@ class Calibrator:
     Unfitted, it passes the judge's ``supported`` probability through unchanged, so any judge
     works before anyone has calibrated it. ``premises``: the premise rule its features were
     read under when it was fitted (``verisum train combiner`` records it), or None.
+    ``vetoes``: the judge's vetoes read with it (:class:`Vetoes`; a fit on summaries sets them).
     """
 
     def __init__(self, features: Sequence[str] = ("supported",), l2: float = 1.0, threshold: float = 0.5,
-                 premises: str | None = None):
+                 premises: str | None = None, vetoes: Vetoes = DEFAULT_VETOES):
         self.features = tuple(features)
         self.l2 = l2
         self.threshold = threshold
         self.premises = premises
+        self.vetoes = vetoes
 
     # -- fitting -------------------------------------------------------------------------
     def fit(
@@ -158,7 +207,8 @@ class Calibrator:
 
     # -- persistence ---------------------------------------------------------------------
     def to_json(self) -> str:
-        state: dict[str, Any] = {"features": list(self.features), "l2": self.l2, "threshold": self.threshold}
+        state: dict[str, Any] = {"features": list(self.features), "l2": self.l2, "threshold": self.threshold,
+                                 "vetoes": self.vetoes.to_dict()}
         if self.premises is not None:
             state["premises"] = self.premises
         if self.fitted:
@@ -171,7 +221,7 @@ class Calibrator:
     def from_json(cls, text: str) -> "Calibrator":
         state = json.loads(text)
         cal = cls(state["features"], l2=state.get("l2", 1.0), threshold=state.get("threshold", 0.5),
-                  premises=state.get("premises"))
+                  premises=state.get("premises"), vetoes=Vetoes.from_dict(_mapping(state.get("vetoes") or {}, "vetoes")))
         if "coef" in state:
             cal.mean_ = np.asarray(state["mean"], dtype=float)
             cal.scale_ = np.asarray(state["scale"], dtype=float)

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Final, Iterable, Iterator, Literal, Mapping, Sequence
 
 from .version import __version__
-from .calibration import Calibrator
+from .calibration import DEFAULT_VETOES, Calibrator, Vetoes
 from .claims import Claim, summary_claims
 from .document import PHOTO_POINTER_RE, Document, Span, join_bullets
 from .errors import EmptyInput, InputError, InputTooLarge, InternalError, VerisumError
@@ -520,7 +520,7 @@ class Checker:
         for a in analysed:
             scores = self._calibrator.score_many([c.features for c in a.claims])
             for c, s in zip(a.claims, scores):
-                c.score = 1.0 if c.verbatim else veto_score(float(s), c.features, threshold)
+                c.score = 1.0 if c.verbatim else veto_score(float(s), c.features, threshold, self._calibrator.vetoes)
                 c.label = decide_claim(c, threshold)
         self.locate_faults([(a, c) for a in analysed for c in a.claims if c.label != Label.SUPPORTED])
         meta_base: dict[str, Any] = {"verisum": __version__, "judge": self.params()}
@@ -630,18 +630,11 @@ def contradicts(c: "ClaimAnalysis") -> bool:
     return j is not None and j.contradicted > max(j.supported, j.unsupported)
 
 
-#: The judge's confident word is not overruled by the combiner (fitted on summary benchmarks, it
-#: gives the judge's margin little weight beside the novelty signals): a premise read as a
-#: contradiction with more than CONTRADICTION_VETO, or a best premise read as unsupported with
-#: more than UNSUPPORTED_VETO, keeps the claim below the threshold. Measured leave-one-dataset-
-#: out (verisum.lodo), first: the contradiction veto +0.5 mean balanced accuracy, the unsupported
-#: veto +0.0, kept for an invented clause whose every word is in the source (the seed's
-#: "highlighting the importance of insulation"). Again with the judge's margin in the combiner
-#: (2026-12-07, ten sets): +0.1 each for the fast model (they fire on 5% and 8% of its claims),
-#: and the seed's clause is caught without them (0.43); set for the fast model's probabilities,
-#: they cost the accurate model 2.4 points (they fire on 15% and 22% of its claims).
-CONTRADICTION_VETO = 0.5
-UNSUPPORTED_VETO = 0.8
+#: The judge's vetoes (a premise read as a contradiction, or the best one as unsupported, with
+#: enough confidence keeps the claim below the threshold) belong to the combiner fitted for the
+#: judge, :attr:`verisum.calibration.Calibrator.vetoes`: set for one judge's probabilities, they
+#: cost another (the fast model's 0.5 / 0.8 fire on 5% and 8% of its claims and are worth +0.1
+#: each to it; on 15% and 22% of the accurate model's, costing it 2.4 points, 2026-12-07).
 #: The score of a claim that swaps a number, weekday or month its evidence gives
 #: (:func:`verisum.features.value_conflicts`): at most the share of faithful summaries among
 #: those with such a claim on the eight bench-dev sets, 3 of 79 (``verisum eval`` rows,
@@ -675,20 +668,20 @@ def join_settles(j: Judgement) -> bool:
     return j.supported - j.contradicted >= JOIN_SETTLES
 
 
-def veto_score(score: float, features: Mapping[str, float], threshold: float) -> float:
-    """The score after the judge's vetoes, read from a claim's features (``max_contradicted``:
-    the most contradicting premise; ``unsupported``: the best premise): below the threshold (and
-    at most 1 - P(contradicted) or 1 - P(unsupported)) when the judge is confident, else
-    unchanged; below the threshold, too, when the claim swaps a number, weekday or month that
-    its evidence gives (``value_conflict``). The Checker and the evaluation (:mod:`verisum.lodo`)
-    both call this."""
+def veto_score(score: float, features: Mapping[str, float], threshold: float, vetoes: Vetoes = DEFAULT_VETOES) -> float:
+    """The score after the judge's ``vetoes``, read from a claim's features
+    (``max_contradicted``: the most contradicting premise; ``unsupported``: the best premise):
+    below the threshold (and at most 1 - P(contradicted) or 1 - P(unsupported)) when the judge
+    is that confident, else unchanged; below the threshold, too, when the claim swaps a number,
+    weekday or month that its evidence gives (``value_conflict``). The Checker, the combiner fit
+    (:func:`verisum.evaluation.fit_vetoes`) and the evaluation (:mod:`verisum.lodo`) all call this."""
     max_contradicted = features.get("max_contradicted", 0.0)
     unsupported = features.get("unsupported", 0.0)
     if features.get("value_conflict", 0.0) > 0:  # a swapped number, weekday or month
         score = min(score, VALUE_CONFLICT_SCORE, threshold - 1e-4)
-    if max_contradicted > CONTRADICTION_VETO:
+    if vetoes.contradicted is not None and max_contradicted > vetoes.contradicted:
         score = min(score, 1.0 - max_contradicted, threshold - 1e-4)
-    if unsupported > UNSUPPORTED_VETO:
+    if vetoes.unsupported is not None and unsupported > vetoes.unsupported:
         score = min(score, 1.0 - unsupported, threshold - 1e-4)
     return score
 

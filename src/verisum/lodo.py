@@ -33,7 +33,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .evaluation import LabelledRecord, analysed_chunks, f1, balanced_accuracy, fit_combiner, roc_auc, span_counts
+from .evaluation import (LabelledRecord, analysed_chunks, balanced_accuracy, claim_scores, f1, fit_combiner, fit_vetoes, roc_auc,
+                         span_counts)
 
 __all__ = ["VARIANTS", "FAULT_RULES", "premise_rule", "collect", "read_rows", "write_rows", "evaluate", "fit", "fault_rules", "LodoRow",
            "format_lodo", "threshold_table"]
@@ -151,29 +152,26 @@ def _cosine_floor(encoder: Any, a: Any, cache: dict[str, np.ndarray]) -> float:
 
 # -- fitting ----------------------------------------------------------------------------------
 def fit(rows: Sequence[Mapping[str, Any]], variant: str, *, l2: float = 1.0, threshold_objective: str = "mean") -> Any:
-    """The variant's combiner fitted on ``rows`` (claim level, then its threshold at summary
-    level: see :func:`verisum.evaluation.fit_combiner`), with every weight's sign as
-    :data:`VARIANTS` says; a signal that comes out the wrong way round is dropped."""
+    """The variant's combiner fitted on ``rows`` (claim level, then its threshold and the
+    judge's vetoes at summary level: see :func:`verisum.evaluation.fit_combiner`), with every
+    weight's sign as :data:`VARIANTS` says; a signal that comes out the wrong way round is
+    dropped."""
     signs = dict(VARIANTS[variant])
     feats = [f for f, _ in VARIANTS[variant]]
     usable = [r for r in rows if r.get("claims") and r.get("label") is not None]
     while True:
-        cal = fit_combiner(usable, feats, l2=l2, threshold_objective=threshold_objective)
+        cal = fit_combiner(usable, feats, l2=l2, threshold_objective=threshold_objective, vetoes=False)
         wrong = [f for f, w in zip(feats, cal.coef_) if w * signs[f] < 0]
         if not wrong or len(feats) == 1:
+            cal.vetoes = fit_vetoes(usable, cal, objective=threshold_objective)
             return cal
         feats = [f for f in feats if f not in wrong]
 
 
 # -- scoring ----------------------------------------------------------------------------------
 def _claim_scores(row: Mapping[str, Any], cal: Any) -> np.ndarray:
-    """Each claim's score as the Checker gives it: the combiner, the contradiction veto, and
-    1.0 for a verbatim copy."""
-    from .checker import veto_score
-
-    s = cal.score_many([c["features"] for c in row["claims"]])
-    s = np.array([veto_score(float(x), c["features"], cal.threshold) for x, c in zip(s, row["claims"])])
-    return np.where([c.get("verbatim", False) for c in row["claims"]], 1.0, s)
+    """Each claim's score as the Checker gives it (:func:`verisum.evaluation.claim_scores`)."""
+    return claim_scores(row["claims"], cal)
 
 
 def summary_score(row: Mapping[str, Any], cal: Any) -> tuple[float, float]:
@@ -197,6 +195,7 @@ class LodoRow:
     baseline_span_f1: float | None
     threshold: float
     features: tuple[str, ...]
+    vetoes: tuple[float | None, float | None]  # (contradicted, unsupported) as the fold's fit chose them; None: off
 
     def to_dict(self) -> dict[str, Any]:
         def pct(x: float | None) -> float | None:
@@ -207,7 +206,8 @@ class LodoRow:
                 "floor_balanced_accuracy": pct(self.floor_balanced_accuracy),
                 "floor_auc": None if self.floor_auc is None else round(self.floor_auc, 3),
                 "baseline_span_f1": pct(self.baseline_span_f1), "threshold": round(self.threshold, 4),
-                "features": list(self.features)}
+                "features": list(self.features),
+                "vetoes": {"contradicted": self.vetoes[0], "unsupported": self.vetoes[1]}}
 
 
 def _spanf1(rows: Sequence[Mapping[str, Any]], predicted: Sequence[list[tuple[int, int]]]) -> float | None:
@@ -257,6 +257,7 @@ def evaluate(rows: Sequence[Mapping[str, Any]], variant: str, *, l2: float = 1.0
             auc=roc_auc([s for s, _ in ss], y), span_f1=_spanf1(test, faults),
             floor_balanced_accuracy=balanced_accuracy(fpred, y), floor_auc=roc_auc([r["floor"] for r in test], y),
             baseline_span_f1=_spanf1(test, baseline), threshold=float(cal.threshold), features=tuple(cal.features),
+            vetoes=(cal.vetoes.contradicted, cal.vetoes.unsupported),
         ))
         scored[ds] = [(s, w, lab) for (s, w), lab in zip(ss, y)]
     return out, scored

@@ -18,7 +18,8 @@ of :mod:`verisum.lodo` (``verisum eval``), and the shipped combiner from ``veris
 
 from __future__ import annotations
 
-from .fitting import analysed_chunks, calibrate, claim_targets, collect, evaluate_cached, fit_combiner, summary_scores
+from .fitting import (VETO_GRID, analysed_chunks, calibrate, claim_scores, claim_targets, collect, evaluate_cached, fit_combiner,
+                      fit_vetoes, summary_scores)
 from .labelled import TARGET_SETS, LabelledRecord, read_labelled, split_of
 from .metrics import balanced_accuracy, f1, roc_auc, span_counts
 from .report import Prediction, Row, format_table, mean_balanced_accuracy, predict, report
@@ -40,6 +41,9 @@ __all__ = [
     "collect",
     "claim_targets",
     "fit_combiner",
+    "fit_vetoes",
+    "claim_scores",
+    "VETO_GRID",
     "summary_scores",
     "evaluate_cached",
     "calibrate",

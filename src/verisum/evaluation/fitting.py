@@ -1,5 +1,6 @@
 """What is fitted on summary data: the rows a Checker's analysis gives (``collect``), the
-combiner fit (:func:`fit_combiner`), re-scoring cached rows, and ``verisum calibrate``."""
+combiner fit (:func:`fit_combiner`, with the judge's vetoes: :func:`fit_vetoes`), re-scoring
+cached rows, and ``verisum calibrate``."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 import numpy as np
 
 from ..errors import InputError, VerisumError
+from ..calibration import Vetoes
 from .labelled import LabelledRecord
+from .metrics import balanced_accuracy
 from .report import Prediction, Row, report
 
 def collect(
@@ -145,11 +148,13 @@ def fit_combiner(
     summary_rounds: int = 3,
     balance: bool = True,
     threshold_objective: str = "mean",
+    vetoes: bool = True,
 ) -> Any:
     """A :class:`~verisum.calibration.Calibrator` over ``features``, fitted at claim level on
     ``rows`` (see :func:`claim_targets`), then its threshold fitted on the same rows at summary
     level (the weakest claim), maximising the mean balanced accuracy over datasets (or, with
-    ``threshold_objective="worst"``, the lowest dataset's)."""
+    ``threshold_objective="worst"``, the lowest dataset's), then (``vetoes``) the judge's
+    vetoes by the same measure (:func:`fit_vetoes`)."""
     from ..calibration import Calibrator
 
     certain: list[tuple[dict, int, str]] = []
@@ -197,7 +202,73 @@ def fit_combiner(
     s = summary_scores(labelled, cal)
     cal.fit_threshold(s, [r["label"] for r in labelled], groups=[r["dataset"] for r in labelled],
                       objective=threshold_objective)
+    if vetoes:
+        cal.vetoes = fit_vetoes(labelled, cal, objective=threshold_objective)
     return cal
+
+
+#: The vetoes a fit chooses among (:func:`fit_vetoes`): a contradiction veto of 0.5, 0.7, 0.9
+#: or none, with an unsupported veto of 0.8, 0.9 or none; the first pair is the default.
+VETO_GRID: tuple[Vetoes, ...] = tuple(Vetoes(c, u) for c in (0.5, 0.7, 0.9, None) for u in (0.8, 0.9, None))
+#: The default vetoes stand unless another pair reads at least this much better (mean balanced
+#: accuracy over the fit's datasets) on the fit's own rows. Measured leave-one-dataset-out on
+#: the ten bench-dev sets (2026-12-07, cached rows; the pair chosen on the nine training sets of
+#: each fold): the fast model reads 64.9 with the defaults everywhere and 64.3 with the best pair
+#: of each fold (no margin: near-ties of 0.1 point decided by noise); MPNet stage 2r 65.4 with
+#: the defaults, 67.4 with a margin of 0.5 or 1 point, 67.4 with none.
+VETO_MIN_GAIN = 0.01
+
+
+def claim_scores(claims: Sequence[Mapping[str, Any]], calibrator: Any, *, vetoes: Vetoes | None = None,
+                 scores: np.ndarray | None = None) -> np.ndarray:
+    """Each collected claim's score as the Checker gives it: the combiner (or ``scores``, the
+    combiner's already), the judge's vetoes (the calibrator's, or ``vetoes``) and 1.0 for a
+    verbatim copy."""
+    from ..checker import veto_score
+
+    v = calibrator.vetoes if vetoes is None else vetoes
+    raw = calibrator.score_many([c["features"] for c in claims]) if scores is None else scores
+    return np.array([1.0 if c.get("verbatim", False) else veto_score(float(x), c["features"], calibrator.threshold, v)
+                     for x, c in zip(raw, claims)])
+
+
+def fit_vetoes(rows: Sequence[Mapping[str, Any]], calibrator: Any, *, objective: str = "mean",
+               grid: Sequence[Vetoes] = VETO_GRID, min_gain: float = VETO_MIN_GAIN) -> Vetoes:
+    """The judge's vetoes for a fitted ``calibrator`` (its threshold set): among ``grid``, the
+    pair whose summary labels (the weakest claim at or above the threshold) read best on
+    ``rows``, by the mean of the datasets' balanced accuracies (``objective="worst"``: the
+    lowest); ``grid[0]`` unless another beats it by ``min_gain``. The vetoes are read with the
+    judge's probabilities, so a judge more confident than the one they were set for loses by
+    them what the combiner would have got right (:data:`VETO_MIN_GAIN`)."""
+    if objective not in ("mean", "worst"):
+        raise ValueError(f"objective must be 'mean' or 'worst', not {objective!r}")
+    labelled = [r for r in rows if r.get("claims") and r.get("label") is not None]
+    if not labelled or not grid:
+        return grid[0] if grid else Vetoes()
+    raw = [calibrator.score_many([c["features"] for c in r["claims"]]) for r in labelled]
+    y = [int(r["label"]) for r in labelled]
+    by_set: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(labelled):
+        by_set[r["dataset"]].append(i)
+
+    def value(v: Vetoes) -> tuple[float, float]:
+        pred = [int(claim_scores(r["claims"], calibrator, vetoes=v, scores=s).min() >= calibrator.threshold)
+                for r, s in zip(labelled, raw)]
+        accs = []
+        for idx in by_set.values():
+            b = balanced_accuracy([pred[i] for i in idx], [y[i] for i in idx])
+            if b is not None:
+                accs.append(b)
+        mean = float(np.mean(accs)) if accs else 0.0
+        return (min(accs) if accs else 0.0, mean) if objective == "worst" else (mean, mean)
+
+    base = value(grid[0])
+    best, best_v = grid[0], base
+    for v in grid[1:]:
+        val = value(v)
+        if val > best_v and val[0] >= base[0] + min_gain:
+            best, best_v = v, val
+    return best
 
 
 def evaluate_cached(rows: Sequence[Mapping[str, Any]], calibrator: Any) -> list[Row]:
@@ -229,8 +300,9 @@ def calibrate(
     progress: Callable[[int, int | None], None] | None = None,
 ) -> Any:
     """A calibrator fitted on a user's labelled records: the combiner (over ``features``,
-    default those of the checker's current combiner) and its threshold, or only the threshold
-    of the current combiner with ``threshold_only``."""
+    default those of the checker's current combiner), its threshold and the judge's vetoes
+    (:func:`fit_vetoes`), or only the threshold of the current combiner (its vetoes kept) with
+    ``threshold_only``."""
     import copy
 
     checker.load()
