@@ -630,11 +630,12 @@ def contradicts(c: "ClaimAnalysis") -> bool:
     return j is not None and j.contradicted > max(j.supported, j.unsupported)
 
 
-#: The judge's vetoes (a premise read as a contradiction, or the best one as unsupported, with
-#: enough confidence keeps the claim below the threshold) belong to the combiner fitted for the
-#: judge, :attr:`verisum.calibration.Calibrator.vetoes`: set for one judge's probabilities, they
-#: cost another (the fast model's 0.5 / 0.8 fire on 5% and 8% of its claims and are worth +0.1
-#: each to it; on 15% and 22% of the accurate model's, costing it 2.4 points, 2026-12-07).
+# The judge's vetoes (a premise read as a contradiction, or the best one as unsupported, with
+# enough confidence keeps the claim below the threshold: veto_score) belong to the combiner
+# fitted for the judge, verisum.calibration.Calibrator.vetoes: set for one judge's probabilities,
+# they cost another (the fast model's 0.5 / 0.8 fire on 5% and 8% of its claims and are worth
+# +0.1 each to it; on 15% and 22% of the accurate model's, costing it 2.4 points, 2026-12-07).
+
 #: The score of a claim that swaps a number, weekday or month its evidence gives
 #: (:func:`verisum.features.value_conflicts`): at most the share of faithful summaries among
 #: those with such a claim on the eight bench-dev sets, 3 of 79 (``verisum eval`` rows,

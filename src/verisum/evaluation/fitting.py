@@ -10,8 +10,8 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from ..errors import InputError, VerisumError
 from ..calibration import Vetoes
+from ..errors import InputError, VerisumError
 from .labelled import LabelledRecord
 from .metrics import balanced_accuracy
 from .report import Prediction, Row, report
@@ -214,8 +214,9 @@ VETO_GRID: tuple[Vetoes, ...] = tuple(Vetoes(c, u) for c in (0.5, 0.7, 0.9, None
 #: accuracy over the fit's datasets) on the fit's own rows. Measured leave-one-dataset-out on
 #: the ten bench-dev sets (2026-12-07, cached rows; the pair chosen on the nine training sets of
 #: each fold): the fast model reads 64.9 with the defaults everywhere and 64.3 with the best pair
-#: of each fold (no margin: near-ties of 0.1 point decided by noise); MPNet stage 2r 65.4 with
-#: the defaults, 67.4 with a margin of 0.5 or 1 point, 67.4 with none.
+#: of each fold (no margin: near-ties of 0.1 point decided by noise), 64.9 with a margin of 0.5
+#: or 1 point; MPNet stage 2r 65.4 with the defaults and 67.4 with any of the three margins,
+#: stage 4 63.0 and 67.4.
 VETO_MIN_GAIN = 0.01
 
 
@@ -237,9 +238,10 @@ def fit_vetoes(rows: Sequence[Mapping[str, Any]], calibrator: Any, *, objective:
     """The judge's vetoes for a fitted ``calibrator`` (its threshold set): among ``grid``, the
     pair whose summary labels (the weakest claim at or above the threshold) read best on
     ``rows``, by the mean of the datasets' balanced accuracies (``objective="worst"``: the
-    lowest); ``grid[0]`` unless another beats it by ``min_gain``. The vetoes are read with the
-    judge's probabilities, so a judge more confident than the one they were set for loses by
-    them what the combiner would have got right (:data:`VETO_MIN_GAIN`)."""
+    lowest); ``grid[0]`` unless another beats it by ``min_gain`` (:data:`VETO_MIN_GAIN` says
+    what that margin was measured to be worth). The vetoes are read with the judge's
+    probabilities, so a judge more confident than the one they were set for loses by them what
+    the combiner would have got right."""
     if objective not in ("mean", "worst"):
         raise ValueError(f"objective must be 'mean' or 'worst', not {objective!r}")
     labelled = [r for r in rows if r.get("claims") and r.get("label") is not None]
