@@ -205,6 +205,10 @@ def test_evaluation_calibrate_cli_writes_a_file_check_can_use(cli, tmp_path, fak
     assert res.exit_code == 0, res.stderr
     cal = Calibrator.load(out)
     assert cal.features[0] == "margin"  # a judge without a combiner of its own is read by its margin
+    # the judge's vetoes are fitted with it and saved beside its weights
+    from verisum.evaluation import VETO_GRID
+
+    assert set(json.loads(out.read_text())["vetoes"]) == {"contradicted", "unsupported"} and cal.vetoes in VETO_GRID
     from verisum.checker import Checker
 
     checker = Checker(fake_backend, calibration=out)
