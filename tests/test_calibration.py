@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
-from verisum.calibration import Calibrator
+from verisum.calibration import Calibrator, Vetoes
 
 
 def _data(n=400, seed=0):
@@ -121,10 +123,6 @@ def test_best_threshold_worst_objective_holds_on_every_group():
 
 
 def test_calibration_vetoes_round_trip_and_default_for_older_files():
-    import json
-
-    from verisum.calibration import Vetoes
-
     cal = Calibrator(("a", "b"), vetoes=Vetoes(contradicted=0.9, unsupported=None)).fit(*_data())
     again = Calibrator.from_json(cal.to_json())
     assert again.vetoes == Vetoes(contradicted=0.9, unsupported=None)
@@ -136,7 +134,5 @@ def test_calibration_vetoes_round_trip_and_default_for_older_files():
 @pytest.mark.parametrize("bad", [{"contradicted": 1.5}, {"unsupported": "high"}, {"contradicted": True}, [0.5, 0.8]])
 def test_calibration_rejects_vetoes_that_are_not_probabilities(bad):
     state = {"features": ["supported"], "threshold": 0.5, "vetoes": bad}
-    import json
-
     with pytest.raises(ValueError, match="veto"):
         Calibrator.from_json(json.dumps(state))
