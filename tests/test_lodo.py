@@ -56,7 +56,9 @@ def test_lodo_reports_the_checker_the_floor_and_the_baseline_side_by_side():
         assert row.span_f1 is not None and row.baseline_span_f1 == 0.0  # the baseline's spans miss
         d = row.to_dict()
         assert set(d) >= {"balanced_accuracy", "floor_balanced_accuracy", "baseline_span_f1", "features"}
-    assert "floor BAcc" in lodo.format_lodo({"nli": table})
+    text = lodo.format_lodo({"nli": table})
+    assert "floor BAcc" in text and "vetoes" in text
+    assert all(f"{r.threshold:.4f}" in text for r in table)
 
 
 def test_lodo_fit_drops_a_signal_that_comes_out_the_wrong_way_round():
@@ -258,6 +260,7 @@ def test_lodo_fit_switches_off_a_veto_that_misleads_and_keeps_the_defaults_other
     assert fit_vetoes(rows, misled, min_gain=1.01) == Vetoes()
     table, _ = lodo.evaluate(_vetoed_rows(confident_and_right=False), "nli")
     assert all(r.to_dict()["vetoes"]["unsupported"] is None or r.vetoes[1] > 0.85 for r in table)
+    assert any(line.rstrip().endswith(("/-", "/0.9")) for line in lodo.format_lodo({"nli": table}).splitlines())
     # each left-out set reads better than with the defaults the fit declined
     monkeypatch.setattr(lodo, "fit_vetoes", lambda rows, cal, **kw: Vetoes())
     fixed, _ = lodo.evaluate(_vetoed_rows(confident_and_right=False), "nli")

@@ -362,20 +362,24 @@ def threshold_table(scored: Mapping[str, Sequence[tuple[float, float, int]]],
 
 
 def format_lodo(results: Mapping[str, Sequence[LodoRow]]) -> str:
-    """One table per variant, the floor and baseline beside every row, means at the end."""
+    """One table per variant, the floor and baseline beside every row, means at the end; each
+    row's threshold and vetoes (contradicted / unsupported, "-" off) as its fold fitted them."""
     def f(x: float | None, pct: bool = True) -> str:
         return "-" if x is None else (f"{100 * x:.1f}" if pct else f"{x:.3f}")
+
+    def v(x: float | None) -> str:
+        return "-" if x is None else f"{x:g}"
 
     lines = []
     for variant, rows in results.items():
         lines.append(f"variant {variant} (leave-one-dataset-out; floor = all-MiniLM-L6-v2 cosine, "
                      "baseline = novel content words)")
         lines.append(f"{'left out':<22} {'n':>5} {'BAcc':>6} {'AUC':>6} {'span F1':>8} | "
-                     f"{'floor BAcc':>10} {'floor AUC':>9} {'base F1':>8} | {'threshold':>9}")
+                     f"{'floor BAcc':>10} {'floor AUC':>9} {'base F1':>8} | {'threshold':>9} {'vetoes':>7}")
         for r in rows:
             lines.append(f"{r.dataset:<22} {r.n:>5} {f(r.balanced_accuracy):>6} {f(r.auc, False):>6} "
                          f"{f(r.span_f1):>8} | {f(r.floor_balanced_accuracy):>10} {f(r.floor_auc, False):>9} "
-                         f"{f(r.baseline_span_f1):>8} | {r.threshold:>9.4f}")
+                         f"{f(r.baseline_span_f1):>8} | {r.threshold:>9.4f} {v(r.vetoes[0]) + '/' + v(r.vetoes[1]):>7}")
         b = [r.balanced_accuracy for r in rows if r.balanced_accuracy is not None]
         fb = [r.floor_balanced_accuracy for r in rows if r.floor_balanced_accuracy is not None]
         a = [r.auc for r in rows if r.auc is not None]
