@@ -33,7 +33,7 @@ from collections import defaultdict
 import numpy as np
 
 from verisum import lodo
-from verisum.evaluation import balanced_accuracy, roc_auc
+from verisum.evaluation import balanced_accuracy, claim_scores, roc_auc
 
 TURN = re.compile(r"^\s*(?:\[[A-Za-z][\w\- ]{0,24}\]|[A-Z][\w.'\- ]{0,30}:)")
 
@@ -236,7 +236,7 @@ def faults(a: argparse.Namespace) -> None:
             preds: dict = defaultdict(list)
             for r in test:
                 got: dict = defaultdict(list)
-                for c, x in zip(r["claims"], lodo._claim_scores(r, cal)):
+                for c, x in zip(r["claims"], claim_scores(r["claims"], cal)):
                     if x >= 0.5 or c.get("verbatim"):
                         continue
                     novel = [tuple(w) for w in c["novel"]]

@@ -28,6 +28,7 @@ import numpy as np
 
 from probe_after_stage2 import records  # the bench-dev records by id (same folder)
 from verisum import lodo
+from verisum.evaluation import claim_scores
 
 
 def pairs(a: argparse.Namespace) -> None:
@@ -333,7 +334,7 @@ def spans_(a: argparse.Namespace) -> None:
         c = defaultdict(lambda: np.zeros(3))
         for r in (r for r in rows if r["dataset"] == ds and r.get("spans") is not None):
             gold = [tuple(s) for s in r["spans"]]
-            cs = lodo._claim_scores(r, cal)
+            cs = claim_scores(r["claims"], cal)
             rej = [(k, cl) for k, (cl, x) in enumerate(zip(r["claims"], cs)) if x < cal.threshold and not cl.get("verbatim")]
             summary = recs[r["id"]]["summary"]
             # "novel first", the rule that ships (as ``lodo.fault_rules`` rebuilds it from the rows)

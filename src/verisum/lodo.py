@@ -169,14 +169,9 @@ def fit(rows: Sequence[Mapping[str, Any]], variant: str, *, l2: float = 1.0, thr
 
 
 # -- scoring ----------------------------------------------------------------------------------
-def _claim_scores(row: Mapping[str, Any], cal: Any) -> np.ndarray:
-    """Each claim's score as the Checker gives it (:func:`verisum.evaluation.claim_scores`)."""
-    return claim_scores(row["claims"], cal)
-
-
 def summary_score(row: Mapping[str, Any], cal: Any) -> tuple[float, float]:
     """(the summary's score: mean over sentences of the weakest claim; its weakest claim)."""
-    s = _claim_scores(row, cal)
+    s = claim_scores(row["claims"], cal)
     per_sent: dict[int, float] = {}
     for c, x in zip(row["claims"], s):
         per_sent[c["sent"]] = min(per_sent.get(c["sent"], 1.0), float(x))
@@ -245,7 +240,7 @@ def evaluate(rows: Sequence[Mapping[str, Any]], variant: str, *, l2: float = 1.0
         pred = [int(weak >= cal.threshold) for _, weak in ss]
         faults = []
         for r in test:
-            cs = _claim_scores(r, cal)
+            cs = claim_scores(r["claims"], cal)
             faults.append([tuple(f) for c, x in zip(r["claims"], cs) if x < cal.threshold
                            for f in (c["faults"] or [])])
         baseline = [[tuple(w) for c in r["claims"] for w in c["novel"]] for r in test]
@@ -323,7 +318,7 @@ def fault_rules(rows: Sequence[Mapping[str, Any]], variant: str, *, l2: float = 
         rules = FAULT_RULES + (("head", "novel first + head") if has_head else ())
         preds: dict[str, list[list[tuple[int, int]]]] = {k: [] for k in rules}
         for r in test:
-            cs = _claim_scores(r, cal)
+            cs = claim_scores(r["claims"], cal)
             rejected = [c for c, x in zip(r["claims"], cs) if x < cal.threshold and not c.get("verbatim")]
             novel = [[tuple(f) for f in c.get("novel_checker", [])] for c in rejected]
             blamed = [[tuple(f) for f in c.get("blamed", [])] for c in rejected]
