@@ -129,6 +129,7 @@ def test_calibration_vetoes_round_trip_and_default_for_older_files():
     state = json.loads(cal.to_json())
     del state["vetoes"]  # a file written before the vetoes were the combiner's
     assert Calibrator.from_json(json.dumps(state)).vetoes == Vetoes() == Vetoes(0.5, 0.8)
+    assert str(again.vetoes) == "contradicted 0.9, unsupported off"  # as calibrate prints them
 
 
 @pytest.mark.parametrize("bad", [{"contradicted": 1.5}, {"unsupported": "high"}, {"contradicted": True}, [0.5, 0.8]])

@@ -209,6 +209,7 @@ def test_evaluation_calibrate_cli_writes_a_file_check_can_use(cli, tmp_path, fak
     from verisum.evaluation import VETO_GRID
 
     assert set(json.loads(out.read_text())["vetoes"]) == {"contradicted", "unsupported"} and cal.vetoes in VETO_GRID
+    assert f"vetoes: {cal.vetoes}" in res.stdout  # the user is told what was fitted, vetoes included
     from verisum.checker import Checker
 
     checker = Checker(fake_backend, calibration=out)

@@ -41,6 +41,12 @@ class Vetoes:
     def to_dict(self) -> dict[str, float | None]:
         return {"contradicted": self.contradicted, "unsupported": self.unsupported}
 
+    def __str__(self) -> str:
+        def show(v: float | None) -> str:
+            return "off" if v is None else f"{v:g}"
+
+        return f"contradicted {show(self.contradicted)}, unsupported {show(self.unsupported)}"
+
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Vetoes":
         def value(key: str) -> float | None:

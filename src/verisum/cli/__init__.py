@@ -35,7 +35,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": ("verisum.cli.serve", "serve", "Serve the HTTP API and the web page."),
     "report": ("verisum.cli.report", "report", "Summarise many results in one page: flagged shares, groups, worst cases."),
     "eval": ("verisum.cli.evaluate", "eval_", "Evaluate the checker on labelled JSONL records."),
-    "calibrate": ("verisum.cli.evaluate", "calibrate", "Fit a decision threshold on your own labelled data."),
+    "calibrate": ("verisum.cli.evaluate", "calibrate", "Fit the combiner, threshold and vetoes on your labelled data."),
     "bench": ("verisum.cli.evaluate", "bench", "Measure speed: latency, throughput, memory, cold start."),
     "train": ("verisum.cli.train", "train", "Train the shipped models: the checker, the retrieval vectors, the highlights ranker."),
 }

@@ -245,10 +245,11 @@ def calibrate(
     split: str,
     options: CheckerOptions,
 ) -> None:
-    """Fit a decision threshold (and the combiner) on your own labelled data.
+    """Fit the combiner, its decision threshold and the judge's vetoes on your own labelled data.
 
-    Records as for `verisum eval`. With fewer than 20 usable records only the threshold is
-    fitted. The result is a JSON file for `verisum check --calibration FILE`.
+    Records as for `verisum eval`. With fewer than 20 usable records (or --threshold-only) only
+    the threshold is fitted, the shipped combiner's weights and vetoes kept. The result is a JSON
+    file for `verisum check --calibration FILE`.
     """
     from ..errors import InputError
     from ..evaluation import calibrate as fit
@@ -264,7 +265,7 @@ def calibrate(
     except OSError as exc:
         raise InputError(f"cannot write {output}: {exc.strerror or exc}") from exc
     click.echo(f"fitted on {len(records)} records: threshold {cal.threshold:.4f}, "
-               f"features {', '.join(cal.features)}; saved to {output}")
+               f"features {', '.join(cal.features)}, vetoes: {cal.vetoes}; saved to {output}")
 
 
 @click.command("bench")

@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     Path(a.out).write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
     print(lodo.format_lodo({a.variant: table}))
     print(f"wrote {a.out}: features {', '.join(cal.features)}, threshold {cal.threshold:.4f}, "
-          f"vetoes {cal.vetoes.contradicted} / {cal.vetoes.unsupported} (contradicted / unsupported), premises {premises}")
+          f"vetoes: {cal.vetoes}; premises {premises}")
     return 0
 
 
