@@ -38,13 +38,22 @@ code = (
     "r = llm.create_chat_completion(messages=[{'role': 'user', 'content': 'Say hello to the tests.'}], max_tokens=2)\n"
     "sys.exit(0 if r['choices'][0]['finish_reason'] in ('stop', 'length') else 3)\n"
 )
-proc = subprocess.run([sys.executable, "-X", "faulthandler", "-c", code], capture_output=True, text=True, timeout=300,
-                      env={**os.environ, "OMP_NUM_THREADS": "1"})
+try:
+    proc = subprocess.run([sys.executable, "-X", "faulthandler", "-c", code], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+except subprocess.TimeoutExpired:
+    sys.exit("llama-cpp-python is installed but gave no answer to a 2-token chat request within 300 s")
 if proc.returncode == 0:
     import llama_cpp
     print(f"llama-cpp-python {llama_cpp.__version__} answers a chat request with {gguf[0].name}")
     sys.exit(0)
-why = f"signal {signal.Signals(-proc.returncode).name}" if proc.returncode < 0 else f"exit code {proc.returncode}"
+if proc.returncode < 0:
+    try:
+        why = f"signal {signal.Signals(-proc.returncode).name}"
+    except ValueError:
+        why = f"signal {-proc.returncode}"
+else:
+    why = f"exit code {proc.returncode}"
 sys.exit(f"llama-cpp-python is installed but could not answer a chat request ({why}):\n{proc.stderr[-2000:]}")
 PY
 }
@@ -61,8 +70,9 @@ sys.exit(0 if pinned and all(u.find_spec(m) for m in need) else 1)
 PY
 }
 
-if installed && answers; then
-    exit 0
+if installed; then
+    if answers; then exit 0; fi
+    echo "replacing it with a portable build of llama-cpp-python $VERSION"
 fi
 
 if ! compgen -G "$CACHE/llama_cpp_python-$VERSION-*.whl" >/dev/null; then

